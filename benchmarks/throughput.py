@@ -1,0 +1,449 @@
+"""Updates per second through the whole bot, beside a bare echo bot of the same library.
+
+    .venv/bin/python -m benchmarks.throughput              # 5,000 updates, 3 runs each
+    .venv/bin/python -m benchmarks.throughput --quick      # 1,000 updates, 1 run each
+
+This process runs the fake Bot API server (tests/fakes/bot_api.py) on loopback; each
+bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
+
+* ``full``: ``postsale run`` as it is (``bot.runner.run_bot``): the adapter polls the
+  server, the engine handles each update in its SQLite transaction, the outbox sender
+  delivers the reply to the server. 500 customers with a survey in progress each
+  send 10 updates (NPS button, reason, CSAT button, then 7 more messages), 5,000 in
+  all, queued before the bot starts and interleaved across customers.
+* ``bare``: an echo bot written the library's usual way (aiogram's
+  ``Dispatcher.start_polling``; ptb's ``Updater`` + ``Application``), answering each
+  update with one ``sendMessage`` (and ``answerCallbackQuery`` for presses, as the
+  full bot does), with the same HTTP pool size and the same concurrency.
+
+The clock runs from the first ``getUpdates`` that returned updates to the last reply
+the server received. The outbox's send limits (``SEND_RATE_GLOBAL``,
+``SEND_RATE_PER_CHAT``) are raised far above Telegram's so that the bot, not the
+rate limit, is measured. Reported: median updates/s, the ratio to the bare bot, peak
+RSS of the bot process (``VmHWM``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+CUSTOMERS = 500
+PER_CUSTOMER = 10
+POOL = {"aiogram": 100, "ptb": 64}  # HTTP connections, the same in every mode
+MODES = ("bare", "adapter", "full")
+POSTGRES = ""  # --postgres: run the full bot on a fresh PostgreSQL database per run
+_tokens = itertools.count(1)
+
+
+@dataclass
+class Result:
+    label: str
+    rate: float  # updates a second
+    rss_mb: float
+
+
+# -- what customers send ------------------------------------------------------------------
+
+
+def script(chat: int, followup_id: int, step: int) -> dict[str, Any]:
+    """The ``step``-th update of one customer (as the fake server's builders make it)."""
+    from tests.fakes import bot_api as tg
+
+    if step == 0:
+        return tg.callback(chat, f"nps:{followup_id}:8")
+    if step == 1:
+        return tg.message(chat, "quick delivery, well packed")
+    if step == 2:
+        return tg.callback(chat, f"csat:{followup_id}:4")
+    return tg.message(chat, ("thanks", "7", "hello again")[step % 3])
+
+
+async def seed(db_url: str, customers: int) -> list[tuple[int, int]]:
+    """Customers with a delivered order and an invitation already sent: (chat, follow-up)."""
+    from sqlalchemy import update
+
+    from bot.app import Database
+    from bot.engine import Engine
+    from bot.settings import Settings
+    from storage.models import FollowUp, OutboxMessage
+    from tests.builders import customer_with_delivered_order
+
+    now = datetime.now(UTC) - timedelta(minutes=1)
+    db = await Database.open(db_url)
+    settings = Settings(_env_file=None, default_locale="en")
+    engine = Engine(db, settings, lambda: now)
+    seeded = []
+    try:
+        for n in range(customers):
+            chat = 10_000 + n
+            _, _, fid = await customer_with_delivered_order(
+                db, f"bench-{n}", chat_id=str(chat), now=now
+            )
+            assert fid is not None
+            seeded.append((chat, fid))
+        async with db.uow() as uow:
+            for _, fid in seeded:
+                followup = await uow.session.get(FollowUp, fid)
+                assert followup is not None
+                await engine.start_survey(uow.session, followup, now)
+            # The invitations count as sent already: only replies are measured.
+            await uow.session.execute(update(OutboxMessage).values(status="sent", sent_at=now))
+            await uow.commit()
+    finally:
+        await db.close()
+    return seeded
+
+
+async def replies_per_customer() -> int:
+    """How many messages the bot sends for one customer's updates (the engine, in-process)."""
+    from aiogram.types import Update
+    from sqlalchemy import func, select
+
+    from bot.app import Database
+    from bot.channels.telegram_common import to_incoming
+    from bot.engine import Engine
+    from bot.settings import Settings
+    from storage.models import OutboxMessage
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'calibrate.db'}"
+        [(chat, fid)] = await seed(url, 1)
+        db = await Database.open(url)
+        settings = Settings(_env_file=None, default_locale="en")
+        engine = Engine(db, settings, lambda: datetime.now(UTC))
+        try:
+            for step in range(PER_CUSTOMER):
+                data = {"update_id": step + 1, **script(chat, fid, step)}
+                found = to_incoming(Update.model_validate(data))
+                assert found is not None
+                await engine.handle(found)
+            async with db.uow() as uow:
+                query = select(func.count()).where(OutboxMessage.status == "queued")
+                return int(await uow.session.scalar(query) or 0)
+        finally:
+            await db.close()
+
+
+# -- the parent: server, runs, report -------------------------------------------------------
+
+
+async def _postgres(admin_url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def one_run(
+    api: Any, url: str, framework: str, mode: str, concurrency: int, customers: int, per_reply: int
+) -> Result:
+    token = f"{next(_tokens)}00:BENCH"
+    with tempfile.TemporaryDirectory() as tmp:
+        db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        if POSTGRES and mode == "full":
+            name = f"postsale_bench_{os.getpid()}_{token.split(':')[0]}"
+            await _postgres(POSTGRES, f'CREATE DATABASE "{name}"')
+            db_url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+            try:
+                return await _measure(
+                    api, url, db_url, token, framework, mode, concurrency, customers, per_reply
+                )
+            finally:
+                await _postgres(POSTGRES, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return await _measure(
+            api, url, db_url, token, framework, mode, concurrency, customers, per_reply
+        )
+
+
+async def _measure(
+    api: Any,
+    url: str,
+    db_url: str,
+    token: str,
+    framework: str,
+    mode: str,
+    concurrency: int,
+    customers: int,
+    per_reply: int,
+) -> Result:
+    seeded = (
+        await seed(db_url, customers)
+        if mode == "full"
+        else [(10_000 + n, 0) for n in range(customers)]
+    )
+    updates = [script(chat, fid, step) for step in range(PER_CUSTOMER) for chat, fid in seeded]
+    await api.inject(*updates, token=token)
+    expected = customers * per_reply if mode == "full" else len(updates)
+    env = {
+        **os.environ,
+        "BOT_TOKEN": token,
+        "TELEGRAM_API_URL": url,
+        "DATABASE_URL": db_url,
+        "BOT_FRAMEWORK": framework,
+        "SEND_RATE_GLOBAL": "1000000",
+        "SEND_RATE_PER_CHAT": "1000000",
+        "LOG_LEVEL": "WARNING",
+        "DEFAULT_LOCALE": "en",
+        "WEBHOOK_URL": "",
+        "INGEST_SECRET": "",
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.throughput",
+        "--child",
+        mode,
+        "--concurrency",
+        str(concurrency),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        await api.wait_until(lambda: api.sends[token] >= expected, within=600)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        out, _ = await child.communicate()
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    elapsed = api.last_send_at[token] - api.served_at(token)
+    label = f"{framework:7} {mode:4} concurrency={concurrency}"
+    return Result(label, len(updates) / elapsed, report["maxrss_kb"] / 1024)
+
+
+async def main(args: argparse.Namespace) -> None:
+    from tests.fakes.bot_api import FakeBotApi
+
+    customers = 100 if args.quick else args.customers
+    runs = 1 if args.quick else args.runs
+    per_reply = await replies_per_customer()
+    api = FakeBotApi()
+    api.record = False  # count sends only: memory stays flat over many runs
+    url = await api.start()
+    configs = [("aiogram", c) for c in args.aiogram_concurrency] + [
+        ("ptb", c) for c in args.ptb_concurrency
+    ]
+    total = customers * PER_CUSTOMER
+    print(
+        f"{total} updates from {customers} customers ({per_reply} replies each); "
+        f"median of {runs} run(s); peak RSS of the bot process"
+    )
+    try:
+        for framework, concurrency in configs:
+            medians = {}
+            for mode in MODES:
+                results = [
+                    await one_run(api, url, framework, mode, concurrency, customers, per_reply)
+                    for _ in range(runs)
+                ]
+                rate = statistics.median(r.rate for r in results)
+                rss = max(r.rss_mb for r in results)
+                medians[mode] = rate
+                runs_text = ", ".join(f"{r.rate:.0f}" for r in results)
+                print(
+                    f"  {results[0].label}: {rate:7.0f} updates/s (runs: {runs_text}), "
+                    f"peak RSS {rss:.0f} MB",
+                    flush=True,
+                )
+            print(
+                f"  => {framework} concurrency={concurrency}: full/bare = "
+                f"{medians['full'] / medians['bare']:.2f}, adapter/bare = "
+                f"{medians['adapter'] / medians['bare']:.2f}",
+                flush=True,
+            )
+    finally:
+        await api.close()
+
+
+# -- the children ----------------------------------------------------------------------------
+
+
+def _maxrss_kb() -> int:
+    """The peak resident memory of this process since it started (``VmHWM``).
+
+    Not ``ru_maxrss``: on Linux that keeps the parent's peak across fork and exec,
+    so every child would report at least the benchmark's own size.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+async def child_full(concurrency: int) -> None:
+    from bot.runner import run_bot
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    options = {"concurrency": concurrency, "pool_size": POOL[settings.bot_framework]}
+    await run_bot(settings, channel_options=options)
+
+
+async def child_adapter(concurrency: int) -> None:
+    """Our adapter (polling, offsets, per-chat queue, dispatcher) with an echo, no engine."""
+    from bot.channels.base import Incoming, Outgoing
+    from bot.channels.telegram import build_telegram_channel
+    from bot.settings import load_settings
+    from flows.events import ButtonIn, TextIn
+
+    settings = load_settings()
+
+    async def echo(incoming: Incoming) -> None:
+        event = incoming.event
+        text = event.text if isinstance(event, TextIn) else "?"
+        text = event.data if isinstance(event, ButtonIn) else text
+        await channel.send(Outgoing(incoming.chat_id, text))
+
+    options = {"concurrency": concurrency, "pool_size": POOL[settings.bot_framework]}
+    channel = build_telegram_channel(settings, echo, **options)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await channel.start()
+    await stop.wait()
+    await channel.stop()
+    await channel.close()
+
+
+async def child_bare_aiogram(concurrency: int) -> None:
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.types import CallbackQuery, Message
+
+    api = TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"])
+    bot = Bot(os.environ["BOT_TOKEN"], session=AiohttpSession(api=api, limit=POOL["aiogram"]))
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await bot.send_message(message.chat.id, message.text or "?")
+
+    @dp.callback_query()
+    async def press(query: CallbackQuery) -> None:
+        assert query.message is not None and query.data is not None
+        await bot.send_message(query.message.chat.id, query.data)
+        await bot.answer_callback_query(query.id)
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(dp.stop_polling()))
+    await dp.start_polling(
+        bot, handle_signals=False, tasks_concurrency_limit=concurrency, polling_timeout=25
+    )
+
+
+async def child_bare_ptb(concurrency: int) -> None:
+    from telegram import Update
+    from telegram.ext import (
+        Application,
+        CallbackQueryHandler,
+        ContextTypes,
+        MessageHandler,
+        filters,
+    )
+
+    url = os.environ["TELEGRAM_API_URL"]
+    app = (
+        Application.builder()
+        .token(os.environ["BOT_TOKEN"])
+        .base_url(f"{url}/bot")
+        .base_file_url(f"{url}/file/bot")
+        .connection_pool_size(POOL["ptb"])
+        .pool_timeout(30.0)
+        .concurrent_updates(concurrency if concurrency > 1 else False)
+        .build()
+    )
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None and update.effective_message is not None
+        await context.bot.send_message(
+            update.effective_chat.id, update.effective_message.text or "?"
+        )
+
+    async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and query.message is not None and query.data is not None
+        await context.bot.send_message(query.message.chat.id, query.data)
+        await query.answer()
+
+    app.add_handler(MessageHandler(filters.ALL, echo))
+    app.add_handler(CallbackQueryHandler(press))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with app:
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=25)
+        await app.start()
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+
+
+def child(mode: str, concurrency: int) -> None:
+    framework = os.environ["BOT_FRAMEWORK"]
+    if mode == "full":
+        job = child_full(concurrency)
+    elif mode == "adapter":
+        job = child_adapter(concurrency)
+    elif framework == "aiogram":
+        job = child_bare_aiogram(concurrency)
+    else:
+        job = child_bare_ptb(concurrency)
+    asyncio.run(_debuggable(job))
+    print(json.dumps({"maxrss_kb": _maxrss_kb()}), flush=True)
+
+
+async def _debuggable(job: Any) -> None:
+    """``kill -USR1`` a child that seems stuck: it prints every task's stack."""
+
+    def dump() -> None:
+        for task in asyncio.all_tasks():
+            print("task", task.get_name(), file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, dump)
+    await job
+
+
+def _ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100 customers, one run")
+    parser.add_argument("--customers", type=int, default=CUSTOMERS)
+    parser.add_argument("--runs", type=int, default=3)
+    # 1: what ``postsale run`` uses on SQLite (bot/runner.py); e.g. "1,4,16" to compare.
+    parser.add_argument("--aiogram-concurrency", type=_ints, default=[1])
+    parser.add_argument("--ptb-concurrency", type=_ints, default=[1])
+    parser.add_argument(
+        "--postgres",
+        default="",
+        help="a PostgreSQL URL (postgresql+asyncpg://user@host/db) to create databases from",
+    )
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
+    parsed = parser.parse_args()
+    POSTGRES = parsed.postgres
+    if parsed.child:
+        child(parsed.child, parsed.concurrency)
+    else:
+        asyncio.run(main(parsed))

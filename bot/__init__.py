@@ -1,0 +1,1 @@
+"""The edge and the wiring: channels, CLI, HTTP, scheduler, outbox sender, settings."""

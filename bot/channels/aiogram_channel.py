@@ -1,0 +1,198 @@
+"""The Telegram channel on aiogram 3: its ``Bot`` for HTTP, its ``Dispatcher`` for updates.
+
+aiogram's own polling is not used: it confirms updates when it fetches them and
+runs one user's updates concurrently; ``TelegramChannel`` polls with the same
+``Bot`` and keeps per-chat order, then feeds each update to the ``Dispatcher``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    AiogramError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.channels.base import (
+    Forbidden,
+    Outgoing,
+    Rejected,
+    RetryAfter,
+    SendError,
+    Transient,
+    UpdateHandler,
+)
+from bot.channels.telegram_base import TelegramChannel
+from bot.channels.telegram_common import (
+    ALLOWED_UPDATES,
+    MAX_CAPTION,
+    MenuScope,
+    check_buttons,
+    contact_label,
+    numeric_id,
+)
+from bot.settings import Settings
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def neutral_error(exc: Exception) -> SendError:
+    """The neutral error for an aiogram exception (what the outbox sender acts on)."""
+    if isinstance(exc, TelegramRetryAfter):
+        return RetryAfter(float(exc.retry_after))
+    if isinstance(exc, TelegramForbiddenError):
+        return Forbidden(exc.message)
+    if isinstance(exc, TelegramEntityTooLarge | TelegramBadRequest | TelegramMigrateToChat):
+        return Rejected(str(exc.message))
+    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+        return Transient(exc.message)
+    if isinstance(exc, OSError | TimeoutError | AiogramError):
+        return Transient(str(exc) or type(exc).__name__)
+    return Rejected(f"{type(exc).__name__}: {exc}")
+
+
+def markup(message: Outgoing) -> Markup:
+    """Inline buttons, else the share-my-phone keyboard, else a keyboard removal."""
+    if message.buttons:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row]
+                for row in message.buttons
+            ]
+        )
+    if message.request_contact:
+        button = KeyboardButton(text=contact_label(message), request_contact=True)
+        return ReplyKeyboardMarkup(
+            keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True
+        )
+    if message.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+class AiogramChannel(TelegramChannel):
+    """``Channel`` on aiogram: ``Bot`` on the configured API server, a ``Dispatcher``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: UpdateHandler,
+        *,
+        pool_size: int = 100,
+        **options: Any,
+    ) -> None:
+        super().__init__(settings, handler, **options)
+        api = TelegramAPIServer.from_base(settings.telegram_api_url)
+        self.bot = Bot(settings.bot_token, session=AiohttpSession(api=api, limit=pool_size))
+        self.dispatcher = Dispatcher()
+        for observer in (
+            self.dispatcher.message,
+            self.dispatcher.edited_message,
+            self.dispatcher.callback_query,
+        ):
+            observer.register(self._on_event)
+
+    async def _on_event(self, event: Any, event_update: Update) -> None:
+        await self._on_update(event_update)
+
+    async def _open(self) -> str:
+        me = await self.bot.get_me()
+        return me.username or ""
+
+    async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
+        return await self.bot.get_updates(
+            offset=offset,
+            limit=limit,
+            timeout=int(wait),
+            allowed_updates=ALLOWED_UPDATES,
+            request_timeout=int(wait) + 10,
+        )
+
+    def _parse(self, data: dict[str, Any]) -> Any:
+        return Update.model_validate(data, context={"bot": self.bot})
+
+    async def _process(self, update: Any) -> None:
+        if update.message is None and update.edited_message is None and not update.callback_query:
+            return  # kinds we ignore: not even aiogram's "unknown update type" warning
+        await self.dispatcher.feed_update(self.bot, update)
+
+    async def _set_webhook(self, url: str, secret: str, allowed: list[str]) -> None:
+        await self.bot.set_webhook(url, secret_token=secret or None, allowed_updates=allowed)
+
+    async def _delete_webhook(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def _set_menu(self, scope: MenuScope) -> None:
+        commands = [BotCommand(command=c, description=d) for c, d in scope.commands]
+        where = BotCommandScopeChat(chat_id=numeric_id(scope.chat_id)) if scope.chat_id else None
+        await self.bot.set_my_commands(
+            commands,
+            scope=where or BotCommandScopeDefault(),
+            language_code=scope.language_code,
+        )
+
+    async def _close(self) -> None:
+        await self.bot.session.close()
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def send(self, message: Outgoing) -> str:
+        """Send one message; aiogram's errors become the neutral ``SendError``s."""
+        check_buttons(message)
+        try:
+            sent = await self._send(message)
+        except (AiogramError, OSError, TimeoutError) as exc:
+            raise neutral_error(exc) from exc
+        return str(sent.message_id)
+
+    async def _send(self, message: Outgoing) -> Message:
+        chat, keyboard = message.chat_id, markup(message)
+        if message.photo_path or message.document_path:
+            caption = message.text if len(message.text) <= MAX_CAPTION else None
+            media_keyboard = keyboard if caption is not None else None
+            if message.photo_path:
+                sent = await self.bot.send_photo(
+                    chat,
+                    FSInputFile(message.photo_path),
+                    caption=caption,
+                    reply_markup=media_keyboard,
+                )
+            else:
+                assert message.document_path is not None
+                document = FSInputFile(message.document_path, filename=message.document_name)
+                sent = await self.bot.send_document(
+                    chat, document, caption=caption, reply_markup=media_keyboard
+                )
+            if caption is not None or not message.text:
+                return sent
+        return await self.bot.send_message(chat, message.text, reply_markup=keyboard)
+
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text)
+        except (AiogramError, OSError, TimeoutError) as exc:
+            raise neutral_error(exc) from exc

@@ -1,0 +1,104 @@
+"""What every channel adapter (aiogram, python-telegram-bot, console, ...) speaks.
+
+Adapters only translate: a library update becomes an ``Incoming`` handed to the
+engine, and an ``Outgoing`` from the outbox becomes a library call whose failures
+are mapped to the neutral errors below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flows.events import Event
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """Which chat an update belongs to (per-chat ordering is keyed on it)."""
+
+    channel: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One update from a channel, already translated into a neutral event."""
+
+    channel: str  # "telegram", "console", ...
+    update_id: str  # unique per channel: the duplicate check uses it
+    chat_id: str
+    user_id: str
+    chat_type: str  # "private", "group", "supergroup", "channel"
+    event: Event
+    language_code: str | None = None
+    first_name: str | None = None
+    username: str | None = None
+    # a callback query to answer, when the event is a button press
+    callback_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def key(self) -> ConversationKey:
+        return ConversationKey(self.channel, self.chat_id)
+
+
+@dataclass(frozen=True)
+class OutButton:
+    text: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A rendered message ready to send (built from an outbox row's body)."""
+
+    chat_id: str
+    text: str
+    buttons: tuple[tuple[OutButton, ...], ...] = ()
+    request_contact: bool = False
+    contact_label: str | None = None  # the label of the share-my-phone button
+    remove_keyboard: bool = False
+    photo_path: str | None = None
+    document_path: str | None = None
+    document_name: str | None = None
+
+
+class SendError(Exception):
+    """A send that failed; subclasses say what the sender should do about it."""
+
+
+class RetryAfter(SendError):
+    """429: wait ``seconds`` and try again."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds}s")
+        self.seconds = seconds
+
+
+class Forbidden(SendError):
+    """403: the person blocked the bot or the chat is gone; do not try again."""
+
+
+class Transient(SendError):
+    """Network or 5xx error: try again with backoff."""
+
+
+class Rejected(SendError):
+    """400 or another permanent error: keep the message as failed with this reason."""
+
+
+UpdateHandler = Callable[[Incoming], Awaitable[None]]
+
+
+class Channel(Protocol):
+    """A sending side of a channel, used by the outbox sender."""
+
+    name: str
+
+    async def send(self, message: Outgoing) -> str:
+        """Send; return the remote message id; raise a ``SendError`` on failure."""
+        ...
+
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...

@@ -1,0 +1,220 @@
+"""The Telegram channel on python-telegram-bot 22: its ``Application`` and ``Bot``.
+
+ptb's ``Updater`` is not used: it confirms updates when it fetches them.
+``TelegramChannel`` polls with the application's bot, keeps per-chat order and
+runs each update through ``Application.process_update`` (its handlers, its error
+handling); a ``TypeHandler`` hands every update to the engine. ptb's default HTTP
+pool has one connection: ``pool_size`` raises it, or sends would queue on it.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram import error as tg
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.channels.base import (
+    Forbidden,
+    Outgoing,
+    Rejected,
+    RetryAfter,
+    SendError,
+    Transient,
+    UpdateHandler,
+)
+from bot.channels.telegram_base import TelegramChannel
+from bot.channels.telegram_common import (
+    ALLOWED_UPDATES,
+    MAX_CAPTION,
+    MenuScope,
+    check_buttons,
+    contact_label,
+    numeric_id,
+)
+from bot.settings import Settings
+
+# Opt in to ptb's coming time periods as ``timedelta``: without it ptb 22.2+ warns on
+# every 429 (RetryAfter reads its own deprecated int property). We accept both.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+
+
+def _seconds(exc: tg.RetryAfter) -> float:
+    with warnings.catch_warnings():  # int vs timedelta: ptb 22.2's migration warning
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def neutral_error(exc: Exception) -> SendError:
+    """The neutral error for a ptb exception (what the outbox sender acts on)."""
+    if isinstance(exc, tg.RetryAfter):
+        return RetryAfter(_seconds(exc))
+    if isinstance(exc, tg.Forbidden):
+        return Forbidden(exc.message)
+    # BadRequest is a NetworkError subclass in ptb: test it first.
+    if isinstance(exc, tg.BadRequest | tg.ChatMigrated | tg.InvalidToken | tg.Conflict):
+        return Rejected(exc.message)
+    if isinstance(exc, tg.TelegramError | OSError | TimeoutError):
+        return Transient(str(exc) or type(exc).__name__)
+    return Rejected(f"{type(exc).__name__}: {exc}")
+
+
+def markup(message: Outgoing) -> Markup:
+    """Inline buttons, else the share-my-phone keyboard, else a keyboard removal."""
+    if message.buttons:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.text, callback_data=b.data) for b in row]
+                for row in message.buttons
+            ]
+        )
+    if message.request_contact:
+        button = KeyboardButton(contact_label(message), request_contact=True)
+        return ReplyKeyboardMarkup([[button]], resize_keyboard=True, one_time_keyboard=True)
+    if message.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+class PtbChannel(TelegramChannel):
+    """``Channel`` on python-telegram-bot: an ``Application`` on the configured API server."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: UpdateHandler,
+        *,
+        pool_size: int = 64,
+        **options: Any,
+    ) -> None:
+        super().__init__(settings, handler, **options)
+        url = settings.telegram_api_url
+        self.application = (
+            Application.builder()
+            .token(settings.bot_token)
+            .base_url(f"{url}/bot")
+            .base_file_url(f"{url}/file/bot")
+            .connection_pool_size(pool_size)
+            .pool_timeout(30.0)
+            .updater(None)
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._callback))
+        self._failures: dict[int, BaseException] = {}
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
+
+    async def _callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await self._on_update(update)
+        except Exception as exc:
+            # ptb hands handler errors to its error handlers and carries on; keep it
+            # so that ``_process`` can report the failure (and the update is retried).
+            self._failures[update.update_id] = exc
+            raise
+
+    async def _open(self) -> str:
+        await self.application.initialize()  # getMe
+        return self.bot.username or ""
+
+    async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
+        updates: Sequence[Any] = await self.bot.get_updates(
+            offset=offset,
+            limit=limit,
+            timeout=int(wait),
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        return updates
+
+    def _parse(self, data: dict[str, Any]) -> Any:
+        return Update.de_json(data, self.bot)
+
+    async def _process(self, update: Any) -> None:
+        if update.message is None and update.edited_message is None and not update.callback_query:
+            return
+        await self.application.process_update(update)
+        failure = self._failures.pop(update.update_id, None)
+        if failure is not None:
+            raise failure
+
+    async def _set_webhook(self, url: str, secret: str, allowed: list[str]) -> None:
+        await self.bot.set_webhook(url, secret_token=secret or None, allowed_updates=allowed)
+
+    async def _delete_webhook(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
+
+    async def _set_menu(self, scope: MenuScope) -> None:
+        commands = [BotCommand(c, d) for c, d in scope.commands]
+        where = (
+            BotCommandScopeChat(numeric_id(scope.chat_id))
+            if scope.chat_id
+            else BotCommandScopeDefault()
+        )
+        await self.bot.set_my_commands(commands, scope=where, language_code=scope.language_code)
+
+    async def _close(self) -> None:
+        if self.application._initialized:  # noqa: SLF001 - no public flag in ptb 22
+            await self.application.shutdown()
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def send(self, message: Outgoing) -> str:
+        """Send one message; ptb's errors become the neutral ``SendError``s."""
+        check_buttons(message)
+        try:
+            sent = await self._send(message)
+        except (tg.TelegramError, OSError, TimeoutError) as exc:
+            raise neutral_error(exc) from exc
+        return str(sent.message_id)
+
+    async def _send(self, message: Outgoing) -> Message:
+        chat, keyboard = message.chat_id, markup(message)
+        if message.photo_path or message.document_path:
+            caption = message.text if len(message.text) <= MAX_CAPTION else None
+            media_keyboard = keyboard if caption is not None else None
+            if message.photo_path:
+                sent: Message = await self.bot.send_photo(
+                    chat, Path(message.photo_path), caption=caption, reply_markup=media_keyboard
+                )
+            else:
+                assert message.document_path is not None
+                sent = await self.bot.send_document(
+                    chat,
+                    Path(message.document_path),
+                    caption=caption,
+                    filename=message.document_name,
+                    reply_markup=media_keyboard,
+                )
+            if caption is not None or not message.text:
+                return sent
+        result: Message = await self.bot.send_message(chat, message.text, reply_markup=keyboard)
+        return result
+
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
+        try:
+            await self.bot.answer_callback_query(callback_id, text=text)
+        except (tg.TelegramError, OSError, TimeoutError) as exc:
+            raise neutral_error(exc) from exc

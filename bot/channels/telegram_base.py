@@ -1,0 +1,223 @@
+"""The part of a Telegram channel that does not depend on the library.
+
+Receiving: long polling through ``UpdatePump`` (offsets confirm only handled
+updates) or webhook requests through ``feed_webhook``; either way every update is
+queued per chat in a ``ChatQueue`` (one chat in order, chats concurrently), run
+through the library's dispatcher (``_process``), which calls ``_on_update`` with the
+library's update object, translated here into an ``Incoming`` for the engine.
+Callback queries are always answered, handled or not, so the client's spinner stops.
+
+Stopping: no new updates are taken, the ones in hand are finished, then the
+handled ones are confirmed to Telegram (polling) -- nothing lost, nothing twice.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from bot.channels.base import Outgoing, UpdateHandler
+from bot.channels.chat_queue import ChatQueue
+from bot.channels.polling import UpdatePump
+from bot.channels.telegram_common import (
+    ALLOWED_UPDATES,
+    MenuScope,
+    callback_id_of,
+    chat_key,
+    menu_scopes,
+    to_incoming,
+)
+from bot.settings import Settings
+
+log = logging.getLogger("postsale.channels")
+
+OperatorIds = Callable[[], Awaitable[Iterable[str]]]
+RECENT_IDS = 10_000  # webhook updates remembered for the in-memory duplicate check
+ATTEMPTS = 3  # tries of one update before it is given up (and logged)
+
+
+class Stopping(Exception):
+    """The channel is stopping: a webhook update is refused, Telegram sends it again."""
+
+
+class TelegramChannel(abc.ABC):
+    """Library-independent receiving, ordering, shutdown and command menu."""
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: UpdateHandler,
+        *,
+        concurrency: int = 256,
+        poll_timeout: float = 25.0,
+        retry_delay: float = 0.5,
+    ) -> None:
+        self.settings = settings
+        self.handler = handler
+        self.queue = ChatQueue(concurrency)
+        self.pump = UpdatePump(self._fetch, self._dispatch, timeout=poll_timeout)
+        self.retry_delay = retry_delay
+        # Extra operator ids for the command menu (the operators table), set by the runner.
+        self.operator_ids: OperatorIds | None = None
+        self.username: str | None = None
+        self._stop = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._answers: set[asyncio.Task[None]] = set()
+        self._recent: OrderedDict[int, None] = OrderedDict()
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.settings.webhook_url)
+
+    # -- what each library provides ----------------------------------------------------
+
+    @abc.abstractmethod
+    async def _open(self) -> str:
+        """Start the library's client (``getMe``); return the bot's username."""
+
+    @abc.abstractmethod
+    async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
+        """``getUpdates``: the library's update objects."""
+
+    @abc.abstractmethod
+    def _parse(self, data: dict[str, Any]) -> Any:
+        """A webhook request's JSON as the library's update object."""
+
+    @abc.abstractmethod
+    async def _process(self, update: Any) -> None:
+        """Run ``update`` through the library's dispatcher (which calls ``_on_update``)."""
+
+    @abc.abstractmethod
+    async def _set_webhook(self, url: str, secret: str, allowed: list[str]) -> None: ...
+
+    @abc.abstractmethod
+    async def _delete_webhook(self) -> None: ...
+
+    @abc.abstractmethod
+    async def _set_menu(self, scope: MenuScope) -> None: ...
+
+    @abc.abstractmethod
+    async def _close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def send(self, message: Outgoing) -> str: ...
+
+    @abc.abstractmethod
+    async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, publish the command menu, then poll (or register the webhook)."""
+        self.username = await self._open()
+        await self.publish_menu()
+        if self.webhook:
+            await self._set_webhook(
+                self.settings.webhook_url, self.settings.webhook_secret, ALLOWED_UPDATES
+            )
+            log.info("webhook set: %s", self.settings.webhook_url)
+        else:
+            await self._delete_webhook()  # getUpdates is refused while a webhook is set
+            self._poller = asyncio.create_task(self.pump.run(self._stop), name="telegram-poll")
+            log.info("long polling as @%s", self.username)
+
+    async def stop(self) -> None:
+        """Take no new updates, finish those in hand, confirm them (polling)."""
+        self._stop.set()
+        if self._poller is not None:
+            await self._poller
+        await self.queue.join()
+        if self._answers:
+            await asyncio.gather(*list(self._answers), return_exceptions=True)
+        if self._poller is not None:
+            await self.pump.confirm()
+            self._poller = None
+
+    async def close(self) -> None:
+        """Release the HTTP client (after ``stop``, and after the outbox sender stopped)."""
+        await self.queue.cancel()
+        await self._close()
+
+    async def publish_menu(self) -> None:
+        """``setMyCommands`` for customers (per language) and for operators' chats."""
+        ids = [*self.settings.operator_ids, *self.settings.admin_ids]
+        if self.operator_ids is not None:
+            try:
+                ids.extend(await self.operator_ids())
+            except Exception as exc:  # the menu is a convenience; never stop start-up
+                log.warning("could not read the operators for the command menu: %s", exc)
+        scopes = menu_scopes(self.settings.default_locale, ids, self.settings.operator_chat_id)
+        for scope in scopes:
+            try:
+                await self._set_menu(scope)
+            except Exception as exc:
+                log.warning("setMyCommands failed for %s: %s", scope.chat_id or "all", exc)
+
+    # -- receiving ---------------------------------------------------------------------
+
+    def _dispatch(self, update: Any) -> asyncio.Future[None]:
+        return self.queue.submit(chat_key(update), lambda: self._handle(update))
+
+    async def _handle(self, update: Any) -> None:
+        try:
+            for attempt in range(1, ATTEMPTS + 1):
+                try:
+                    await self._process(update)
+                    return
+                except Exception:
+                    if attempt == ATTEMPTS:
+                        log.exception("update %s failed %d times", update.update_id, attempt)
+                        raise
+                    log.warning("update %s failed; trying again", update.update_id, exc_info=True)
+                    await asyncio.sleep(self.retry_delay * attempt)
+        finally:
+            callback_id = callback_id_of(update)
+            if callback_id is not None:
+                task = asyncio.create_task(self._answer_quietly(callback_id))
+                self._answers.add(task)
+                task.add_done_callback(self._answers.discard)
+
+    async def _answer_quietly(self, callback_id: str) -> None:
+        try:
+            await self.answer_callback(callback_id)
+        except Exception as exc:  # e.g. "query is too old": the press was still handled
+            log.info("answerCallbackQuery %s failed: %s", callback_id, exc)
+
+    async def _on_update(self, update: Any) -> None:
+        """Called by the library's dispatcher: translate and hand to the engine."""
+        incoming = to_incoming(update)
+        if incoming is None:
+            log.debug("update %s ignored", update.update_id)
+            return
+        await self.handler(incoming)
+
+    async def feed_webhook(self, data: dict[str, Any]) -> None:
+        """Handle one webhook update; returns once it is handled (then Telegram is answered)."""
+        if self._stop.is_set():
+            raise Stopping("stopping")
+        update = self._parse(data)
+        update_id = int(update.update_id)
+        if update_id in self._recent:
+            return  # Telegram resent it (our answer was slow or lost)
+        self._recent[update_id] = None
+        while len(self._recent) > RECENT_IDS:
+            self._recent.popitem(last=False)
+        try:
+            await self._dispatch(update)
+        except Exception:
+            self._recent.pop(update_id, None)  # let Telegram's retry through
+            raise
+
+    async def wait_idle(self) -> None:
+        """For tests: until every update taken in so far is handled and answered."""
+        await self.queue.join()
+        while self._answers:
+            with contextlib.suppress(Exception):
+                await asyncio.gather(*list(self._answers), return_exceptions=True)

@@ -1,0 +1,79 @@
+"""The ``postsale`` command line (also ``python -m bot``).
+
+Each sub-command lives in ``bot/commands/<name>.py`` with ``add_arguments(parser)``
+and ``run(args, settings) -> int`` (a coroutine function or a plain one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import inspect
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.settings import SettingsError, load_settings
+
+# (command, module under bot.commands, help)
+COMMANDS: list[tuple[str, str, str]] = [
+    ("run", "run", "run the bot: channel, follow-up scheduler and outbox sender"),
+    ("console", "console", "chat with the bot in the terminal (no token needed)"),
+    ("import-orders", "import_orders", "import customers and orders from a CSV file"),
+    ("import-responses", "import_responses", "import past NPS/CSAT answers from a CSV file"),
+    ("import-spend", "import_spend", "import marketing spend (for CAC) from a CSV file"),
+    ("link", "link", "print a customer's Telegram deep link"),
+    ("kpi", "kpi", "print the KPI summary for a period"),
+    ("conversations", "conversations", "list, show or export stored conversations"),
+    ("operators", "operators", "add, remove or list operators and admins"),
+    ("outbox", "outbox", "show the outbox: queued, sent and failed messages"),
+    ("migrate", "migrate", "bring the database schema up to date"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="postsale", description="Post-sale support bot: surveys, tickets and KPIs."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name, help_text in COMMANDS:
+        try:
+            module = importlib.import_module(f"bot.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bot.commands.{module_name}":
+                raise
+            continue
+        cmd = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(cmd)
+        cmd.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if logging.getLogger().level > logging.DEBUG:
+        # Every state change of every conversation, and each migration step: debug detail.
+        for chatty in ("transitions", "alembic"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+    result = args._module.run(args, settings)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

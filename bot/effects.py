@@ -1,0 +1,216 @@
+"""Carrying out a flow's domain effects inside the update's transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.context import UpdateContext
+from bot.i18n import render
+from flows import effects as fx
+from flows.replies import say
+from flows.staff import EXPORT_CAPTION, FORGET_DONE
+from storage import tickets
+from storage.conversations import _insert
+from storage.models import Conversation, Customer, FollowUp, SurveyResponse, Ticket
+
+log = logging.getLogger("postsale.effects")
+
+
+class EffectRunner:
+    """Applies effects in order; ``results`` feeds reply placeholders such as ``$ticket``."""
+
+    def __init__(self, ctx: UpdateContext, conv: Conversation, customer: Customer | None) -> None:
+        self.ctx = ctx
+        self.conv = conv
+        self.customer = customer
+        self.results: dict[str, Any] = {}
+        # Work that must come after the flow's replies (e.g. the data export file).
+        self.after_replies: list[Callable[[], Awaitable[None]]] = []
+
+    async def run(self, effects: Sequence[object]) -> dict[str, Any]:
+        for effect in effects:
+            await self._one(effect)
+        return self.results
+
+    async def _one(self, effect: object) -> None:
+        ctx, session, now = self.ctx, self.ctx.session, self.ctx.now
+        customer = self.customer
+        if isinstance(effect, fx.SetLocale):
+            self.conv.locale = effect.locale
+            if customer is not None:
+                customer.locale = effect.locale
+            ctx.locale = effect.locale
+            return
+        if customer is None:
+            log.warning("effect %r without a linked customer ignored", effect)
+            return
+        if isinstance(effect, fx.RecordScore):
+            await self._record_score(effect)
+        elif isinstance(effect, fx.RecordReason):
+            await session.execute(
+                update(SurveyResponse)
+                .where(
+                    SurveyResponse.dedup_key == _dedup(effect.followup_id, "nps", self.conv.id),
+                    SurveyResponse.customer_id == customer.id,
+                )
+                .values(reason=effect.text)
+            )
+        elif isinstance(effect, fx.CompleteSurvey):
+            await self._mark_answered(effect.followup_id)
+        elif isinstance(effect, fx.OpenTicket):
+            ticket = await tickets.open_ticket(
+                session,
+                customer_id=customer.id,
+                order_id=await self._own_order(effect.order_id),
+                source=effect.source,
+                category=effect.category,
+                description=effect.description,
+                now=now,
+            )
+            self.results["$ticket"] = ticket.id
+            await _announce(ctx, ticket)
+        elif isinstance(effect, fx.AddToTicket | fx.CloseTicket | fx.ReopenTicket | fx.RateTicket):
+            await self._ticket_effect(effect)
+        elif isinstance(effect, fx.OptOut):
+            customer.opted_out_at = now
+        elif isinstance(effect, fx.OptIn):
+            customer.opted_out_at = None
+        elif isinstance(effect, fx.ExportMyData):
+            self.after_replies.append(self._send_export)
+        elif isinstance(effect, fx.ForgetMe):
+            from storage.data_rights import forget_customer
+
+            report = await forget_customer(session, customer.id, now)
+            log.info("customer %s forgotten: %s", customer.id, report)
+            self.customer = None
+            ctx.customer_id = None
+            done = say(
+                FORGET_DONE,
+                chats=report.chat_links,
+                messages=report.messages,
+                answers=report.answers_kept,
+                tickets=report.tickets_kept,
+            )
+
+            async def tell() -> None:
+                await ctx.reply(done, purpose="forget")
+
+            self.after_replies.append(tell)
+        else:
+            log.error("unknown effect %r", effect)
+
+    async def _record_score(self, effect: fx.RecordScore) -> None:
+        ctx, customer = self.ctx, self.customer
+        assert customer is not None
+        followup = (
+            await ctx.session.get(FollowUp, effect.followup_id) if effect.followup_id else None
+        )
+        if followup is not None and followup.customer_id != customer.id:
+            log.warning("score for another customer's follow-up %s ignored", followup.id)
+            return
+        stmt = (
+            _insert(ctx.session, SurveyResponse)
+            .values(
+                dedup_key=_dedup(effect.followup_id, effect.kind, self.conv.id, ctx.now),
+                customer_id=customer.id,
+                order_id=followup.order_id if followup else None,
+                followup_id=followup.id if followup else None,
+                kind=effect.kind,
+                score=effect.score,
+                source="chat",
+                answered_at=ctx.now,
+            )
+            .on_conflict_do_nothing()
+        )
+        await ctx.session.execute(stmt)
+        if followup is not None:
+            await self._mark_answered(followup.id)
+
+    async def _mark_answered(self, followup_id: int | None) -> None:
+        if followup_id is None:
+            return
+        followup = await self.ctx.session.get(FollowUp, followup_id)
+        if followup is None or self.customer is None or followup.customer_id != self.customer.id:
+            return
+        if followup.answered_at is None:
+            followup.answered_at = self.ctx.now
+        if followup.status in ("pending", "sent", "reminded", "expired"):
+            followup.status = "answered"
+
+    async def _own_order(self, order_id: int | None) -> int | None:
+        """An order id the flow picked, kept only if it is this customer's."""
+        if order_id is None or self.customer is None:
+            return None
+        from storage.models import Order
+
+        owner = await self.ctx.session.scalar(select(Order.customer_id).where(Order.id == order_id))
+        return order_id if owner == self.customer.id else None
+
+    async def _ticket_effect(self, effect: Any) -> None:
+        session, now, customer = self.ctx.session, self.ctx.now, self.customer
+        assert customer is not None
+        ticket = await session.get(Ticket, effect.ticket_id)
+        if ticket is None or ticket.customer_id != customer.id:
+            log.warning("customer %s touched ticket %s that is not theirs", customer.id, effect)
+            return
+        try:
+            if isinstance(effect, fx.AddToTicket):
+                await tickets.customer_message(session, ticket, effect.text, now)
+            elif isinstance(effect, fx.CloseTicket):
+                await tickets.close(session, ticket, "customer", now)
+            elif isinstance(effect, fx.ReopenTicket):
+                await tickets.reopen(session, ticket, "customer", now)
+                await _announce(self.ctx, ticket, reopened=True)
+            elif isinstance(effect, fx.RateTicket):
+                await tickets.rate(session, ticket, effect.rating, now)
+        except (tickets.TicketStateError, ValueError) as exc:
+            log.info("ticket effect %r not applied: %s", effect, exc)
+
+    async def _send_export(self) -> None:
+        from storage.data_rights import export_customer_data
+
+        ctx = self.ctx
+        if ctx.customer_id is None:
+            return
+        data = await export_customer_data(ctx.session, ctx.customer_id)
+        text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        # An unguessable name: the file holds personal data.
+        name = f"mydata-{ctx.customer_id}-{ctx.now:%Y%m%dT%H%M%S}-{secrets.token_hex(8)}.json"
+        path = Path(ctx.settings.data_dir) / "exports" / name
+        await asyncio.to_thread(_write_private, path, text)
+        body = render(say(EXPORT_CAPTION), ctx.locale)
+        body.update(document_path=str(path), document_name="mydata.json")
+        await ctx.reply(body, purpose="export")
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def _dedup(followup_id: int | None, kind: str, conv_id: int, now: Any = None) -> str:
+    # One answer of each kind per follow-up: a second press of a button records nothing.
+    if followup_id is not None:
+        return f"chat:f{followup_id}:{kind}"
+    return f"chat:c{conv_id}:{kind}:{now.isoformat() if now else ''}"
+
+
+async def _announce(ctx: UpdateContext, ticket: Ticket, reopened: bool = False) -> None:
+    try:
+        from bot.operators import announce_ticket
+    except ImportError:  # the operators' side is optional for a bare engine
+        return
+    await announce_ticket(
+        ctx.session, ctx.settings, ticket, ctx.now, reopened=reopened, channel=ctx.incoming.channel
+    )

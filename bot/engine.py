@@ -1,0 +1,383 @@
+"""The conversation engine: one update in, one transaction out.
+
+For each update it checks the update was not handled before, loads the chat's
+conversation, resolves links, runs the pure flow, applies its effects, queues the
+replies in the outbox and writes the transcript, all in one commit (DESIGN.md
+invariants 1, 2 and 5). The scheduler and operator commands use the same code
+paths through the ``start_survey`` / ``remind`` / ``expire`` / ``ask_resolution``
+/ ``tell_customer`` methods, inside their own transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import flows
+from bot.app import Database
+from bot.channels.base import Incoming
+from bot.chat_locks import KeyedLocks
+from bot.context import OperatorHandler, UpdateContext
+from bot.effects import EffectRunner
+from bot.i18n import resolve_locale
+from bot.phones import normalise_phone
+from bot.settings import Settings
+from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
+from flows.replies import Say
+from flows.state import Facts, OrderRef, Outcome, State
+from storage import conversations as convs
+from storage.links import identity_for_chat, link_by_phone, redeem_token
+from storage.models import ChannelIdentity, Conversation, Customer, FollowUp, Order, Ticket
+
+log = logging.getLogger("postsale.engine")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def describe(event: Event) -> str:
+    """The transcript line of an incoming event."""
+    if isinstance(event, TextIn):
+        return event.text
+    if isinstance(event, CommandIn):
+        return f"/{event.name} {event.args}".rstrip()
+    if isinstance(event, ButtonIn):
+        return f"[button] {event.data}"
+    if isinstance(event, ContactIn):
+        return f"[contact] {event.phone}"
+    return f"[{event.kind}]"
+
+
+def order_label(order: Order, tz: Any) -> str:
+    when = order.delivered_at or order.purchased_at
+    return f"#{order.external_id} ({when.astimezone(tz):%d/%m})"
+
+
+class Engine:
+    """Runs the flows for incoming updates and for the scheduler, transactionally."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        operator_handler: OperatorHandler | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.operator_handler = operator_handler
+        # Called after each commit that queued messages (wakes the outbox sender).
+        self.on_queued: list[Callable[[], None]] = []
+        self.chat_locks = KeyedLocks()
+
+    # -- incoming updates -------------------------------------------------------------
+
+    async def handle(self, incoming: Incoming) -> None:
+        """Handle one update in one transaction; a duplicate update is ignored.
+
+        Updates of one chat wait for each other (in arrival order); the database row
+        lock on the conversation keeps that true across processes too.
+        """
+        async with self.chat_locks.hold(incoming.key):
+            await self._handle_in_order(incoming)
+
+    async def _handle_in_order(self, incoming: Incoming) -> None:
+        now = self.clock()
+        async with self.db.uow() as uow:
+            session = uow.session
+            if not await convs.mark_handled(session, incoming.channel, incoming.update_id, now):
+                log.info("duplicate update %s:%s ignored", incoming.channel, incoming.update_id)
+                return
+            ctx = await self._handle(session, incoming, now)
+            await uow.commit()
+        if ctx is not None and ctx.sent:
+            self._wake()
+
+    def _wake(self) -> None:
+        for callback in self.on_queued:
+            callback()
+
+    async def _handle(
+        self, session: AsyncSession, incoming: Incoming, now: datetime
+    ) -> UpdateContext | None:
+        event = incoming.event
+        is_group = incoming.chat_type != "private"
+        if is_group and incoming.chat_id != self.settings.operator_chat_id:
+            return None  # groups are not customers; only the operators' group is served
+        conv = await convs.load_or_create(session, incoming.channel, incoming.chat_id, now)
+        identity = await identity_for_chat(session, incoming.channel, incoming.chat_id)
+        customer = await session.get(Customer, identity.customer_id) if identity else None
+        locale = self._locale(customer, conv, incoming.language_code)
+        ctx = UpdateContext(
+            session=session,
+            settings=self.settings,
+            now=now,
+            incoming=incoming,
+            locale=locale,
+            engine=self,
+            customer_id=customer.id if customer else None,
+            conversation_id=conv.id,
+        )
+        convs.record_incoming(session, conv, customer, describe(event), _payload(incoming), now)
+        handler = self.operator_handler
+        if handler is not None and _maybe_operator(event) and await handler(ctx):
+            return ctx
+        if is_group:
+            return ctx
+
+        link = await self._resolve_link(session, incoming, now)
+        if link is not None and link.customer_id is not None:
+            customer = await session.get(Customer, link.customer_id)
+            conv.customer_id = link.customer_id
+            ctx.customer_id = link.customer_id
+            if customer is not None:
+                ctx.locale = locale = self._locale(customer, conv, incoming.language_code)
+        facts = await self._facts(session, customer, link.outcome if link else None)
+        outcome = flows.step(_state(conv), event, facts, now)
+        await self._apply(ctx, conv, customer, outcome, purpose="reply")
+        return ctx
+
+    def _locale(
+        self, customer: Customer | None, conv: Conversation, language_code: str | None
+    ) -> str:
+        chosen = (customer.locale if customer else None) or conv.locale
+        return resolve_locale(chosen, language_code, self.settings.default_locale)
+
+    async def _resolve_link(
+        self, session: AsyncSession, incoming: Incoming, now: datetime
+    ) -> _Link | None:
+        event = incoming.event
+        chat, user, lang = incoming.chat_id, incoming.user_id, incoming.language_code
+        if isinstance(event, CommandIn) and event.name == "start" and event.args.strip():
+            result = await redeem_token(
+                session,
+                event.args.strip(),
+                channel=incoming.channel,
+                chat_id=chat,
+                user_id=user,
+                language_code=lang,
+                now=now,
+            )
+            return _Link(result.outcome, result.customer_id)
+        if isinstance(event, ContactIn):
+            if not event.own:
+                return _Link("not_own", None)
+            phone = normalise_phone(event.phone, self.settings.default_locale)
+            if phone is None:
+                return _Link("no_match", None)
+            result = await link_by_phone(
+                session,
+                phone,
+                channel=incoming.channel,
+                chat_id=chat,
+                user_id=user,
+                language_code=lang,
+                now=now,
+            )
+            return _Link(result.outcome, result.customer_id)
+        return None
+
+    async def _facts(
+        self, session: AsyncSession, customer: Customer | None, link: str | None
+    ) -> Facts:
+        if customer is None:
+            return Facts(linked=False, link=link)
+        orders = (
+            await session.scalars(
+                select(Order)
+                .where(Order.customer_id == customer.id, Order.delivered_at.is_not(None))
+                .order_by(Order.delivered_at.desc(), Order.id.desc())
+                .limit(5)
+            )
+        ).all()
+        from storage.tickets import active_ticket_of
+
+        ticket = await active_ticket_of(session, customer.id)
+        return Facts(
+            linked=True,
+            customer_name=customer.name,
+            orders=tuple(OrderRef(o.id, order_label(o, self.settings.tz)) for o in orders),
+            active_ticket=ticket.id if ticket else None,
+            opted_out=customer.opted_out_at is not None,
+            link=link,
+        )
+
+    async def _apply(
+        self,
+        ctx: UpdateContext,
+        conv: Conversation,
+        customer: Customer | None,
+        outcome: Outcome,
+        *,
+        purpose: str,
+    ) -> None:
+        """Apply a flow's outcome: effects, then replies, then the new state."""
+        runner = EffectRunner(ctx, conv, customer)
+        results = await runner.run(outcome.effects)
+        for say in outcome.replies:
+            for part in _flatten(say):
+                await ctx.reply(_substitute(part, results), purpose=purpose)
+        convs.save_state(conv, outcome.state.flow, outcome.state.state, outcome.state.data, ctx.now)
+        for after in runner.after_replies:
+            await after()
+
+    # -- started by the scheduler or by operators, inside their transaction -------------
+
+    async def _customer_chat(
+        self, session: AsyncSession, customer_id: int
+    ) -> ChannelIdentity | None:
+        return await session.scalar(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.customer_id == customer_id)
+            .order_by(ChannelIdentity.linked_at.desc(), ChannelIdentity.id.desc())
+            .limit(1)
+        )
+
+    async def _outbound(
+        self,
+        session: AsyncSession,
+        customer_id: int,
+        now: datetime,
+        run: Callable[[State], Outcome],
+        purpose: str,
+    ) -> bool:
+        identity = await self._customer_chat(session, customer_id)
+        if identity is None:
+            return False
+        customer = await session.get(Customer, customer_id)
+        conv = await convs.load_or_create(session, identity.channel, identity.chat_id, now)
+        conv.customer_id = customer_id
+        incoming = Incoming(
+            channel=identity.channel,
+            update_id="",
+            chat_id=identity.chat_id,
+            user_id=identity.user_id or "",
+            chat_type="private",
+            event=TextIn(""),
+            language_code=identity.language_code,
+        )
+        ctx = UpdateContext(
+            session=session,
+            settings=self.settings,
+            now=now,
+            incoming=incoming,
+            locale=self._locale(customer, conv, identity.language_code),
+            engine=self,
+            customer_id=customer_id,
+            conversation_id=conv.id,
+        )
+        await self._apply(ctx, conv, customer, run(_state(conv)), purpose=purpose)
+        return True
+
+    async def start_survey(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
+        """Invite the customer to the survey of ``followup``; False when no chat is linked."""
+        order = await session.get(Order, followup.order_id)
+        if order is None:
+            return False
+        ref = OrderRef(order.id, order_label(order, self.settings.tz))
+        return await self._outbound(
+            session,
+            followup.customer_id,
+            now,
+            lambda state: flows.start_survey(state, followup.id, ref, now),
+            "invitation",
+        )
+
+    async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
+        return await self._outbound(
+            session,
+            followup.customer_id,
+            now,
+            lambda state: flows.remind_survey(state, followup.id, now),
+            "reminder",
+        )
+
+    async def expire(self, session: AsyncSession, followup: FollowUp, now: datetime) -> None:
+        await self._outbound(
+            session,
+            followup.customer_id,
+            now,
+            lambda state: flows.expire_survey(state, followup.id, now),
+            "expiry",
+        )
+
+    async def ask_resolution(self, session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+        """After an operator resolves a ticket: ask the customer whether it is solved."""
+        if ticket.customer_id is None:
+            return False
+        return await self._outbound(
+            session,
+            ticket.customer_id,
+            now,
+            lambda state: flows.ask_resolution(state, ticket.id, now),
+            "resolution",
+        )
+
+    async def tell_customer(
+        self,
+        session: AsyncSession,
+        customer_id: int,
+        text: str,
+        now: datetime,
+        purpose: str = "operator",
+    ) -> bool:
+        """Send an operator's words, verbatim, to the customer's linked chat."""
+        say = Say(text=text, verbatim=True)
+        return await self._outbound(
+            session,
+            customer_id,
+            now,
+            lambda state: Outcome(state=state, replies=(say,), effects=()),
+            purpose,
+        )
+
+
+class _Link:
+    __slots__ = ("customer_id", "outcome")
+
+    def __init__(self, outcome: str, customer_id: int | None) -> None:
+        self.outcome = outcome
+        self.customer_id = customer_id
+
+
+def _state(conv: Conversation) -> State:
+    return State(flow=conv.flow, state=conv.state, data=dict(conv.data or {}))
+
+
+def _maybe_operator(event: Event) -> bool:
+    if isinstance(event, CommandIn):
+        return True
+    return isinstance(event, ButtonIn) and event.data.startswith("op:")
+
+
+def _payload(incoming: Incoming) -> dict[str, Any] | None:
+    event = incoming.event
+    if isinstance(event, ButtonIn):
+        return {"button": event.data}
+    if isinstance(event, MediaIn):
+        return {"media": event.kind}
+    if isinstance(event, ContactIn):
+        return {"contact": event.phone, "own": event.own}
+    return None
+
+
+def _flatten(say: Say) -> list[Say]:
+    parts = [replace(say, extra=())]
+    for extra in say.extra:
+        parts.extend(_flatten(extra))
+    return parts
+
+
+def _substitute(say: Say, results: dict[str, Any]) -> Say:
+    if not results or not any(isinstance(v, str) and v in results for _, v in say.params):
+        return say
+    params = tuple((k, results.get(v, v) if isinstance(v, str) else v) for k, v in say.params)
+    return replace(say, params=params)

@@ -1,0 +1,1 @@
+"""The HTTP side: the Telegram webhook, order ingestion (``ingest``) and /healthz (``app``)."""

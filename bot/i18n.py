@@ -1,0 +1,99 @@
+"""Translations: gettext catalogs per locale, read at run time with Babel."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+from flows.commands import LANGUAGES
+from flows.linking import CONTACT_LABEL
+from flows.replies import Button, Param, Say
+
+LOCALES: tuple[str, ...] = tuple(code for code, _ in LANGUAGES)
+"""Our locales, the default first: ("pt-BR", "en", "es", "ca")."""
+
+LOCALE_DIR = Path(__file__).parent / "locales"
+_BY_LANGUAGE = {"pt": "pt-BR", "en": "en", "es": "es", "ca": "ca"}
+
+
+def catalog_path(locale: str) -> Path:
+    """Where the catalog of ``locale`` lives (``pt-BR`` -> ``locales/pt_BR/...``)."""
+    return LOCALE_DIR / locale.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    """The translations of ``locale``: msgid -> msgstr (fuzzy and empty ones left out)."""
+    with catalog_path(locale).open("rb") as fh:
+        po = read_po(fh, locale=locale.replace("-", "_"))
+    return {
+        m.id: m.string
+        for m in po
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+    }
+
+
+def match_locale(code: str | None) -> str | None:
+    """One of ``LOCALES`` for a code such as ``pt``, ``pt-br``, ``pt_BR``, ``en-US``."""
+    if not code:
+        return None
+    code = code.strip().replace("_", "-").lower()
+    for locale in LOCALES:
+        if code == locale.lower():
+            return locale
+    return _BY_LANGUAGE.get(code.split("-")[0])
+
+
+def resolve_locale(
+    customer_locale: str | None, language_code: str | None, default: str = LOCALES[0]
+) -> str:
+    """The locale to write in: the customer's choice, else Telegram's language, else default."""
+    for code in (customer_locale, language_code, default):
+        found = match_locale(code)
+        if found is not None:
+            return found
+    return LOCALES[0]
+
+
+class _Params(dict[str, Any]):
+    """Format parameters that leave an unknown ``{name}`` as it is."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def translate(msgid: str, locale: str, /, **params: Param) -> str:
+    """``msgid`` in ``locale`` with ``{name}`` parameters filled in."""
+    text = catalog(resolve_locale(locale, None)).get(msgid, msgid)
+    if not params:
+        return text
+    try:
+        return text.format_map(_Params(params))
+    except (ValueError, IndexError, AttributeError):  # a broken translation: show the source
+        return msgid.format_map(_Params(params))
+
+
+def _label(button: Button, locale: str) -> str:
+    if not button.translate:
+        return button.label
+    return translate(button.label, locale, **dict(button.params))
+
+
+def render(say: Say, locale: str) -> dict[str, Any]:
+    """The outbox body of one ``Say`` (its ``extra`` parts are rendered separately)."""
+    text = say.text if say.verbatim else translate(say.text, locale, **dict(say.params))
+    body: dict[str, Any] = {
+        "text": text,
+        "buttons": [
+            [{"text": _label(b, locale), "data": b.data} for b in row] for row in say.buttons
+        ],
+        "request_contact": say.request_contact,
+    }
+    if say.request_contact:
+        body["contact_label"] = translate(CONTACT_LABEL, locale)
+    if say.remove_keyboard:
+        body["remove_keyboard"] = True
+    return body

@@ -1,0 +1,138 @@
+"""Telling operators: new and reopened tickets, SLA warnings.
+
+Where: the operators' group (``OPERATOR_CHAT_ID``) when one is set, otherwise the
+private chat of every operator and admin (on Telegram a user's private chat id is
+their user id). Messages go through the outbox in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.operators import ticket_view as view
+from bot.operators.access import staff_ids
+from bot.operators.kpi_view import duration
+from bot.settings import Settings
+from flows.business_hours import BusinessHours
+from storage.models import Customer, SurveyResponse, Ticket
+from storage.outbox import enqueue
+from storage.roles import staff
+from storage.sla import NearBreach, Targets, near_breach
+
+log = logging.getLogger("postsale.operators")
+DEFAULT_CHANNEL = "telegram"
+
+
+def targets_of(settings: Settings) -> Targets:
+    """The service-level targets from settings (``ValueError`` names a bad BUSINESS_HOURS)."""
+    try:
+        hours = BusinessHours.parse(settings.business_hours)
+    except ValueError as exc:
+        raise ValueError(f"BUSINESS_HOURS: {exc}") from exc
+    return Targets(
+        hours=hours,
+        tz=settings.operators_tz,
+        first_response_s=int(settings.sla_first_response.total_seconds()),
+        resolution_s=int(settings.sla_resolution.total_seconds()),
+    )
+
+
+async def destinations(session: AsyncSession, settings: Settings) -> list[str]:
+    """The chats operators are told things in."""
+    if settings.operator_chat_id:
+        return [settings.operator_chat_id]
+    return [member.user_id for member in await staff(session, staff_ids(settings))]
+
+
+async def tell_operators(
+    session: AsyncSession,
+    settings: Settings,
+    body: dict[str, Any],
+    now: datetime,
+    *,
+    purpose: str,
+    channel: str = DEFAULT_CHANNEL,
+) -> int:
+    """Queue ``body`` to every operators' destination; returns how many were queued."""
+    chats = await destinations(session, settings)
+    if not chats:
+        log.info("no operator chat to tell (%s): set OPERATOR_CHAT_ID or OPERATOR_IDS", purpose)
+    for chat_id in chats:
+        await enqueue(
+            session, channel=channel, chat_id=chat_id, body=body, purpose=purpose, now=now
+        )
+    return len(chats)
+
+
+async def announce_ticket(
+    session: AsyncSession,
+    settings: Settings,
+    ticket: Ticket,
+    now: datetime,
+    *,
+    reopened: bool = False,
+    channel: str = DEFAULT_CHANNEL,
+) -> None:
+    """A new (or reopened) ticket, with buttons to open, take and resolve it."""
+    customer = await session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+    nps = None
+    if ticket.source == "detractor" and ticket.customer_id is not None:
+        nps = await session.scalar(
+            select(SurveyResponse.score)
+            .where(SurveyResponse.customer_id == ticket.customer_id, SurveyResponse.kind == "nps")
+            .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
+            .limit(1)
+        )
+    body = view.announcement(ticket, customer, settings.operators_tz, reopened=reopened, nps=nps)
+    await tell_operators(session, settings, body, now, purpose="ticket", channel=channel)
+
+
+def warning(ticket: Ticket, near: NearBreach, settings: Settings) -> dict[str, Any]:
+    what = "first response" if near.kind == "first_response" else "resolution"
+    target = (
+        settings.sla_first_response if near.kind == "first_response" else settings.sla_resolution
+    )
+    limit = f"{duration(target.total_seconds())} in business hours"
+    if near.remaining_bs <= 0:
+        text = f"⚠️ Ticket #{ticket.id} has missed its {what} target ({limit})."
+    else:
+        due = view.when(near.due_at, settings.operators_tz)
+        text = (
+            f"⏰ Ticket #{ticket.id}: {what} due in {duration(near.remaining_bs)} of business "
+            f"time (by {due}; target {limit})."
+        )
+    return {"text": text, "buttons": view.actions(ticket, open_button=True)}
+
+
+async def sla_watch(
+    db: Any, settings: Settings, now: datetime, *, channel: str = DEFAULT_CHANNEL
+) -> bool:
+    """Warn operators of tickets about to miss a target; True when warnings were queued.
+
+    Each ticket is warned once (``Ticket.sla_warned_at``), in one transaction.
+    """
+    try:
+        targets = targets_of(settings)
+    except ValueError:
+        log.exception("SLA watch disabled")
+        return False
+    async with db.uow() as uow:
+        session = uow.session
+        found = await near_breach(session, targets, now)
+        if not found:
+            return False
+        queued = 0
+        for ticket, near in found:
+            ticket.sla_warned_at = now
+            body = warning(ticket, near, settings)
+            queued += await tell_operators(
+                session, settings, body, now, purpose="sla", channel=channel
+            )
+        await uow.commit()
+    log.info("SLA watch: warned about %d ticket(s)", len(found))
+    return queued > 0

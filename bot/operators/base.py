@@ -1,0 +1,67 @@
+"""What every operator action shares: the role table, the role check, errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.operators.access import authorize
+from bot.settings import Settings
+from storage.models import Ticket
+from storage.roles import Role
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+
+Body = dict[str, Any]
+
+# The role each command needs: admins may do everything operators may.
+COMMANDS: dict[str, Role] = {
+    "kpi": "operator",
+    "tickets": "operator",
+    "ticket": "operator",
+    "reply": "operator",
+    "resolve": "operator",
+    "reopen": "operator",
+    "assign": "operator",
+    "history": "admin",
+    "operators": "admin",
+}
+
+
+class OperatorError(Exception):
+    """A request that cannot be done as asked; the message says why, for the operator."""
+
+
+def ticket_number(text: str) -> int:
+    raw = text.strip().lstrip("#")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise OperatorError(f"Which ticket? Give its number, e.g. 12 (got {text.strip()!r}).")
+    return int(raw)
+
+
+@dataclass
+class ServiceBase:
+    """One update's transaction, acting on behalf of an operator."""
+
+    session: AsyncSession
+    settings: Settings
+    engine: Engine
+    now: datetime
+
+    async def allow(self, user_id: str, command: str) -> Role:
+        """Check ``user_id`` may run ``command`` (raises ``NotAllowed``, logged)."""
+        return await authorize(self.session, self.settings, user_id, command, COMMANDS[command])
+
+    @property
+    def tz(self) -> Any:
+        return self.settings.operators_tz
+
+    async def _ticket(self, number: int) -> Ticket:
+        ticket = await self.session.get(Ticket, number)
+        if ticket is None:
+            raise OperatorError(f"There is no ticket #{number}. See /tickets.")
+        return ticket

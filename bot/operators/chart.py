@@ -1,0 +1,107 @@
+"""The NPS and CSAT by week chart of /kpi: data in the outbox body, a PNG at send time.
+
+The /kpi command reads ``weekly_scores`` inside its transaction and puts the plotted
+numbers in the outbox body (``{"chart": {...}}``), so the chart shows exactly what
+the summary was computed from and the transaction never waits on matplotlib. When
+the message is sent, ``materialize_attachments`` renders the PNG (Agg, off the event
+loop) under ``DATA_DIR/charts`` and adds its ``photo_path``; the file name is a hash
+of the data, so a retried send reuses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+
+KIND = "weekly_scores"
+WIDTH_PX, HEIGHT_PX, DPI = 900, 500, 100
+
+
+def chart_spec(weeks: list[Any], title: str) -> dict[str, Any]:
+    """The JSON chart description of ``weekly_scores`` rows (``WeekScore``)."""
+    return {
+        "kind": KIND,
+        "title": title,
+        "weeks": [_week_start(w).isoformat() for w in weeks],
+        "nps": [_num(w.nps) for w in weeks],
+        "nps_responses": [int(w.nps_responses) for w in weeks],
+        "csat": [_num(w.csat) for w in weeks],
+        "csat_responses": [int(w.csat_responses) for w in weeks],
+    }
+
+
+def _week_start(week: Any) -> Any:
+    start = week.week_start
+    return start.date() if hasattr(start, "date") and callable(start.date) else start
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _nan(values: list[float | None]) -> list[float]:
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def build_figure(spec: dict[str, Any]) -> Any:
+    """A matplotlib ``Figure`` of the spec (no pyplot: no global state, thread-safe)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    labels = [w[5:] for w in spec["weeks"]]  # MM-DD of each week's Monday
+    x = list(range(len(labels)))
+    ax.plot(x, _nan(spec["nps"]), marker="o", color="tab:blue", label="NPS")
+    ax.set_ylim(-108, 108)  # a margin, so points at the limits stay visible
+    ax.set_ylabel("NPS (-100 to 100)", color="tab:blue")
+    ax.axhline(0, color="0.8", linewidth=0.8)
+    ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
+    ax.set_xlabel("week starting (MM-DD)")
+    right = ax.twinx()
+    right.plot(x, _nan(spec["csat"]), marker="s", color="tab:orange", label="CSAT")
+    right.set_ylim(0.8, 5.2)
+    right.set_ylabel("CSAT (1 to 5)", color="tab:orange")
+    ax.set_title(spec.get("title") or "NPS and CSAT by week")
+    handles = ax.get_lines()[:1] + right.get_lines()[:1]
+    ax.legend(handles, ["NPS", "CSAT"], loc="lower left", fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def chart_path(spec: dict[str, Any], data_dir: str) -> Path:
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+    return Path(data_dir) / "charts" / f"kpi-{digest}.png"
+
+
+def render_chart(spec: dict[str, Any], path: Path) -> Path:
+    """Write the PNG (blocking: call it through ``asyncio.to_thread``)."""
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = build_figure(spec)
+    partial = path.with_suffix(".tmp.png")
+    fig.savefig(partial, format="png", dpi=DPI)
+    partial.replace(path)  # a reader never sees half a file
+    return path
+
+
+async def materialize_attachments(
+    db: Any, body: dict[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """The body to send: a ``chart`` becomes a rendered ``photo_path``; others unchanged."""
+    spec = body.get("chart")
+    if not isinstance(spec, dict) or body.get("photo_path") or spec.get("kind") != KIND:
+        return body
+    path = await asyncio.to_thread(render_chart, spec, chart_path(spec, settings.data_dir))
+    return {**body, "photo_path": str(path)}
+
+
+__all__ = ["build_figure", "chart_path", "chart_spec", "materialize_attachments", "render_chart"]

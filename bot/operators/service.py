@@ -1,0 +1,239 @@
+"""Operator and admin actions. Every public method checks the caller's role first.
+
+The chat handler, the ``op:`` buttons and any other entry point call these methods,
+so a role is never checked only at the edge (DESIGN.md invariant 7). Each method
+returns the messages to show the operator; ``OperatorError`` carries a clear answer
+for a wrong request (unknown ticket, missing text, ...).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.i18n import resolve_locale, translate
+from bot.operators import ticket_view as view
+from bot.operators.access import staff_ids
+from bot.operators.admin import AdminActions
+from bot.operators.alerts import targets_of
+from bot.operators.base import Body, OperatorError
+from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
+from bot.operators.periods import BadPeriod, parse_period
+from flows.staff import REPLY_HEADER
+from storage import tickets as tk
+from storage.models import Customer, Message, Order, Ticket, TicketEvent
+from storage.roles import role_of
+from storage.sla import sla_summary
+
+PAGE = 10
+
+
+class OperatorService(AdminActions):
+    """Every operator and admin action; each public method checks the role first."""
+
+    # -- KPIs ---------------------------------------------------------------------------
+
+    async def kpi(self, user_id: str, period_text: str) -> list[Body]:
+        await self.allow(user_id, "kpi")
+        try:
+            period = parse_period(period_text, self.now, self.tz)
+        except BadPeriod:
+            raise OperatorError(
+                "Use /kpi 7d, /kpi 30d, /kpi 90d or /kpi 2026-01-01..2026-01-31."
+            ) from None
+        try:
+            targets = targets_of(self.settings)
+        except ValueError as exc:
+            raise OperatorError(str(exc)) from None
+        from bot.operators.chart import chart_spec
+        from storage.kpi import compute_kpis, weekly_scores
+
+        s, before = self.session, period.previous
+        cur = await compute_kpis(s, period.since, period.until, self.now)
+        prev = await compute_kpis(s, before.since, before.until, self.now)
+        sla = await sla_summary(s, period.since, period.until, targets, self.now)
+        sla_prev = await sla_summary(s, before.since, before.until, targets, self.now)
+        text = summary_text(
+            period.label,
+            cur,
+            prev,
+            sla,
+            sla_prev,
+            currency=await self._currency(),
+            hours=str(targets.hours),
+            first_target=duration(targets.first_response_s),
+            resolution_target=duration(targets.resolution_s),
+        )
+        buttons = [
+            [view.button("What the figures mean", "op:kpi:def")],
+            [view.button(p, f"op:kpi:{p}") for p in ("7d", "30d", "90d")],
+        ]
+        bodies: list[Body] = [{"text": text, "buttons": buttons}]
+        weeks = await weekly_scores(s, period.since, period.until)
+        if weeks:
+            title = f"NPS and CSAT by week, {period.label}"
+            bodies.append({"text": title, "chart": chart_spec(list(weeks), title)})
+        return bodies
+
+    async def kpi_definitions(self, user_id: str) -> list[Body]:
+        await self.allow(user_id, "kpi")
+        try:
+            t = targets_of(self.settings)
+        except ValueError as exc:
+            raise OperatorError(str(exc)) from None
+        text = DEFINITIONS.format(
+            hours=t.hours,
+            tz=t.tz.key,
+            first=duration(t.first_response_s),
+            resolution=duration(t.resolution_s),
+        )
+        return [{"text": text}]
+
+    async def _currency(self) -> str:
+        found = await self.session.scalar(
+            select(Order.currency)
+            .where(Order.currency.is_not(None))
+            .group_by(Order.currency)
+            .order_by(func.count().desc())
+            .limit(1)
+        )
+        return found or ""
+
+    # -- tickets ------------------------------------------------------------------------
+
+    async def tickets(self, user_id: str, which: str = "open", page: int = 1) -> list[Body]:
+        await self.allow(user_id, "tickets")
+        which = which or "open"
+        if which not in ("open", "mine", "all"):
+            raise OperatorError("Use /tickets open, /tickets mine or /tickets all.")
+        query = select(Ticket)
+        if which != "all":
+            query = query.where(Ticket.status.in_(tk.ACTIVE))
+        if which == "mine":
+            query = query.where(Ticket.assignee == user_id)
+        total = int(
+            await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        )
+        pages = max(1, -(-total // PAGE))
+        page = min(max(1, page), pages)
+        order = (Ticket.opened_at, Ticket.id) if which != "all" else (Ticket.id.desc(),)
+        rows = list(
+            await self.session.scalars(query.order_by(*order).offset((page - 1) * PAGE).limit(PAGE))
+        )
+        if not rows:
+            empty = {"open": "No open tickets.", "mine": "No open tickets of yours."}
+            return [{"text": empty.get(which, "No tickets yet.")}]
+        lines = [f"Tickets ({which}) · page {page} of {pages} · {total} in all"]
+        lines += [view.list_line(t, self.tz) for t in rows]
+        buttons = [
+            [view.button(f"#{t.id}", f"op:t:{t.id}") for t in rows[i : i + 5]]
+            for i in range(0, len(rows), 5)
+        ]
+        nav = []
+        if page > 1:
+            nav.append(view.button("◀ Previous", f"op:tl:{which}:{page - 1}"))
+        if page < pages:
+            nav.append(view.button("Next ▶", f"op:tl:{which}:{page + 1}"))
+        if nav:
+            buttons.append(nav)
+        return [{"text": view.fit("\n".join(lines)), "buttons": buttons}]
+
+    async def ticket(self, user_id: str, number: int) -> list[Body]:
+        await self.allow(user_id, "ticket")
+        ticket = await self._ticket(number)
+        customer = (
+            await self.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+        )
+        events = list(
+            await self.session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.at, TicketEvent.id)
+            )
+        )
+        messages: list[Message] = []
+        if ticket.customer_id is not None:
+            messages = list(
+                await self.session.scalars(
+                    select(Message)
+                    .where(
+                        Message.customer_id == ticket.customer_id,
+                        Message.direction == "in",
+                        Message.text.is_not(None),
+                    )
+                    .order_by(Message.at.desc(), Message.id.desc())
+                    .limit(30)
+                )
+            )
+            # what they wrote, not their button presses and commands
+            written = [m for m in messages if m.text and not m.text.startswith(("/", "["))]
+            messages = written[:5][::-1]
+        return [view.details(ticket, customer, events, messages, self.tz)]
+
+    async def reply(self, user_id: str, number: int, text: str) -> list[Body]:
+        await self.allow(user_id, "reply")
+        ticket = await self._ticket(number)
+        text = text.strip()
+        if not text:
+            raise OperatorError(f"What should I tell the customer? /reply {number} your text")
+        if ticket.status == "closed":
+            raise OperatorError(f"Ticket #{number} is closed. /reopen {number} first.")
+        customer = (
+            await self.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
+        )
+        if customer is None or customer.anonymised_at is not None:
+            raise OperatorError(f"Ticket #{number} has no customer to write to.")
+        locale = resolve_locale(customer.locale, None, self.settings.default_locale)
+        words = f"{translate(REPLY_HEADER, locale, n=ticket.id)}\n{text}"
+        if not await self.engine.tell_customer(self.session, customer.id, words, self.now):
+            raise OperatorError(
+                f"The customer of ticket #{number} has no linked chat; nothing was sent."
+            )
+        first = await tk.operator_reply(self.session, ticket, user_id, text, self.now)
+        note = f" First response after {duration(ticket.first_response_s)}." if first else ""
+        return [{"text": f"Sent to the customer of ticket #{number}.{note}"}]
+
+    async def resolve(self, user_id: str, number: int) -> list[Body]:
+        await self.allow(user_id, "resolve")
+        ticket = await self._ticket(number)
+        try:
+            await tk.resolve(self.session, ticket, f"op:{user_id}", self.now)
+        except tk.TicketStateError:
+            raise OperatorError(
+                f"Ticket #{number} is {view.STATUS.get(ticket.status, ticket.status)}."
+            ) from None
+        asked = await self.engine.ask_resolution(self.session, ticket, self.now)
+        then = (
+            "The customer was asked whether it is solved."
+            if asked
+            else "The customer has no linked chat, so nobody was asked."
+        )
+        return [
+            {
+                "text": f"Ticket #{number} resolved after {duration(ticket.resolution_s)}. {then}",
+                "buttons": view.actions(ticket),
+            }
+        ]
+
+    async def reopen(self, user_id: str, number: int) -> list[Body]:
+        await self.allow(user_id, "reopen")
+        ticket = await self._ticket(number)
+        try:
+            await tk.reopen(self.session, ticket, f"op:{user_id}", self.now)
+        except tk.TicketStateError:
+            raise OperatorError(f"Ticket #{number} is already open.") from None
+        return [{"text": f"Ticket #{number} is open again.", "buttons": view.actions(ticket)}]
+
+    async def assign(self, user_id: str, number: int, assignee: str = "") -> list[Body]:
+        await self.allow(user_id, "assign")
+        ticket = await self._ticket(number)
+        assignee = assignee.strip() or user_id
+        if (
+            assignee != user_id
+            and await role_of(self.session, staff_ids(self.settings), assignee) is None
+        ):
+            raise OperatorError(f"{assignee} is not an operator (see /operators).")
+        await tk.assign(self.session, ticket, assignee, f"op:{user_id}", self.now)
+        whom = "you" if assignee == user_id else assignee
+        return [
+            {"text": f"Ticket #{number} is assigned to {whom}.", "buttons": view.actions(ticket)}
+        ]

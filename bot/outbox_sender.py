@@ -1,0 +1,439 @@
+"""The outbox sender (DESIGN.md invariant 4): queued messages out, within Telegram's limits.
+
+* Per-chat order: only a chat's oldest queued message is ever in memory or in flight.
+* Limits: one pacer for all chats (``SEND_RATE_GLOBAL``), one per chat
+  (``SEND_RATE_PER_CHAT``; groups 20 a minute); a 429 pauses the chat and everything.
+* Failures: network/5xx are retried with exponential backoff and jitter (the retry
+  time is stored in ``not_before``, so a restart keeps it); 403 fails the chat's
+  messages as "blocked" and marks the customer unreachable; 400 fails with the reason.
+* Crash safety: a message is marked sent in its own commit right after the send
+  succeeds, and a send slot is freed only after that commit. A crash between an
+  HTTP send and its commit can therefore repeat at most ``concurrency`` messages
+  (the sends in flight); nothing is lost.
+* Memory: at most ``heads`` chats are held; idle per-chat pacers are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import Database
+from bot.channels.base import (
+    Channel,
+    Forbidden,
+    OutButton,
+    Outgoing,
+    Rejected,
+    RetryAfter,
+)
+from bot.send_limits import ChatPacers, Pacer, SendLimits
+from bot.settings import Settings
+from storage import outbox_state as ob
+
+log = logging.getLogger("postsale.outbox")
+
+Key = tuple[str, str]
+Write = Callable[[AsyncSession, datetime], Awaitable[object]]
+BodyRenderer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_outgoing(chat_id: str, body: Mapping[str, Any]) -> Outgoing:
+    """The ``Outgoing`` for an outbox body; a malformed body is ``Rejected``."""
+    try:
+        buttons = tuple(
+            tuple(OutButton(str(b["text"]), str(b["data"])) for b in row)
+            for row in body.get("buttons") or ()
+        )
+        return Outgoing(
+            chat_id=chat_id,
+            text=str(body.get("text") or ""),
+            buttons=buttons,
+            request_contact=bool(body.get("request_contact")),
+            contact_label=body.get("contact_label"),
+            remove_keyboard=bool(body.get("remove_keyboard")),
+            photo_path=body.get("photo_path"),
+            document_path=body.get("document_path"),
+            document_name=body.get("document_name"),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise Rejected(f"malformed outbox body: {exc!r}") from exc
+
+
+@dataclass
+class SenderStats:
+    """Counts since start, for progress lines, tests and benchmarks."""
+
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    retried: int = 0
+    rate_limited: int = 0  # 429s received
+    max_in_flight: int = 0
+
+
+@dataclass(eq=False)
+class _Entry:
+    head: ob.Head
+    attempts: int
+    in_flight: bool = False
+    stamp: list[float] | None = None  # this send's place in the global pacer's window
+
+
+class _Marks:
+    """Writes send results; results arriving together share one commit (group commit)."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db, self.clock = db, clock
+        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
+        self._sent: list[tuple[int, str]] = []
+        self._sent_futures: list[asyncio.Future[None]] = []
+        self._event = asyncio.Event()
+
+    async def write(self, action: Write) -> None:
+        """Return once ``action`` is committed (raises if the commit failed)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((action, future))
+        self._event.set()
+        await future
+
+    async def sent(self, message_id: int, remote_id: str) -> None:
+        """Return once the message is recorded as sent."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent.append((message_id, remote_id))
+        self._sent_futures.append(future)
+        self._event.set()
+        await future
+
+    async def run(self) -> None:
+        while True:
+            await self._event.wait()
+            self._event.clear()
+            batch, self._pending = self._pending, []
+            sent, self._sent = self._sent, []
+            futures = [f for _, f in batch] + self._sent_futures
+            self._sent_futures = []
+            if not futures:
+                continue
+            try:
+                async with self.db.uow() as uow:
+                    now = self.clock()
+                    await ob.mark_sent(uow.session, sent, now)
+                    for action, _ in batch:
+                        await action(uow.session, now)
+                    await uow.commit()
+            except Exception as exc:
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for future in futures:
+                    if not future.done():
+                        future.set_result(None)
+
+
+class OutboxSender:
+    """Sends queued outbox rows through ``channels`` (by ``OutboxMessage.channel`` name)."""
+
+    def __init__(
+        self,
+        db: Database,
+        channels: Mapping[str, Channel],
+        limits: SendLimits | Settings,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        render_body: BodyRenderer | None = None,
+        log_every: float = 5.0,
+    ) -> None:
+        self.db = db
+        self.channels = dict(channels)
+        self.limits = limits if isinstance(limits, SendLimits) else SendLimits.from_settings(limits)
+        self.clock = clock
+        self.render_body = render_body
+        self.log_every = log_every
+        self.stats = SenderStats()
+        self._global = Pacer(self.limits.global_rate, margin=self.limits.margin)
+        self._chats = ChatPacers(self.limits)
+        self._known: dict[Key, _Entry] = {}
+        self._ready: list[tuple[int, Key]] = []  # by message id: oldest first
+        self._waiting: list[tuple[float, int, Key]] = []  # by the time it may go
+        self._finished: set[int] = set()  # done since the current read of the outbox began
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._signal = asyncio.Event()
+        self._wake_requested = True
+        self._dirty = False
+        self._marks = _Marks(db, clock)
+        self._slots = asyncio.Semaphore(self.limits.concurrency)
+
+    def wake(self) -> None:
+        """New messages were queued (e.g. by the engine): read the outbox now."""
+        self._wake_requested = True
+        self._signal.set()
+
+    def forget_idle(self) -> None:
+        """Drop the pacers of chats that may be sent to again right away."""
+        self._chats.forget_idle(asyncio.get_running_loop().time())
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    @property
+    def chats_in_memory(self) -> int:
+        return len(self._known) + len(self._chats)
+
+    # -- the loop ---------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> None:
+        """Send until ``stop`` is set (or, with ``until_idle``, until nothing is queued)."""
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        marks = asyncio.create_task(self._marks.run())
+        watcher = asyncio.create_task(self._relay(stop))
+        next_read = last_read = 0.0
+        next_log = loop.time() + self.log_every
+        logged = (0, 0, loop.time())
+        # The outbox is read in the background, so sending never stalls on a query.
+        reader: asyncio.Task[int] | None = None
+        read_when_idle = False
+        try:
+            while not stop.is_set():
+                now = loop.time()
+                if reader is None and self._should_read(now, next_read, last_read):
+                    self._wake_requested = self._dirty = False
+                    read_when_idle = not self._known and not self._tasks
+                    reader = asyncio.create_task(self._read())
+                    reader.add_done_callback(lambda _: self._signal.set())
+                    last_read = now
+                if reader is not None and reader.done():
+                    found = self._read_result(reader)
+                    reader = None
+                    next_read = loop.time() + self.limits.poll_interval
+                    if until_idle and read_when_idle and found == 0 and not self._known:
+                        return
+                if now >= next_log:
+                    logged = await self._log_progress(logged)
+                    next_log = now + self.log_every
+                    self._chats.forget_idle(now)
+                entry = self._next_ready(now)
+                if entry is None:
+                    # A running read wakes us when it is done.
+                    horizon = now + self.limits.poll_interval if reader else next_read
+                    wait_until = min(horizon, self._waiting[0][0] if self._waiting else horizon)
+                    await self._pause(max(0.0, wait_until - now))
+                    continue
+                await self._slots.acquire()
+                # Usually a few milliseconds; after a 429 it may be seconds.
+                while (delay := self._global.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
+                    await asyncio.sleep(delay)
+                if stop.is_set():
+                    self._slots.release()
+                    break
+                self._start(entry, loop.time())
+        finally:
+            watcher.cancel()
+            if reader is not None:
+                # Let a read in progress finish (milliseconds) rather than cancel it: a
+                # query cancelled mid-way can leave its connection in a transaction
+                # (on SQLite, holding the write lock: every BEGIN is IMMEDIATE) while
+                # the results below are committed and the database is closed.
+                with contextlib.suppress(Exception):
+                    await reader
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            marks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await marks
+            await self._log_progress(logged, final=True)
+
+    def _should_read(self, now: float, next_read: float, last_read: float) -> bool:
+        if self._wake_requested or now >= next_read:
+            return True
+        # A chat finished: its next message may be waiting; read soon, but not per send.
+        starving = len(self._known) < self.limits.heads // 2
+        return self._dirty and starving and now - last_read >= 0.05
+
+    def _read_result(self, reader: asyncio.Task[int]) -> int | None:
+        try:
+            return reader.result()
+        except Exception:
+            log.exception("could not read the outbox; trying again")
+            return None
+
+    async def _relay(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        self._signal.set()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._signal.wait(), seconds)
+        self._signal.clear()
+
+    async def _read(self) -> int:
+        """Take in the head message of chats not yet held; returns how many heads exist."""
+        self._finished.clear()
+        async with self.db.uow() as uow:
+            heads = await ob.chat_heads(uow.session, self.channels.keys(), self.limits.heads)
+        wall, mono = self.clock(), asyncio.get_running_loop().time()
+        room = self.limits.heads - len(self._known)
+        for head in heads:
+            if room <= 0:
+                break
+            if head.key in self._known or head.id in self._finished:
+                continue
+            entry = _Entry(head, head.attempts)
+            self._known[head.key] = entry
+            ready = self._chats.ready_at(head.key)
+            if head.not_before is not None:
+                ready = max(ready, mono + (head.not_before - wall).total_seconds())
+            self._schedule(entry, ready)
+            room -= 1
+        return len(heads)
+
+    def _schedule(self, entry: _Entry, ready_at: float) -> None:
+        heapq.heappush(self._waiting, (ready_at, entry.head.id, entry.head.key))
+
+    def _next_ready(self, now: float) -> _Entry | None:
+        while self._waiting and self._waiting[0][0] <= now:
+            _, message_id, key = heapq.heappop(self._waiting)
+            heapq.heappush(self._ready, (message_id, key))
+        while self._ready:
+            message_id, key = heapq.heappop(self._ready)
+            entry = self._known.get(key)
+            if entry is None or entry.head.id != message_id or entry.in_flight:
+                continue  # stale heap item
+            chat_ready = self._chats.ready_at(key)
+            if chat_ready > now:  # paused by a 429 since it was scheduled
+                self._schedule(entry, chat_ready)
+                continue
+            return entry
+        return None
+
+    def _start(self, entry: _Entry, now: float) -> None:
+        entry.in_flight = True
+        entry.stamp = self._global.take(now)
+        self._chats.take(entry.head.key, now)
+        task = asyncio.create_task(self._send(entry))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, len(self._tasks))
+
+    # -- one message ------------------------------------------------------------------
+
+    async def _send(self, entry: _Entry) -> None:
+        head = entry.head
+        try:
+            if await self._attempt(entry):
+                self._done(head)
+        except Exception:
+            # The result could not be stored: forget the message; the next read of the
+            # outbox finds it queued again (this is where a duplicate can come from).
+            log.exception("outbox message %s: could not record the result", head.id)
+            self._known.pop(head.key, None)
+        finally:
+            self._slots.release()
+            self._dirty = True
+            self._signal.set()
+
+    def _done(self, head: ob.Head) -> None:
+        self._known.pop(head.key, None)
+        self._finished.add(head.id)
+
+    async def _attempt(self, entry: _Entry) -> bool:
+        """Send once and record the result; False when the message stays in memory."""
+        head = entry.head
+        loop = asyncio.get_running_loop()
+        try:
+            body = await self.render_body(head.body) if self.render_body else head.body
+            if entry.stamp is not None:
+                Pacer.started(entry.stamp, loop.time())
+            remote_id = await self.channels[head.channel].send(to_outgoing(head.chat_id, body))
+        except RetryAfter as exc:
+            # Telegram's 429 may be about the chat or about the bot as a whole.
+            until = loop.time() + exc.seconds
+            self._chats.pause(head.key, until)
+            self._global.pause(until)
+            self.stats.rate_limited += 1
+            log.warning("429 on chat %s: pausing %ss", head.chat_id, exc.seconds)
+            self._retry_later(entry, until)
+            return False
+        except Forbidden as exc:
+            why = str(exc) or "forbidden"
+            await self._marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
+            self.stats.failed += 1
+            self.stats.blocked += 1
+            return True
+        except Rejected as exc:
+            why = str(exc) or "rejected"
+            attempts = entry.attempts + 1
+            await self._marks.write(lambda s, now: ob.mark_failed(s, head.id, why, now, attempts))
+            self.stats.failed += 1
+            return True
+        except Exception as exc:  # Transient, or an adapter error we did not foresee
+            return await self._transient(entry, exc)
+        await self._marks.sent(head.id, str(remote_id))
+        self.stats.sent += 1
+        return True
+
+    async def _transient(self, entry: _Entry, exc: Exception) -> bool:
+        head = entry.head
+        attempts = entry.attempts + 1
+        reason = f"{type(exc).__name__}: {exc}"
+        if attempts >= self.limits.max_attempts:
+            reason = f"gave up after {attempts} attempts: {reason}"
+            await self._marks.write(
+                lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts)
+            )
+            self.stats.failed += 1
+            return True
+        delay = self.limits.backoff(attempts)
+        not_before = self.clock() + timedelta(seconds=delay)
+        await self._marks.write(
+            lambda s, now: ob.mark_retry(s, head.id, attempts, reason, not_before)
+        )
+        entry.attempts = attempts
+        self.stats.retried += 1
+        self._retry_later(entry, asyncio.get_running_loop().time() + delay)
+        return False
+
+    def _retry_later(self, entry: _Entry, at: float) -> None:
+        entry.in_flight = False
+        self._schedule(entry, at)
+
+    # -- progress ---------------------------------------------------------------------
+
+    async def _log_progress(
+        self, last: tuple[int, int, float], *, final: bool = False
+    ) -> tuple[int, int, float]:
+        now = asyncio.get_running_loop().time()
+        sent, failed = self.stats.sent, self.stats.failed
+        if (sent, failed) == last[:2] and not final:
+            return last
+        try:
+            async with self.db.uow() as uow:
+                left: int | str = await ob.queued_count(uow.session)
+        except Exception:  # progress lines must not stop sending
+            left = "?"
+        rate = (sent - last[0]) / max(now - last[2], 1e-9)
+        log.info(
+            "outbox: sent=%d failed=%d retried=%d 429s=%d queued_left=%s rate=%.1f/s",
+            sent,
+            failed,
+            self.stats.retried,
+            self.stats.rate_limited,
+            left,
+            rate,
+        )
+        return (sent, failed, now)

@@ -1,0 +1,119 @@
+"""Telegram's sending limits as pacers: overall, per chat, per group, and 429 pauses."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class SendLimits:
+    """How fast and how persistently the outbox sender may send."""
+
+    global_rate: float = 30.0  # messages a second, all chats together
+    per_chat_rate: float = 1.0  # messages a second to one private chat
+    group_per_minute: float = 20.0  # messages a minute to one group
+    # Pace a little under the limits: arrival times jitter, and a 429 costs seconds.
+    safety: float = 0.97  # per chat: intervals are 1 / (rate * safety)
+    margin: float = 0.02  # overall: at most ``global_rate`` sends in any 1 s + margin
+    concurrency: int = 16  # sends in flight at once (the crash-duplicate bound)
+    max_attempts: int = 5  # network / 5xx errors before a message fails for good
+    backoff_base: float = 1.0
+    backoff_max: float = 300.0
+    poll_interval: float = 1.0  # how often the outbox is read when nothing wakes us
+    heads: int = 500  # chats held in memory at once
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: float) -> SendLimits:
+        values: dict[str, float] = {
+            "global_rate": settings.send_rate_global,
+            "per_chat_rate": settings.send_rate_per_chat,
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def chat_interval(self, chat_id: str) -> float:
+        """Seconds between two messages to one chat (Telegram group ids are negative)."""
+        interval = 1.0 / (self.per_chat_rate * self.safety)
+        if chat_id.startswith("-"):
+            interval = max(interval, 60.0 / (self.group_per_minute * self.safety))
+        return interval
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter for the ``attempt``-th failure (1-based)."""
+        ceiling = min(self.backoff_max, self.backoff_base * float(2 ** (attempt - 1)))
+        jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - not for security
+        return ceiling * jitter
+
+
+class Pacer:
+    """Paces sends to ``rate`` a second: evenly spaced, and never more than the limit
+    in any window of one second (plus ``margin``, for jitter between our clock and the
+    server's). Lateness up to ``tolerance`` seconds is caught up, so the average rate
+    holds even when the event loop wakes late; ``pause`` holds everything back.
+    """
+
+    def __init__(self, rate: float, *, margin: float = 0.02, tolerance: float = 0.1) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = tolerance
+        self.window = 1.0 + margin
+        self._starts: deque[list[float]] = deque(maxlen=max(1, math.floor(rate)))
+        self._tat = 0.0  # theoretical time of the next send (GCRA)
+        self._paused_until = 0.0
+
+    def delay(self, now: float) -> float:
+        wait = max(self._tat - self.tolerance - now, self._paused_until - now)
+        if len(self._starts) == self._starts.maxlen:
+            wait = max(wait, self._starts[0][0] + self.window - now)
+        return max(0.0, wait)
+
+    def take(self, now: float) -> list[float]:
+        """Reserve a send at ``now``; the returned stamp is moved by ``started``."""
+        self._tat = max(now, self._tat) + self.interval
+        stamp = [now]
+        self._starts.append(stamp)
+        return stamp
+
+    @staticmethod
+    def started(stamp: list[float], now: float) -> None:
+        """The send really left at ``now``: count it there in the one-second window.
+
+        A send held up in our event loop reaches the server later than planned, next
+        to later ones; counting it where it really left keeps the window true. Stamps
+        only move later, so the oldest one checked is never earlier than the real
+        oldest: the check stays on the safe side.
+        """
+        stamp[0] = max(stamp[0], now)
+
+    def pause(self, until: float) -> None:
+        self._paused_until = max(self._paused_until, until)
+
+
+class ChatPacers:
+    """When each chat may get its next message; chats idle long enough are forgotten."""
+
+    def __init__(self, limits: SendLimits) -> None:
+        self.limits = limits
+        self._next: dict[tuple[str, str], float] = {}
+
+    def ready_at(self, key: tuple[str, str]) -> float:
+        return self._next.get(key, 0.0)
+
+    def take(self, key: tuple[str, str], now: float) -> None:
+        start = max(now, self._next.get(key, 0.0))
+        self._next[key] = start + self.limits.chat_interval(key[1])
+
+    def pause(self, key: tuple[str, str], until: float) -> None:
+        self._next[key] = max(self._next.get(key, 0.0), until)
+
+    def forget_idle(self, now: float) -> None:
+        """Drop chats whose next slot has passed: memory stays bounded by recent chats."""
+        for key in [k for k, t in self._next.items() if t <= now]:
+            del self._next[key]
+
+    def __len__(self) -> int:
+        return len(self._next)

@@ -1,0 +1,155 @@
+"""Settings from the environment and ``.env`` (INTERFACE.md lists every one)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.durations import parse_duration
+from flows.business_hours import BusinessHours
+
+LOCALES = ("pt-BR", "en", "es", "ca")
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_duration(value)
+    return value
+
+
+def _id_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+IdList = Annotated[list[str], NoDecode, BeforeValidator(_id_list)]
+
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+class ContactWindow:
+    """Local hours in which a customer may be contacted, e.g. ``09:00-20:00``."""
+
+    def __init__(self, start: time, end: time) -> None:
+        self.start, self.end = start, end
+
+    @classmethod
+    def parse(cls, text: str) -> ContactWindow:
+        m = _WINDOW.match(text)
+        if not m:
+            raise ValueError(f"not a time window: {text!r} (use HH:MM-HH:MM)")
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59:
+            raise ValueError(f"not a time window: {text!r}")
+        end = time(23, 59, 59) if h2 == 24 else time(h2, m2)
+        return cls(time(h1, m1), end)
+
+    def __repr__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+class Settings(BaseSettings):
+    """Every setting of INTERFACE.md; a bad value stops start-up naming the setting."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: str = ""
+    bot_username: str = ""
+    bot_framework: Literal["aiogram", "ptb"] = "aiogram"
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///postsale.db"
+    operator_ids: IdList = Field(default_factory=list)
+    admin_ids: IdList = Field(default_factory=list)
+    operator_chat_id: str = ""
+    followup_delay: Duration = timedelta(hours=24)
+    reminder_after: Duration = timedelta(hours=48)
+    survey_expires_after: Duration = timedelta(days=7)
+    survey_throttle: Duration = timedelta(days=90)
+    contact_window: str = "09:00-20:00"
+    default_timezone: str = "America/Sao_Paulo"
+    default_locale: str = "pt-BR"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    ingest_secret: str = ""
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    business_hours: str = "mon-fri 09:00-18:00"
+    operators_timezone: str = ""
+    sla_first_response: Duration = timedelta(hours=4)
+    sla_resolution: Duration = timedelta(hours=48)
+    send_rate_global: float = Field(default=30.0, gt=0)
+    send_rate_per_chat: float = Field(default=1.0, gt=0)
+    log_level: str = "INFO"
+    data_dir: str = "postsale-files"
+
+    @field_validator("contact_window")
+    @classmethod
+    def _check_window(cls, value: str) -> str:
+        ContactWindow.parse(value)
+        return value
+
+    @field_validator("business_hours")
+    @classmethod
+    def _check_business_hours(cls, value: str) -> str:
+        BusinessHours.parse(value)
+        return value
+
+    @field_validator("default_timezone", "operators_timezone")
+    @classmethod
+    def _check_tz(cls, value: str) -> str:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        for known in LOCALES:
+            if value.lower() == known.lower():
+                return known
+        raise ValueError(f"unsupported locale {value!r} (one of {', '.join(LOCALES)})")
+
+    @field_validator("telegram_api_url", "webhook_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def window(self) -> ContactWindow:
+        return ContactWindow.parse(self.contact_window)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.default_timezone)
+
+    @property
+    def operators_tz(self) -> ZoneInfo:
+        return ZoneInfo(self.operators_timezone or self.default_timezone)
+
+
+class SettingsError(SystemExit):
+    """Raised at start-up with a message naming every bad setting."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+        raise SettingsError("postsale: bad setting(s):\n" + "\n".join(lines)) from None

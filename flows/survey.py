@@ -1,0 +1,290 @@
+"""The satisfaction survey: NPS 0-10, the main reason (skippable), CSAT 1-5, thanks.
+
+Detractors (0-6) get a follow-up ticket once their reason is known; promoters (9-10)
+are asked for a review. Every button carries the follow-up id, so a button of another
+survey, or one pressed twice, records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import Enum
+
+from flows.effects import CompleteSurvey, OpenTicket, RecordReason, RecordScore
+from flows.events import ButtonIn, Event, TextIn
+from flows.inputs import as_int, get_int, get_str, parse_score
+from flows.machine import FlowMachine, Step
+from flows.replies import N_, Button, Say, button, plain_button, say
+from flows.state import Facts, JSONValue, OrderRef, Outcome, State
+
+FLOW = "survey"
+REASON_MAX = 2000  # a reason is a sentence or two; keep a pasted essay bounded
+
+
+class Survey(Enum):
+    """Where the customer stands in the survey."""
+
+    NPS = "nps"
+    REASON = "reason"
+    CSAT = "csat"
+    DONE = "done"
+
+
+TRANSITIONS = [
+    {"trigger": "score_nps", "source": Survey.NPS, "dest": Survey.REASON, "after": "on_nps"},
+    {"trigger": "give_reason", "source": Survey.REASON, "dest": Survey.CSAT, "after": "on_reason"},
+    {"trigger": "skip_reason", "source": Survey.REASON, "dest": Survey.CSAT, "after": "on_skip"},
+    {"trigger": "score_csat", "source": Survey.CSAT, "dest": Survey.DONE, "after": "on_csat"},
+]
+
+
+class SurveyStep(Step[Survey]):
+    """One survey step; the trigger stubs are bound by the machine."""
+
+    def score_nps(self, score: int) -> bool:
+        raise NotImplementedError
+
+    def give_reason(self, text: str) -> bool:
+        raise NotImplementedError
+
+    def skip_reason(self) -> bool:
+        raise NotImplementedError
+
+    def score_csat(self, score: int) -> bool:
+        raise NotImplementedError
+
+    @property
+    def fid(self) -> int | None:
+        return get_int(self.data, "fid")
+
+    def on_nps(self, score: int) -> None:
+        self.data["nps"] = score
+        self.effect(RecordScore("nps", score, self.fid))
+        self.reply(question(self.state, self.data))
+
+    def on_reason(self, text: str) -> None:
+        self.effect(RecordReason(self.fid, text))
+        self._after_reason(text)
+
+    def on_skip(self) -> None:
+        self._after_reason(None)
+
+    def _after_reason(self, reason: str | None) -> None:
+        nps = get_int(self.data, "nps")
+        if nps is not None and nps <= 6:
+            order = get_int(self.data, "order")
+            self.effect(OpenTicket("detractor", "detractor", order, reason))
+            self.reply(
+                say(
+                    "We are sorry your experience was not good. We opened ticket #{n} "
+                    "and our team will contact you here.",
+                    n="$ticket",
+                )
+            )
+        self.reply(question(self.state, self.data))
+
+    def on_csat(self, score: int) -> None:
+        self.effect(RecordScore("csat", score, self.fid))
+        fid = self.fid
+        if fid is not None:
+            self.effect(CompleteSurvey(fid))
+        self.reply(say("Thank you for your answers! They help us improve."))
+        nps = get_int(self.data, "nps")
+        if nps is not None and nps >= 9:
+            self.reply(
+                say(
+                    "We are very glad you liked it! If you have a minute, a review of your "
+                    "order in our store would help other customers, and we would love it "
+                    "if you told your friends about us."
+                )
+            )
+
+
+MACHINE = FlowMachine(FLOW, Survey, TRANSITIONS, Survey.NPS)
+STATES = frozenset(s.value for s in Survey if s is not Survey.DONE)
+
+
+def nps_buttons(fid: int) -> tuple[tuple[Button, ...], ...]:
+    """0-5 on the first row, 6-10 on the second."""
+    return tuple(
+        tuple(plain_button(str(n), f"nps:{fid}:{n}") for n in row)
+        for row in (range(0, 6), range(6, 11))
+    )
+
+
+def skip_row(fid: int) -> tuple[tuple[Button, ...], ...]:
+    skip = button("Skip", f"skip:{fid}")
+    return ((skip,),)
+
+
+CSAT_FACES = ("😠", "🙁", "😐", "🙂", "😍")
+
+
+def csat_buttons(fid: int) -> tuple[tuple[Button, ...], ...]:
+    return (
+        tuple(plain_button(f"{n} {CSAT_FACES[n - 1]}", f"csat:{fid}:{n}") for n in range(1, 6)),
+    )
+
+
+def _fid(data: Mapping[str, JSONValue]) -> int:
+    fid = get_int(data, "fid")
+    return fid if fid is not None else 0
+
+
+def question(state: Survey, data: Mapping[str, JSONValue]) -> Say:
+    """The question asked in ``state`` (with its buttons)."""
+    fid = _fid(data)
+    if state is Survey.NPS:
+        return say(
+            "How likely are you to recommend us to a friend or colleague? "
+            "Tap a number from 0 (not at all likely) to 10 (extremely likely).",
+            buttons=nps_buttons(fid),
+        )
+    if state is Survey.REASON:
+        return say(
+            "Thank you! What is the main reason for your score? "
+            "Write it in a message, or tap Skip.",
+            buttons=skip_row(fid),
+        )
+    if state is Survey.CSAT:
+        return say(
+            "And how satisfied are you with your order overall? "
+            "Tap a number from 1 (very unsatisfied) to 5 (very satisfied).",
+            buttons=csat_buttons(fid),
+        )
+    return say("Thank you for your answers! They help us improve.")
+
+
+def reprompt(state: Survey, data: Mapping[str, JSONValue]) -> Say:
+    """A clear answer to input the current question cannot take, repeating the buttons."""
+    fid = _fid(data)
+    if state is Survey.NPS:
+        return say(
+            "Sorry, I did not understand. Please tap a number from 0 to 10 below, or type it.",
+            buttons=nps_buttons(fid),
+        )
+    if state is Survey.REASON:
+        return say(
+            "Please write the main reason for your score in a text message, or tap Skip.",
+            buttons=skip_row(fid),
+        )
+    return say(
+        "Sorry, I did not understand. Please tap a number from 1 to 5 below, or type it.",
+        buttons=csat_buttons(fid),
+    )
+
+
+CLOSED = N_("This survey is closed or was already answered. Thank you!")
+
+
+def start(followup_id: int, order: OrderRef) -> Outcome:
+    """The invitation: a new survey replaces whatever stood before."""
+    data: dict[str, JSONValue] = {"fid": followup_id, "order": order.id, "label": order.label}
+    invitation = say(
+        "Hello! Your order {order} was delivered. How likely are you to recommend us to a "
+        "friend or colleague? Tap a number from 0 (not at all likely) to 10 (extremely likely).",
+        buttons=nps_buttons(followup_id),
+        order=order.label,
+    )
+    return Outcome(State(FLOW, Survey.NPS.value, data), (invitation,), ())
+
+
+def awaiting(state: State, followup_id: int) -> bool:
+    """Whether ``state`` is this follow-up's survey, still waiting for an answer."""
+    return (
+        state.flow == FLOW and state.state in STATES and get_int(state.data, "fid") == followup_id
+    )
+
+
+def remind(state: State) -> Outcome:
+    """Ask the current question again, with a short reminder first."""
+    current = MACHINE.parse(state.state) or Survey.NPS
+    label = get_str(state.data, "label") or ""
+    return Outcome(
+        state,
+        (
+            say("A quick reminder: we would love to hear about your order {order}.", order=label),
+            question(current, state.data),
+        ),
+        (),
+    )
+
+
+def survey_button(data: str) -> tuple[str, int, int | None] | None:
+    """``(kind, followup_id, score)`` of a survey button, or None for other data."""
+    kind, _, rest = data.partition(":")
+    if kind not in ("nps", "csat", "skip"):
+        return None
+    fields = rest.split(":")
+    fid = as_int(fields[0])
+    if fid is None:
+        return None
+    if kind == "skip":
+        return (kind, fid, None) if len(fields) == 1 else None
+    score = as_int(fields[1]) if len(fields) == 2 else None
+    return None if score is None else (kind, fid, score)
+
+
+_TRIGGER_OF = {"nps": "score_nps", "skip": "skip_reason", "csat": "score_csat"}
+_STATE_OF = {"nps": Survey.NPS, "skip": Survey.REASON, "csat": Survey.CSAT}
+_RANGE = {"nps": (0, 10), "csat": (1, 5)}
+
+
+def handle(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
+    """One customer event while the survey waits for an answer."""
+    current = MACHINE.parse(state.state) or Survey.NPS
+    model = SurveyStep(current, dict(state.data), facts, now)
+    if isinstance(event, ButtonIn):
+        _button(model, event.data)
+    elif isinstance(event, TextIn):
+        _text(model, event.text)
+    else:  # media, contacts, commands that reached the flow
+        model.reply(reprompt(current, model.data))
+    if model.state is Survey.DONE:
+        return Outcome(State(), tuple(model.replies), tuple(model.effects))
+    return model.outcome(FLOW)
+
+
+def _button(model: SurveyStep, data: str) -> None:
+    parsed = survey_button(data)
+    if parsed is None:
+        model.reply(reprompt(model.state, model.data))
+        return
+    kind, fid, score = parsed
+    if fid != model.fid:
+        model.reply(say(CLOSED))
+        return
+    if _STATE_OF[kind] is not model.state:
+        model.reply(say("You have already answered this question."))
+        model.reply(question(model.state, model.data))
+        return
+    if score is not None:
+        low, high = _RANGE[kind]
+        if not low <= score <= high:
+            model.reply(reprompt(model.state, model.data))
+            return
+        MACHINE.fire(model, _TRIGGER_OF[kind], score)
+    else:
+        MACHINE.fire(model, _TRIGGER_OF[kind])
+
+
+def _text(model: SurveyStep, text: str) -> None:
+    if model.state is Survey.REASON:
+        reason = text.strip()[:REASON_MAX]
+        if reason:
+            MACHINE.fire(model, "give_reason", reason)
+        else:
+            model.reply(reprompt(model.state, model.data))
+        return
+    kind = "nps" if model.state is Survey.NPS else "csat"
+    score = parse_score(text, *_RANGE[kind])
+    if score is None:
+        model.reply(reprompt(model.state, model.data))
+    else:
+        MACHINE.fire(model, _TRIGGER_OF[kind], score)
+
+
+def prompt(state: str, data: Mapping[str, JSONValue], facts: Facts | None = None) -> Say:
+    """The question pending in ``state`` (used when the survey resumes)."""
+    return question(MACHINE.parse(state) or Survey.NPS, data)

@@ -1,0 +1,291 @@
+"""Follow-ups in SQL: planning them for delivered orders and finding what is due.
+
+The scheduler (``bot/scheduler.py``) drives these in small transactions. Rows are
+claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so that several bot processes
+can share one database; SQLite has one writer at a time (``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from flows.contact_window import Window, next_contact_time
+from storage.models import ChannelIdentity, Customer, FollowUp, Order
+
+# Skip reasons stored in FollowUp.skip_reason.
+OPTED_OUT = "opted_out"
+UNREACHABLE = "unreachable"
+FORGOTTEN = "forgotten"
+THROTTLED = "throttled"
+STALE = "stale"
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def customer_zone(name: str | None, default: tzinfo) -> tzinfo:
+    """The customer's time zone, or the default when unset or unknown."""
+    found = _zone(name) if name else None
+    return found if found is not None else default
+
+
+def _is_pg(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _linked() -> ColumnElement[bool]:
+    return exists().where(ChannelIdentity.customer_id == FollowUp.customer_id)
+
+
+@dataclass(frozen=True)
+class PlanCounts:
+    planned: int = 0
+    stale: int = 0
+    seen: int = 0
+
+
+async def orders_watermark(session: AsyncSession) -> datetime | None:
+    """The latest ``orders.updated_at`` (an index lookup): where the next poll starts."""
+    return await session.scalar(select(func.max(Order.updated_at)))
+
+
+async def plan_batch(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    delay: timedelta,
+    window: Window,
+    default_tz: tzinfo,
+    stale_after: timedelta,
+    updated_since: datetime | None = None,
+    limit: int = 500,
+) -> PlanCounts:
+    """Insert follow-ups for up to ``limit`` delivered orders that have none.
+
+    ``due_at`` is delivery + ``delay`` moved into the contact window in the
+    customer's time zone. An order whose due time is already ``stale_after`` in
+    the past (a back-filled import) is recorded as skipped, never sent.
+    """
+    query = (
+        select(Order.id, Order.customer_id, Order.delivered_at, Customer.timezone)
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(
+            Order.delivered_at.is_not(None),
+            ~exists().where(FollowUp.order_id == Order.id),
+        )
+        .order_by(Order.id)
+        .limit(limit)
+    )
+    if updated_since is not None:
+        query = query.where(Order.updated_at >= updated_since)
+    rows = (await session.execute(query)).all()
+    fresh: list[dict[str, Any]] = []
+    stale: list[dict[str, Any]] = []
+    for order_id, customer_id, delivered_at, tz_name in rows:
+        assert delivered_at is not None  # filtered above
+        tz = customer_zone(tz_name, default_tz)
+        due = next_contact_time(delivered_at + delay, window, tz)
+        row = {"order_id": order_id, "customer_id": customer_id, "due_at": due}
+        if due <= now - stale_after:
+            stale.append({**row, "status": "skipped", "skip_reason": STALE})
+        else:
+            fresh.append({**row, "status": "pending", "skip_reason": None})
+    planned = await _insert_ignoring_duplicates(session, fresh)
+    skipped = await _insert_ignoring_duplicates(session, stale)
+    return PlanCounts(planned=planned, stale=skipped, seen=len(rows))
+
+
+async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Insert; an order planned meanwhile by another process is left alone."""
+    if not rows:
+        return 0
+    dialect_insert = postgresql.insert if _is_pg(session) else sqlite.insert
+    stmt = dialect_insert(FollowUp).values(rows).on_conflict_do_nothing(index_elements=["order_id"])
+    result = await session.execute(stmt)
+    count: int = getattr(result, "rowcount", len(rows))
+    return count if count >= 0 else len(rows)
+
+
+async def skip_undeliverable(
+    session: AsyncSession, now: datetime, *, throttle: timedelta, stale_after: timedelta
+) -> dict[str, int]:
+    """Mark due pending follow-ups that must not be sent as skipped; counts by reason."""
+    due = and_(FollowUp.status == "pending", FollowUp.due_at <= now)
+    other = aliased(FollowUp)
+    reasons: list[tuple[str, ColumnElement[bool]]] = [
+        (FORGOTTEN, Customer.anonymised_at.is_not(None)),
+        (OPTED_OUT, Customer.opted_out_at.is_not(None)),
+        (UNREACHABLE, Customer.unreachable_at.is_not(None)),
+        (THROTTLED, Customer.last_surveyed_at > now - throttle),
+    ]
+    counts: dict[str, int] = {}
+    for reason, condition in reasons:
+        whose = select(Customer.id).where(condition)
+        counts[reason] = await _skip(session, and_(due, FollowUp.customer_id.in_(whose)), reason)
+    # Another follow-up of the same customer sent within the throttle (e.g. by the console).
+    recent = exists().where(
+        other.customer_id == FollowUp.customer_id,
+        other.id != FollowUp.id,
+        other.sent_at > now - throttle,
+    )
+    counts[THROTTLED] += await _skip(session, and_(due, recent), THROTTLED)
+    counts[STALE] = await _skip(session, and_(due, FollowUp.due_at <= now - stale_after), STALE)
+    return {reason: n for reason, n in counts.items() if n}
+
+
+async def _skip(session: AsyncSession, where: ColumnElement[bool], reason: str) -> int:
+    stmt = update(FollowUp).where(where).values(status="skipped", skip_reason=reason)
+    result = await session.execute(stmt.execution_options(synchronize_session=False))
+    count: int = getattr(result, "rowcount", 0)
+    return max(count, 0)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A claimed follow-up and the customer's time zone name."""
+
+    followup: FollowUp
+    timezone: str | None
+
+
+async def _claim(
+    session: AsyncSession, where: ColumnElement[bool], after_id: int, limit: int
+) -> list[Claimed]:
+    query = (
+        select(FollowUp, Customer.timezone)
+        .join(Customer, Customer.id == FollowUp.customer_id)
+        .where(where, FollowUp.id > after_id)
+        .order_by(FollowUp.id)
+        .limit(limit)
+        # Rows another bot process is working on are left to it.
+        .with_for_update(skip_locked=True, of=FollowUp)
+    )
+    rows = (await session.execute(query)).all()
+    return [Claimed(followup, tz) for followup, tz in rows]
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, *, after_id: int = 0, limit: int = 200
+) -> list[Claimed]:
+    """Pending follow-ups due by ``now`` whose customer has a linked chat."""
+    where = and_(FollowUp.status == "pending", FollowUp.due_at <= now, _linked())
+    return await _claim(session, where, after_id, limit)
+
+
+async def claim_reminders(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    reminder_after: timedelta,
+    expires_after: timedelta,
+    after_id: int = 0,
+    limit: int = 200,
+) -> list[Claimed]:
+    """Sent, unanswered, not yet reminded follow-ups whose reminder time has come."""
+    where = and_(
+        FollowUp.status == "sent",
+        FollowUp.reminded_at.is_(None),
+        FollowUp.answered_at.is_(None),
+        FollowUp.sent_at <= now - reminder_after,
+        FollowUp.sent_at > now - expires_after,
+        Customer.opted_out_at.is_(None),
+        Customer.unreachable_at.is_(None),
+    )
+    return await _claim(session, where, after_id, limit)
+
+
+async def claim_expiries(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    expires_after: timedelta,
+    after_id: int = 0,
+    limit: int = 200,
+) -> list[Claimed]:
+    """Sent or reminded follow-ups left unanswered past the expiry."""
+    where = and_(
+        or_(FollowUp.status == "sent", FollowUp.status == "reminded"),
+        FollowUp.answered_at.is_(None),
+        FollowUp.sent_at <= now - expires_after,
+    )
+    return await _claim(session, where, after_id, limit)
+
+
+async def lock_customer(session: AsyncSession, customer_id: int) -> Customer | None:
+    """The customer row, locked (PostgreSQL) and re-read, for the throttle check."""
+    return await session.get(Customer, customer_id, with_for_update=True, populate_existing=True)
+
+
+def _unlinked_where(now: datetime | None) -> ColumnElement[bool]:
+    where = and_(
+        FollowUp.status == "pending",
+        ~_linked(),
+        Customer.opted_out_at.is_(None),
+        Customer.anonymised_at.is_(None),
+    )
+    return and_(where, FollowUp.due_at <= now) if now is not None else where
+
+
+async def waiting_for_link(session: AsyncSession, now: datetime) -> int:
+    """How many due follow-ups wait for their customer to link a chat."""
+    query = (
+        select(func.count())
+        .select_from(FollowUp)
+        .join(Customer, Customer.id == FollowUp.customer_id)
+        .where(_unlinked_where(now))
+    )
+    return int(await session.scalar(query) or 0)
+
+
+@dataclass(frozen=True)
+class UnlinkedCustomer:
+    """A customer with a delivered order to follow up and no chat linked yet."""
+
+    customer_id: int
+    external_id: str
+    name: str | None
+    phone: str | None
+    email: str | None
+    first_due_at: datetime
+    pending: int
+
+
+async def unlinked_customers(
+    session: AsyncSession, *, due_by: datetime | None = None, limit: int | None = None
+) -> Sequence[UnlinkedCustomer]:
+    """Customers whose pending follow-ups wait for a linked chat, earliest due first."""
+    first_due = func.min(FollowUp.due_at)
+    query = (
+        select(
+            Customer.id,
+            Customer.external_id,
+            Customer.name,
+            Customer.phone,
+            Customer.email,
+            first_due,
+            func.count(FollowUp.id),
+        )
+        .join(FollowUp, FollowUp.customer_id == Customer.id)
+        .where(_unlinked_where(due_by))
+        .group_by(Customer.id, Customer.external_id, Customer.name, Customer.phone, Customer.email)
+        .order_by(first_due, Customer.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
+    return [UnlinkedCustomer(*row) for row in rows]

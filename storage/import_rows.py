@@ -1,0 +1,234 @@
+"""Reading import rows: field parsers, the report, and the batch-writing pipeline.
+
+A field parser returns the clean value or raises ``RowError`` with a reason a person
+can act on; the importers turn that into a rejection carrying the row's line number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.numbers import list_currencies
+
+from flows.commands import LANGUAGES
+
+Row = tuple[int, Mapping[str, Any]]
+"""A row to import and where it came from: (line number in the file or item number, fields)."""
+
+PhoneNormaliser = Callable[[str, str], str | None]
+"""``(raw phone, locale) -> E.164 or None``; ``bot.phones.normalise_phone`` in the app."""
+
+KEEP_DETAILS = 1000
+"""How many rejections (and warnings) a report keeps; all are counted."""
+
+LOCALES = tuple(code for code, _ in LANGUAGES)
+_DECIMAL = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?$")
+_CURRENCY = re.compile(r"^[A-Za-z]{3}$")
+_MAX_CENTS = 10**15
+
+
+class RowError(ValueError):
+    """A row cannot be imported; the message says why."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One row left out (or, as a warning, kept with a field dropped), and why."""
+
+    line: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"line": self.line, "reason": self.reason}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, and the first ``KEEP_DETAILS`` rejections and warnings."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    warned: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
+
+    @property
+    def read(self) -> int:
+        """Rows read: every row is added, updated, unchanged or rejected."""
+        return self.added + self.updated + self.unchanged + self.rejected
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected += 1
+        if len(self.rejections) < KEEP_DETAILS:
+            self.rejections.append(Rejection(line, reason))
+
+    def warn(self, line: int, reason: str) -> None:
+        self.warned += 1
+        if len(self.warnings) < KEEP_DETAILS:
+            self.warnings.append(Rejection(line, reason))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "rejections": [r.as_json() for r in self.rejections],
+            "warnings": [w.as_json() for w in self.warnings],
+        }
+
+
+def stripped(row: Mapping[str, Any]) -> dict[str, str]:
+    """Every field as stripped text (None as ''): what the row parsers read."""
+    try:
+        return {k: v.strip() for k, v in row.items()}  # a CSV row: all text
+    except AttributeError:
+        pass
+    return {
+        str(k): v.strip() if isinstance(v, str) else ("" if v is None else str(v).strip())
+        for k, v in row.items()
+    }
+
+
+def required(fields: Mapping[str, str], name: str, max_len: int = 0) -> str:
+    """A field that must be there (of at most ``max_len`` characters when given)."""
+    value = fields.get(name, "")
+    if not value:
+        raise RowError(f"missing {name}")
+    if max_len and len(value) > max_len:
+        raise RowError(f"{name} longer than {max_len} characters")
+    return value
+
+
+def text(row: Mapping[str, Any], name: str, *, required: bool = False, max_len: int = 0) -> str:
+    """The stripped text of a field ('' when absent or empty, unless ``required``)."""
+    value = row.get(name)
+    result = "" if value is None else str(value).strip()
+    if required and not result:
+        raise RowError(f"missing {name}")
+    if max_len and len(result) > max_len:
+        raise RowError(f"{name} longer than {max_len} characters")
+    return result
+
+
+def parse_time(value: str, name: str, default_tz: tzinfo) -> datetime:
+    """An ISO 8601 time (or date) as aware UTC; without an offset it is read in ``default_tz``."""
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        raise RowError(f"bad {name} {value!r} (expected ISO 8601, e.g. 2024-05-31 14:20)") from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=default_tz)
+    return stamp.astimezone(UTC)
+
+
+def parse_money(value: str, name: str) -> int:
+    """A decimal string (``129.90``) as integer cents; negative or fractional cents refused."""
+    found = _DECIMAL.match(value)
+    if not found:
+        raise RowError(f"{name} {value!r} is not a decimal number (e.g. 129.90)")
+    sign, units, fraction = found.groups()
+    fraction = (fraction or "").rstrip("0")
+    if len(fraction) > 2:
+        raise RowError(f"{name} {value!r} has fractions of a cent")
+    # Whole numbers of cents from the digits themselves: exact, no float on the way.
+    cents = int(units) * 100 + int(fraction.ljust(2, "0"))
+    if sign == "-" and cents:
+        raise RowError(f"negative {name} {value!r}")
+    if cents >= _MAX_CENTS:
+        raise RowError(f"{name} {value!r} is too large")
+    return cents
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+@lru_cache(maxsize=256)
+def parse_currency(value: str) -> str:
+    """An ISO 4217 code, upper-cased (``brl`` -> ``BRL``)."""
+    code = value.upper()
+    if not _CURRENCY.match(value) or code not in _currencies():
+        raise RowError(f"unknown currency {value!r} (expected an ISO 4217 code such as BRL)")
+    return code
+
+
+@lru_cache(maxsize=256)
+def parse_locale(value: str) -> str:
+    """One of our locales for ``pt-BR``, ``pt_br``, ``pt``, ``en-US``, ..."""
+    code = value.replace("_", "-").lower()
+    for locale in LOCALES:
+        if code == locale.lower():
+            return locale
+    for locale in LOCALES:
+        if code.split("-")[0] == locale.split("-")[0].lower():
+            return locale
+    raise RowError(f"unknown locale {value!r} (one of {', '.join(LOCALES)})")
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA zone ``name``, or None when there is no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def parse_zone(value: str) -> str:
+    """An IANA time zone name (``America/Sao_Paulo``)."""
+    if zone(value) is None:
+        raise RowError(f"unknown time zone {value!r} (an IANA name such as America/Sao_Paulo)")
+    return value
+
+
+def parse_int(value: str, name: str, low: int, high: int) -> int:
+    """A whole number within ``low..high``."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise RowError(f"{name} {value!r} is not a whole number") from None
+    if not low <= number <= high:
+        raise RowError(f"{name} {number} out of range {low}-{high}")
+    return number
+
+
+def numbered(items: Iterable[Mapping[str, Any]], start: int = 1) -> Iterator[Row]:
+    """Rows numbered by position (the first is ``start``), for items that are not a file."""
+    return enumerate(items, start)
+
+
+class Pipeline:
+    """Writes one batch in the background while the next one is read and checked.
+
+    ``submit`` waits for the previous write first, so batches land in order; the reading
+    loop calls ``breathe`` now and then so that the write moves on between statements.
+    """
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[None] | None = None
+        self._rows = 0
+
+    async def submit(self, write: Coroutine[Any, Any, None]) -> None:
+        await self.drain()
+        self._task = asyncio.ensure_future(write)
+
+    async def breathe(self) -> None:
+        self._rows += 1
+        if self._task is not None and self._rows % 200 == 0:
+            await asyncio.sleep(0)
+
+    async def drain(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            await task

@@ -1,0 +1,124 @@
+"""Linking a chat to a customer: deep-link tokens and phone matching."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ChannelIdentity, Customer, LinkToken
+
+LinkOutcome = Literal["linked", "already_linked", "used", "unknown", "no_match"]
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    outcome: LinkOutcome
+    customer_id: int | None = None
+
+
+async def create_token(session: AsyncSession, customer_id: int, now: datetime) -> str:
+    """A fresh unguessable token for the customer (an unused one is reused)."""
+    existing = await session.scalar(
+        select(LinkToken.token).where(
+            LinkToken.customer_id == customer_id, LinkToken.used_at.is_(None)
+        )
+    )
+    if existing:
+        return existing
+    token = secrets.token_urlsafe(24)  # 32 chars, within Telegram's 64-char start parameter
+    session.add(LinkToken(token=token, customer_id=customer_id, created_at=now))
+    await session.flush()
+    return token
+
+
+async def identity_for_chat(
+    session: AsyncSession, channel: str, chat_id: str
+) -> ChannelIdentity | None:
+    return await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.channel == channel, ChannelIdentity.chat_id == chat_id
+        )
+    )
+
+
+async def _attach(
+    session: AsyncSession,
+    customer_id: int,
+    channel: str,
+    chat_id: str,
+    user_id: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> LinkResult:
+    current = await identity_for_chat(session, channel, chat_id)
+    if current is not None:
+        if current.customer_id == customer_id:
+            return LinkResult("already_linked", customer_id)
+        # The chat moves to the customer who proved who they are.
+        current.customer_id = customer_id
+        current.linked_at = now
+        return LinkResult("linked", customer_id)
+    session.add(
+        ChannelIdentity(
+            customer_id=customer_id,
+            channel=channel,
+            chat_id=chat_id,
+            user_id=user_id,
+            language_code=language_code,
+            linked_at=now,
+        )
+    )
+    await session.flush()
+    return LinkResult("linked", customer_id)
+
+
+async def redeem_token(
+    session: AsyncSession,
+    token: str,
+    *,
+    channel: str,
+    chat_id: str,
+    user_id: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> LinkResult:
+    """Link the chat to the token's customer; a token works once, for its customer only."""
+    row = await session.get(LinkToken, token)
+    if row is None:
+        return LinkResult("unknown")
+    if row.used_at is not None:
+        current = await identity_for_chat(session, channel, chat_id)
+        if current is not None and current.customer_id == row.customer_id:
+            return LinkResult("already_linked", row.customer_id)
+        return LinkResult("used")
+    row.used_at = now
+    return await _attach(session, row.customer_id, channel, chat_id, user_id, language_code, now)
+
+
+async def link_by_phone(
+    session: AsyncSession,
+    phone_e164: str,
+    *,
+    channel: str,
+    chat_id: str,
+    user_id: str | None,
+    language_code: str | None,
+    now: datetime,
+) -> LinkResult:
+    """Link the chat to the one customer with this phone number (E.164)."""
+    ids = (
+        await session.scalars(
+            select(Customer.id)
+            .where(Customer.phone == phone_e164, Customer.anonymised_at.is_(None))
+            .limit(2)
+        )
+    ).all()
+    if len(ids) != 1:
+        # None, or ambiguous: several customers share the number; a token is needed then.
+        return LinkResult("no_match")
+    return await _attach(session, ids[0], channel, chat_id, user_id, language_code, now)

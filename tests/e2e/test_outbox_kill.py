@@ -1,0 +1,130 @@
+"""Kill ``postsale run`` at random moments: every customer still gets their invitation.
+
+A 2,000-customer campaign is queued; a real ``python -m bot run`` process (channel,
+scheduler and outbox sender, as in production) sends it to the fake Bot API server
+on loopback (in this test process, recording every call), is SIGKILLed three times
+and restarted. A message whose send reached the server but
+whose "sent" commit did not happen before the kill is sent again: the documented
+bound is ``concurrency`` duplicates per crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from bot.app import Database
+from bot.send_limits import SendLimits
+from storage.models import Customer, OutboxMessage
+from tests.fakes.bot_api import TOKEN, FakeBotApi
+
+CUSTOMERS = 2000
+KILLS = 3
+RATE = 400  # messages a second: the fake endpoint does not enforce Telegram's limits here
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
+
+
+async def queue_campaign(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.session.execute(
+            insert(Customer),
+            [{"external_id": f"c{n}", "created_at": NOW} for n in range(CUSTOMERS)],
+        )
+        ids = (await uow.session.scalars(select(Customer.id).order_by(Customer.id))).all()
+        await uow.session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "channel": "telegram",
+                    "chat_id": str(10_000 + n),
+                    "customer_id": cid,
+                    "purpose": "invitation",
+                    "body": {"text": f"How likely are you to recommend us? ({n})"},
+                    "status": "queued",
+                    "created_at": NOW,
+                    "attempts": 0,
+                }
+                for n, cid in enumerate(ids)
+            ],
+        )
+        await uow.commit()
+
+
+async def queued(db: Database) -> int:
+    async with db.uow() as uow:
+        query = select(func.count()).where(OutboxMessage.status == "queued")
+        return int(await uow.session.scalar(query) or 0)
+
+
+async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def test_a_campaign_survives_three_kills_with_at_most_the_in_flight_duplicated(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'postsale.db'}"
+    db = await Database.open(url)
+    api = FakeBotApi()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "TELEGRAM_API_URL": await api.start(),
+        "BOT_TOKEN": TOKEN,
+        "BOT_FRAMEWORK": os.environ.get("BOT_FRAMEWORK", "aiogram"),
+        "SEND_RATE_GLOBAL": str(RATE),
+        "LOG_LEVEL": "WARNING",
+        "WEBHOOK_URL": "",
+        "INGEST_SECRET": "",
+    }
+    rng = random.Random()
+    process: asyncio.subprocess.Process | None = None
+    try:
+        await queue_campaign(db)
+        for _ in range(KILLS):
+            before = len(api.sent())
+            process = await start_sender(env)
+            # Kill at a random moment once it is sending, not while it starts up.
+            await api.wait_until(lambda b=before: len(api.sent()) >= b + 20, within=60)
+            await asyncio.sleep(rng.uniform(0.05, 1.0))
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+        process = await start_sender(env)
+        async with asyncio.timeout(60):
+            while await queued(db):  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0
+    finally:
+        if process is not None and process.returncode is None:
+            process.kill()
+        await api.close()
+        await db.close()
+
+    per_chat = Counter(call.chat_id for call in api.sent())
+    duplicates = sum(n - 1 for n in per_chat.values())
+    bound = KILLS * SendLimits().concurrency
+    print(
+        f"\nkill test: {len(api.sent())} sendMessage for {CUSTOMERS} customers, "
+        f"{duplicates} duplicates after {KILLS} SIGKILLs (bound {bound})"
+    )
+    assert set(per_chat) == {str(10_000 + n) for n in range(CUSTOMERS)}
+    assert duplicates <= bound
