@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -38,7 +39,22 @@ from storage.imports import ORDER_COLUMNS, RESPONSE_COLUMNS, ImportReport
 from storage.kpi import compute_kpis
 from storage.models import Customer, Order
 
-OLIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "olist"
+
+def find_olist_dir() -> Path:
+    """Where the Olist data is: ``POSTSALE_OLIST_DIR``, else the team's shared folder.
+
+    The shared folder sits beside the checkout (``../shared``); a clone elsewhere (CI
+    clones into a temporary directory) falls back to ``/work/shared``.
+    """
+    if env := os.environ.get("POSTSALE_OLIST_DIR"):
+        return Path(env)
+    beside = Path(__file__).resolve().parents[2] / "shared" / "data" / "olist"
+    if beside.is_dir():
+        return beside
+    return Path("/work/shared/data/olist")
+
+
+OLIST_DIR = find_olist_dir()
 SKIPPED_STATUSES = {"canceled", "unavailable"}
 CREDIT = 'Data: "Brazilian E-Commerce Public Dataset by Olist" (CC BY-NC-SA 4.0).'
 

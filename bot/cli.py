@@ -65,14 +65,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if logging.getLogger().level > logging.DEBUG:
-        # Every state change of every conversation, and each migration step: debug detail.
-        for chatty in ("transitions", "alembic"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    quiet_chatty_loggers(logging.getLogger().level)
     result = args._module.run(args, settings)
     if inspect.iscoroutine(result):
         result = asyncio.run(result)
     return int(result or 0)
+
+
+# A line per state change, per migration step, per handled update (aiogram) and per
+# Bot API request (httpx, under python-telegram-bot): debug detail, not news.
+CHATTY_LOGGERS = ("transitions", "alembic", "aiogram.event", "httpx")
+
+
+def quiet_chatty_loggers(level: int) -> None:
+    """Above DEBUG, the libraries' per-event lines are raised to WARNING."""
+    if level > logging.DEBUG:
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from benchmarks.olist import find_olist_dir
 from bot.app import Database
 
 PG_ADMIN_URL = os.environ.get(
     "POSTSALE_TEST_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-OLIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "olist"
+OLIST_DIR = find_olist_dir()
 
 
 async def _pg_admin(sql: str) -> None:
