@@ -14,6 +14,7 @@ from bot.app import Database
 from bot.engine import Engine, utcnow
 from bot.outbox_sender import OutboxSender
 from bot.scheduler import Scheduler
+from bot.sender_lease import SenderLease, run_with_lease
 from bot.settings import Settings
 
 log = logging.getLogger("postsale.run")
@@ -116,7 +117,9 @@ async def run_bot(
     engine.on_queued.append(sender.wake)
     scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
     tasks = [
-        asyncio.create_task(sender.run(stop), name="outbox"),
+        asyncio.create_task(
+            run_with_lease(SenderLease(db.engine), stop, lambda: sender.run(stop)), name="outbox"
+        ),
         asyncio.create_task(scheduler.run(stop), name="scheduler"),
     ]
     sla_watch = _optional("sla_watch")

@@ -128,3 +128,48 @@ async def test_a_campaign_survives_three_kills_with_at_most_the_in_flight_duplic
     )
     assert set(per_chat) == {str(10_000 + n) for n in range(CUSTOMERS)}
     assert duplicates <= bound
+
+
+async def test_two_processes_on_one_database_send_each_invitation_once(
+    db_url: str, db: Database
+) -> None:
+    """The second process stands by; when the first stops, it takes the campaign over."""
+    api = FakeBotApi()
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "TELEGRAM_API_URL": await api.start(),
+        "BOT_TOKEN": TOKEN,
+        "SEND_RATE_GLOBAL": "100",  # slow enough for the two processes to overlap
+        "LOG_LEVEL": "WARNING",
+        "WEBHOOK_URL": "",
+        "INGEST_SECRET": "",
+    }
+    first = second = None
+    try:
+        await queue_campaign(db)
+        first = await start_sender(env)
+        await api.wait_until(lambda: len(api.sent()) >= 20, within=60)
+        second = await start_sender(env)
+        # Its sender runs once its channel starts (deleteWebhook): both are up for a while.
+        await api.wait_until(lambda: len(api.of("deleteWebhook")) >= 2, within=60)
+        await asyncio.sleep(1.0)
+        first.send_signal(signal.SIGTERM)
+        assert await first.wait() == 0
+        left = await queued(db)
+        async with asyncio.timeout(60):
+            while await queued(db):  # noqa: ASYNC110 - another process
+                await asyncio.sleep(0.1)
+        second.send_signal(signal.SIGTERM)
+        assert await second.wait() == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.returncode is None:
+                process.kill()
+                await process.wait()
+        await api.close()
+
+    per_chat = Counter(call.chat_id for call in api.sent())
+    assert left > 0, "the first process sent everything: nothing was handed over"
+    assert set(per_chat) == {str(10_000 + n) for n in range(CUSTOMERS)}
+    assert len(api.sent()) == CUSTOMERS, "a message went out twice"

@@ -1,0 +1,142 @@
+"""Only one process sends the outbox of a database; another takes over when it dies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from bot.app import Database
+from bot.sender_lease import SenderLease, lock_path, run_with_lease
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HOLDER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from bot.app import Database
+    from bot.sender_lease import SenderLease
+
+    async def main() -> None:
+        db = await Database.open(sys.argv[1], migrate=False)
+        lease = SenderLease(db.engine)
+        print("held" if await lease.try_acquire() else "refused", flush=True)
+        await asyncio.sleep(60)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_a_second_process_cannot_take_the_lease_until_the_first_lets_go(
+    db: Database, db_url: str
+) -> None:
+    other = await Database.open(db_url, migrate=False)
+    first, second = SenderLease(db.engine), SenderLease(other.engine)
+    try:
+        assert await first.try_acquire()
+        assert not await second.try_acquire()
+        assert not second.held
+        await first.release()
+        assert await second.try_acquire()
+        assert not await first.try_acquire()
+    finally:
+        await first.release()
+        await second.release()
+        await other.close()
+
+
+async def test_a_holder_killed_with_sigkill_leaves_the_lease_free(
+    db: Database, db_url: str
+) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        HOLDER,
+        db_url,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None
+    try:
+        line = await asyncio.wait_for(proc.stdout.readline(), 30)
+        assert line.strip() == b"held"
+        lease = SenderLease(db.engine)
+        assert not await lease.try_acquire()
+        proc.send_signal(signal.SIGKILL)
+        await proc.wait()
+        for _ in range(50):  # the server notices the closed connection within moments
+            if await lease.try_acquire():
+                break
+            await asyncio.sleep(0.1)
+        assert lease.held
+        await lease.release()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def test_a_process_standing_by_sends_once_the_holder_is_gone(
+    db: Database, db_url: str
+) -> None:
+    other = await Database.open(db_url, migrate=False)
+    holder = SenderLease(db.engine)
+    assert await holder.try_acquire()
+    ran = asyncio.Event()
+
+    async def send() -> None:
+        ran.set()
+
+    stop = asyncio.Event()
+    standby = asyncio.create_task(run_with_lease(SenderLease(other.engine), stop, send, 0.05))
+    try:
+        await asyncio.sleep(0.3)
+        assert not ran.is_set()
+        await holder.release()
+        await asyncio.wait_for(standby, 10)
+        assert ran.is_set()
+    finally:
+        stop.set()
+        await holder.release()
+        await other.close()
+
+
+async def test_stopping_while_standing_by_never_sends(db: Database, db_url: str) -> None:
+    other = await Database.open(db_url, migrate=False)
+    holder = SenderLease(db.engine)
+    assert await holder.try_acquire()
+    ran = False
+
+    async def send() -> None:
+        nonlocal ran
+        ran = True
+
+    stop = asyncio.Event()
+    try:
+        standby = asyncio.create_task(run_with_lease(SenderLease(other.engine), stop, send, 0.05))
+        await asyncio.sleep(0.2)
+        stop.set()
+        await asyncio.wait_for(standby, 10)
+        assert not ran
+    finally:
+        await holder.release()
+        await other.close()
+
+
+def test_the_sqlite_lease_file_sits_beside_the_database(tmp_path: Path) -> None:
+    async def path_of(url: str) -> Path | None:
+        db = await Database.open(url, migrate=False)
+        try:
+            return lock_path(db.engine)
+        finally:
+            await db.close()
+
+    file_db = tmp_path / "shop.db"
+    assert asyncio.run(path_of(f"sqlite+aiosqlite:///{file_db}")) == Path(f"{file_db}-sender.lock")
+    assert asyncio.run(path_of("sqlite+aiosqlite:///:memory:")) is None
