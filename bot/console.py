@@ -71,7 +71,7 @@ class Console:
             customer = await s.scalar(select(Customer).where(Customer.external_id == DEMO_CUSTOMER))
             if customer is None:
                 customer = Customer(
-                    external_id=DEMO_CUSTOMER, name="Ana (demo)", created_at=now, timezone=None
+                    external_id=DEMO_CUSTOMER, name="Ana Souza", created_at=now, timezone=None
                 )
                 s.add(customer)
                 await s.flush()

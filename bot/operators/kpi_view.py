@@ -87,6 +87,11 @@ def _get(data: dict[str, Any], *path: str) -> Any:
     return data
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 answer``, ``2 answers`` (the operator screens are in English)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def summary_text(
     title: str,
     cur: dict[str, Any],
@@ -110,20 +115,20 @@ def summary_text(
     lines.append(
         f"NPS {number(nps)}{change(nps, nps0)} · promoters {n.get('promoters', 0)}, "
         f"passives {n.get('passives', 0)}, detractors {n.get('detractors', 0)} "
-        f"({n.get('responses', 0)} answers)"
+        f"({counted(n.get('responses') or 0, 'answer')})"
     )
     mean, mean0 = both("csat", "mean")
     sat, sat0 = both("csat", "satisfied_pct")
     lines.append(
         f"CSAT {number(mean, 2)}/5{change(mean, mean0, lambda d: f'{d:+.2f}')} · "
         f"satisfied {number(sat, 1, '%')}{change(sat, sat0, _pp)} "
-        f"({_get(cur, 'csat', 'responses') or 0} answers)"
+        f"({counted(_get(cur, 'csat', 'responses') or 0, 'answer')})"
     )
     rate, rate0 = both("followups", "response_rate_pct")
     lines.append(
         f"Response rate {number(rate, 1, '%')}{change(rate, rate0, _pp)} "
         f"({_get(cur, 'followups', 'answered') or 0} of "
-        f"{_get(cur, 'followups', 'sent') or 0} follow-ups)"
+        f"{counted(_get(cur, 'followups', 'sent') or 0, 'follow-up')})"
     )
     opened, opened0 = both("tickets", "opened")
     lines.append(

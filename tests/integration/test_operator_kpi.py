@@ -85,7 +85,8 @@ async def test_kpi_shows_the_figures_compute_kpis_gives_for_the_same_data(
     nps = now["nps"]
     assert f"NPS {number(nps['score'])}" in text
     assert f"promoters {nps['promoters']}, passives {nps['passives']}" in text
-    assert f"detractors {nps['detractors']} ({nps['responses']} answers)" in text
+    answers = "1 answer" if nps["responses"] == 1 else f"{nps['responses']} answers"
+    assert f"detractors {nps['detractors']} ({answers})" in text
     assert f"CSAT {number(now['csat']['mean'], 2)}/5" in text
     assert f"satisfied {number(now['csat']['satisfied_pct'], 1, '%')}" in text
     assert f"Tickets opened {now['tickets']['opened']}" in text

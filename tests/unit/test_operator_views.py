@@ -98,3 +98,11 @@ def test_the_chart_plots_exactly_the_numbers_it_was_given() -> None:
     assert nps == SPEC["nps"] and csat == SPEC["csat"]
     labels = [t.get_text() for t in nps_axes.get_xticklabels()]
     assert labels == ["02-02", "02-09", "02-16", "02-23"]
+
+
+def test_counts_read_in_the_singular_for_one() -> None:
+    from bot.operators.kpi_view import counted
+
+    assert counted(1, "answer") == "1 answer"
+    assert counted(0, "answer") == "0 answers"
+    assert counted(12, "follow-up") == "12 follow-ups"
