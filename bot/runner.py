@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -12,31 +11,13 @@ from typing import Any
 
 from bot.app import Database
 from bot.engine import Engine, utcnow
+from bot.operators import handle_operator, sla_watch
 from bot.outbox_sender import OutboxSender
 from bot.scheduler import Scheduler
 from bot.sender_lease import SenderLease, run_with_lease
 from bot.settings import Settings
 
 log = logging.getLogger("postsale.run")
-
-
-def _optional(name: str) -> Any:
-    """``bot.operators.<name>``, or None while that package (or the name) is missing."""
-    try:
-        module = importlib.import_module("bot.operators")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.operators":
-            raise
-        log.warning("bot.operators is not installed: operator commands are off")
-        return None
-    found = getattr(module, name, None)
-    if found is None:
-        log.warning("bot.operators has no %s: that part is off", name)
-    return found
-
-
-def _operator_handler() -> Any:
-    return _optional("handle_operator")
 
 
 async def _operator_ids(db: Database) -> list[str]:
@@ -107,7 +88,7 @@ async def run_bot(
 
     db = await Database.open(settings.database_url)
     clock = utcnow
-    engine = Engine(db, settings, clock, _operator_handler())
+    engine = Engine(db, settings, clock, handle_operator)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
     channel = build_telegram_channel(settings, engine.handle, **options)
     channel.operator_ids = lambda: _operator_ids(db)
@@ -122,14 +103,12 @@ async def run_bot(
         ),
         asyncio.create_task(scheduler.run(stop), name="scheduler"),
     ]
-    sla_watch = _optional("sla_watch")
-    if sla_watch is not None:
 
-        async def watch_sla() -> None:
-            if await sla_watch(db, settings, clock()):
-                sender.wake()
+    async def watch_sla() -> None:
+        if await sla_watch(db, settings, clock()):
+            sender.wake()
 
-        tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
+    tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
     http = None
     try:
         http = await start_http_server(settings, db, channel, on_orders=sender.wake)

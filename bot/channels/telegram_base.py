@@ -192,7 +192,7 @@ class TelegramChannel(abc.ABC):
 
     async def _on_update(self, update: Any) -> None:
         """Called by the library's dispatcher: translate and hand to the engine."""
-        incoming = to_incoming(update)
+        incoming = to_incoming(update, self.username)
         if incoming is None:
             log.debug("update %s ignored", update.update_id)
             return

@@ -63,22 +63,34 @@ def chat_key(update: Any) -> str:
     return f"update:{update.update_id}"  # ignored kinds: no order to keep
 
 
-def parse_command(text: str) -> CommandIn | None:
-    """``/start abc`` -> ``CommandIn("start", "abc")``; ``/help@our_bot`` -> ``help``."""
+class ForAnotherBot(Exception):
+    """A command addressed to another bot (``/kpi@their_bot`` in a group)."""
+
+
+def parse_command(text: str, bot_username: str | None = None) -> CommandIn | None:
+    """``/start abc`` -> ``CommandIn("start", "abc")``; ``/help@our_bot`` -> ``help``.
+
+    Raises ``ForAnotherBot`` when the command names a bot other than ``bot_username``.
+    """
     if not text.startswith("/") or len(text) < 2:
         return None
     head, _, args = text[1:].partition(" ")
-    name = head.split("@", 1)[0].lower()
+    name, _, addressee = head.partition("@")
+    if addressee and bot_username and addressee.lower() != bot_username.lower():
+        raise ForAnotherBot(addressee)
     if not name:
         return None
-    return CommandIn(name, args.strip())
+    return CommandIn(name.lower(), args.strip())
 
 
-def message_event(message: Any, private: bool) -> Event | None:
+def message_event(message: Any, private: bool, bot_username: str | None = None) -> Event | None:
     """The neutral event of a message; None when there is nothing to handle."""
     text = message.text
     if text:
-        return parse_command(text) or TextIn(text)
+        try:
+            return parse_command(text, bot_username) or TextIn(text)
+        except ForAnotherBot:
+            return None  # in a group, another bot's business
     contact = message.contact
     if contact is not None:
         sender = message.from_user
@@ -90,7 +102,7 @@ def message_event(message: Any, private: bool) -> Event | None:
     return MediaIn("other") if private else None  # service messages in groups
 
 
-def to_incoming(update: Any) -> Incoming | None:
+def to_incoming(update: Any, bot_username: str | None = None) -> Incoming | None:
     """The ``Incoming`` of a library update object; None for what we ignore."""
     update_id = str(update.update_id)
     callback_id: str | None = None
@@ -99,7 +111,7 @@ def to_incoming(update: Any) -> Incoming | None:
     query = update.callback_query
     if message is not None:
         chat, sender = message.chat, message.from_user
-        event = message_event(message, _str(chat.type) == "private")
+        event = message_event(message, _str(chat.type) == "private", bot_username)
     elif edited is not None:
         chat, sender = edited.chat, edited.from_user
         event = MediaIn("edited")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.app import Database
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
 from bot.engine import Engine
+from bot.operators import handle_operator
 from bot.outbox_sender import OutboxSender
 from bot.send_limits import SendLimits
 from bot.settings import Settings
@@ -50,7 +51,7 @@ class BotStack:
         **channel_options: Any,
     ) -> None:
         self.api, self.settings, self.db = api, settings, db
-        self.engine = Engine(db, settings, clock)
+        self.engine = Engine(db, settings, clock, handle_operator)
         channel_options.setdefault("poll_timeout", 5.0)
         # As ``postsale run`` does: SQLite has one writer, so updates go one at a time.
         channel_options.setdefault("concurrency", 1 if is_sqlite(str(db.engine.url)) else 32)

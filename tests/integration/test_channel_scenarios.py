@@ -252,6 +252,23 @@ async def test_groups_channel_posts_and_unknown_kinds_are_ignored_without_errors
     assert await count(db, HandledUpdate) == 1
 
 
+async def test_in_the_operators_group_a_command_for_another_bot_is_left_alone(
+    api: FakeBotApi, db: Database, framework: str, clock: Clock
+) -> None:
+    stack = await make_stack(
+        api, db, framework, clock, operator_ids=["900"], operator_chat_id="-500"
+    ).start()
+    try:
+        await stack.deliver(tg.group_message(-500, 900, "/tickets@someone_elses_bot"))
+        await stack.flush()
+        assert api.sent("-500") == []
+        await stack.deliver(tg.group_message(-500, 900, f"/tickets@{api.username}"))
+        await stack.flush()
+        assert api.texts("-500") == ["No open tickets."]
+    finally:
+        await stack.stop()
+
+
 # -- restarts ---------------------------------------------------------------------------------
 
 
