@@ -16,7 +16,7 @@ from datetime import datetime, tzinfo
 from functools import cached_property, lru_cache
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.import_csv import check_shape
@@ -34,7 +34,7 @@ from storage.import_rows import (
     required,
     stripped,
 )
-from storage.upsert import among, db_time, ids_by_key, raw_table, table, upsert
+from storage.upsert import among, db_time, ids_by_key, insert_new, raw_table, table, upsert
 
 ORDER_COLUMNS = (
     "order_id",
@@ -54,6 +54,10 @@ BATCH_SIZE = 5000
 
 _CUSTOMER_FIELDS = ("name", "phone", "email", "locale", "timezone")
 _ORDER_FIELDS = ("customer_id", "total_cents", "currency", "purchased_at", "delivered_at")
+_CUSTOMER_COLUMNS = ("id", "anonymised_at", *_CUSTOMER_FIELDS)
+_CUSTOMER_INSERT = ("external_id", *_CUSTOMER_FIELDS, "created_at")
+_ORDER_INSERT = ("external_id", *_ORDER_FIELDS, "created_at", "updated_at")
+_KEY = ("external_id",)
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
@@ -138,87 +142,96 @@ class _Batch:
         self.orders[order["external_id"]] = order
 
 
-def _differs(new: Mapping[str, Any], old: Any, fields: tuple[str, ...], *, keep: bool) -> bool:
-    """Whether writing ``new`` over the stored row ``old`` would change it.
-
-    With ``keep``, an empty (None) new value changes nothing: the stored one stays.
+def _customer_changes(new: Mapping[str, Any], old: tuple[Any, ...]) -> bool:
+    """Whether upserting customer ``new`` over the stored ``old`` (see ``_CUSTOMER_COLUMNS``)
+    would change it: never for an anonymised customer; an empty new value keeps the old one.
     """
-    for name in fields:
+    if old[1] is not None:
+        return False
+    for name, stored in zip(_CUSTOMER_FIELDS, old[2:], strict=True):
         value = new[name]
-        if value != getattr(old, name) and not (keep and value is None):
+        if value is not None and value != stored:
             return True
     return False
 
 
 async def _stored(
-    session: AsyncSession, target: Table, keys: Iterable[str], columns: tuple[str, ...]
-) -> dict[str, Any]:
-    """The ``columns`` of the ``target`` rows whose ``external_id`` is in ``keys``."""
-    wanted = [target.c[name] for name in ("external_id", *columns)]
+    session: AsyncSession, name: str, keys: Iterable[str], columns: tuple[str, ...]
+) -> dict[str, tuple[Any, ...]]:
+    """``{external_id: (columns...)}`` of the rows of table ``name`` whose key is in ``keys``.
+
+    Read untyped: times come back as stored (``db_time``), so they compare as they were sent.
+    """
+    target = raw_table(name)
+    wanted = [target.c[column] for column in ("external_id", *columns)]
     query = select(*wanted).where(among(session, target.c.external_id, keys))
-    return {row.external_id: row for row in await session.execute(query)}
+    return {row[0]: tuple(row[1:]) for row in await session.execute(query)}
 
 
 async def _write(session: AsyncSession, batch: _Batch, now: datetime) -> tuple[int, int, int]:
     """Upsert one batch; (added, updated, unchanged) orders.
 
-    The stored rows are read first so that only new or changed rows are sent; the
-    upsert's own ``WHERE <a column differs>`` still guards against a concurrent writer.
+    The stored rows are read first so that only new or changed rows are sent: new ones
+    with a plain INSERT where that is safe (``insert_new``), changed ones by an upsert
+    whose own ``WHERE <a column differs>`` still guards against a concurrent writer.
     """
-    customers, orders = table("customers"), table("orders")
-    columns = ("id", "anonymised_at", *_CUSTOMER_FIELDS)
-    known = await _stored(session, customers, batch.customers, columns)
+    known = await _stored(session, "customers", batch.customers, _CUSTOMER_COLUMNS)
     stamp = db_time(session)
     created = stamp(now)
-    write = [
-        {**c, "created_at": created}
-        for key, c in batch.customers.items()
-        if key not in known
-        or (
-            known[key].anonymised_at is None
-            and _differs(c, known[key], _CUSTOMER_FIELDS, keep=True)
-        )
-    ]
-    raw = raw_table("customers")
-    await upsert(
+    fresh: list[tuple[Any, ...]] = []
+    changed: list[dict[str, Any]] = []
+    for key, c in batch.customers.items():
+        old = known.get(key)
+        if old is None:
+            fresh.append((key, *[c[name] for name in _CUSTOMER_FIELDS], created))
+        elif _customer_changes(c, old):
+            changed.append({**c, "created_at": created})
+    customers = raw_table("customers")
+    only_if = customers.c.anonymised_at.is_(None)
+    keep = _CUSTOMER_FIELDS
+    await insert_new(
         session,
-        raw,
-        write,
-        key=("external_id",),
-        update=_CUSTOMER_FIELDS,
-        keep_when_empty=_CUSTOMER_FIELDS,
-        only_if=raw.c.anonymised_at.is_(None),
+        customers,
+        _CUSTOMER_INSERT,
+        fresh,
+        key=_KEY,
+        update=keep,
+        keep_when_empty=keep,
+        only_if=only_if,
     )
-    ids = {key: row.id for key, row in known.items()}
-    ids.update(await ids_by_key(session, customers, "external_id", batch.customers.keys() - ids))
-    stored = await _stored(session, orders, batch.orders, _ORDER_FIELDS)
-    rows, added = [], 0
+    await upsert(
+        session, customers, changed, key=_KEY, update=keep, keep_when_empty=keep, only_if=only_if
+    )
+    ids = {key: row[0] for key, row in known.items()}
+    if fresh:
+        new_keys = [row[0] for row in fresh]
+        ids.update(await ids_by_key(session, table("customers"), "external_id", new_keys))
+    stored = await _stored(session, "orders", batch.orders, _ORDER_FIELDS)
+    added: list[tuple[Any, ...]] = []
+    updated: list[dict[str, Any]] = []
     for key, o in batch.orders.items():
-        row = {
-            "external_id": key,
-            "customer_id": ids[o["customer"]],
-            "total_cents": o["total_cents"],
-            "currency": o["currency"],
-            "purchased_at": o["purchased_at"],
-            "delivered_at": o["delivered_at"],
-        }
-        if key not in stored:
-            added += 1
-        elif not _differs(row, stored[key], _ORDER_FIELDS, keep=False):
-            continue
-        row["purchased_at"] = stamp(row["purchased_at"])
-        row["delivered_at"] = stamp(row["delivered_at"])
-        rows.append({**row, "created_at": created, "updated_at": created})
-    await upsert(
-        session,
-        raw_table("orders"),
-        rows,
-        key=("external_id",),
-        update=_ORDER_FIELDS,
-        touch=("updated_at",),
+        values = (
+            ids[o["customer"]],
+            o["total_cents"],
+            o["currency"],
+            stamp(o["purchased_at"]),
+            stamp(o["delivered_at"]),
+        )
+        old = stored.get(key)
+        if old is None:
+            added.append((key, *values, created, created))
+        elif old != values:
+            row = dict(zip(_ORDER_FIELDS, values, strict=True))
+            updated.append(
+                {**row, "external_id": key, "created_at": created, "updated_at": created}
+            )
+    orders = raw_table("orders")
+    touch = ("updated_at",)
+    await insert_new(
+        session, orders, _ORDER_INSERT, added, key=_KEY, update=_ORDER_FIELDS, touch=touch
     )
-    updated = len(rows) - added
-    return added, updated, len(batch.orders) - len(rows)
+    await upsert(session, orders, updated, key=_KEY, update=_ORDER_FIELDS, touch=touch)
+    return len(added), len(updated), len(batch.orders) - len(added) - len(updated)
 
 
 async def import_orders(

@@ -137,6 +137,50 @@ async def upsert(
     return set(result.scalars())
 
 
+async def insert_new(
+    session: AsyncSession,
+    target: TableClause,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: Sequence[str],
+    update: Sequence[str],
+    keep_when_empty: Sequence[str] = (),
+    only_if: ColumnElement[bool] | None = None,
+    touch: Sequence[str] = (),
+) -> None:
+    """Insert ``rows`` (values of ``columns``) just looked up by ``key`` here and absent.
+
+    On SQLite a plain INSERT, which costs about half an upsert (no conflict handling),
+    sent as the driver's own ``executemany`` of tuples (no per-row work in SQLAlchemy):
+    writers take the database in turn (``BEGIN IMMEDIATE``; a deferred transaction that
+    read before another writer committed cannot write at all), so nobody can have added
+    them since. On PostgreSQL another writer may have: an ``upsert`` with the same rules.
+    """
+    if not rows:
+        return
+    if _is_pg(session):
+        await upsert(
+            session,
+            target,
+            [dict(zip(columns, row, strict=True)) for row in rows],
+            key=key,
+            update=update,
+            keep_when_empty=keep_when_empty,
+            only_if=only_if,
+            touch=touch,
+        )
+        return
+    connection = await session.connection()
+    await connection.exec_driver_sql(_insert_sql(target.name, tuple(columns)), list(rows))
+
+
+@cache
+def _insert_sql(name: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
+
+
 async def ids_by_key(
     session: AsyncSession, target: Table, key: str, values: Iterable[Any], *, column: str = "id"
 ) -> dict[Any, Any]:
