@@ -12,6 +12,7 @@ from typing import Any
 from bot.app import Database
 from bot.engine import Engine, utcnow
 from bot.operators import handle_operator, sla_watch
+from bot.operators.chart import materialize_attachments
 from bot.outbox_sender import OutboxSender
 from bot.scheduler import Scheduler
 from bot.sender_lease import SenderLease, run_with_lease
@@ -31,10 +32,7 @@ async def _operator_ids(db: Database) -> list[str]:
 
 
 def _body_renderer(db: Database, settings: Settings) -> Any:
-    try:
-        from bot.operators.chart import materialize_attachments
-    except ImportError:
-        return None
+    """Charts are drawn when their message is sent, not in the update's transaction."""
 
     async def render(body: dict[str, Any]) -> dict[str, Any]:
         return await materialize_attachments(db, body, settings)

@@ -17,6 +17,7 @@ from bot.app import Database
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
 from bot.engine import Engine
 from bot.operators import handle_operator
+from bot.operators.chart import materialize_attachments
 from bot.outbox_sender import OutboxSender
 from bot.send_limits import SendLimits
 from bot.settings import Settings
@@ -58,7 +59,14 @@ class BotStack:
         self.channel: TelegramChannel = build_telegram_channel(
             settings, self.engine.handle, **channel_options
         )
-        self.sender = OutboxSender(db, {"telegram": self.channel}, FAST, clock, log_every=3600)
+        self.sender = OutboxSender(
+            db,
+            {"telegram": self.channel},
+            FAST,
+            clock,
+            log_every=3600,
+            render_body=lambda body: materialize_attachments(db, body, settings),
+        )
         self.engine.on_queued.append(self.sender.wake)
         self._stop = asyncio.Event()
         self._sending: asyncio.Task[None] | None = None
