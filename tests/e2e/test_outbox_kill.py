@@ -65,6 +65,13 @@ async def queued(db: Database) -> int:
         return int(await uow.session.scalar(query) or 0)
 
 
+async def until_sent(db: Database, within: float = 60) -> None:
+    """Wait until another process has sent everything queued."""
+    async with asyncio.timeout(within):
+        while await queued(db):  # noqa: ASYNC110 - another process
+            await asyncio.sleep(0.1)
+
+
 async def start_sender(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -108,9 +115,7 @@ async def test_a_campaign_survives_three_kills_with_at_most_the_in_flight_duplic
             process.send_signal(signal.SIGKILL)
             await process.wait()
         process = await start_sender(env)
-        async with asyncio.timeout(60):
-            while await queued(db):  # noqa: ASYNC110 - another process
-                await asyncio.sleep(0.1)
+        await until_sent(db)
         process.send_signal(signal.SIGTERM)
         assert await process.wait() == 0
     finally:
@@ -157,9 +162,7 @@ async def test_two_processes_on_one_database_send_each_invitation_once(
         first.send_signal(signal.SIGTERM)
         assert await first.wait() == 0
         left = await queued(db)
-        async with asyncio.timeout(60):
-            while await queued(db):  # noqa: ASYNC110 - another process
-                await asyncio.sleep(0.1)
+        await until_sent(db)
         second.send_signal(signal.SIGTERM)
         assert await second.wait() == 0
     finally:
