@@ -31,52 +31,53 @@ class CsvRows:
     """
 
     def __init__(self, handle: TextIO, required: Sequence[str]) -> None:
-        self._reader = csv.DictReader(handle)
+        self._reader = csv.reader(handle)
         try:
-            header = self._reader.fieldnames
+            header = next(self._reader, None)
         except UnicodeDecodeError as exc:
             raise CsvHeaderError(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
         except csv.Error as exc:
             raise CsvHeaderError(f"not a readable CSV file: {exc}") from exc
         if not header:
             raise CsvHeaderError("the file is empty (no header line)")
-        self._reader.fieldnames = [name.strip().lower().lstrip("\ufeff") for name in header]
-        missing = [name for name in required if name not in self._reader.fieldnames]
+        self.columns: tuple[str, ...] = tuple(
+            name.strip().lower().lstrip("\ufeff") for name in header
+        )
+        missing = [name for name in required if name not in self.columns]
         if missing:
             raise CsvHeaderError(
-                f"missing column(s) {', '.join(missing)}; the header has "
-                f"{', '.join(self._reader.fieldnames)}"
+                f"missing column(s) {', '.join(missing)}; the header has {', '.join(self.columns)}"
             )
-        self.columns: tuple[str, ...] = tuple(self._reader.fieldnames)
 
     def __iter__(self) -> Iterator[Row]:
-        reader, width = self._reader, len(self.columns)
+        reader, columns, width = self._reader, self.columns, len(self.columns)
         last = reader.line_num
         while True:
             try:
-                fields: dict[Any, Any] = next(reader)
+                values = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
                 yield reader.line_num, {ROW_ERROR: f"unreadable CSV line: {exc}"}
                 continue
+            if not values:
+                continue  # a blank line
             # One line read: no line break inside the row (the common, cheap case).
             line = (
-                last + 1 if reader.line_num == last + 1 else reader.line_num - _line_breaks(fields)
+                last + 1 if reader.line_num == last + 1 else reader.line_num - _line_breaks(values)
             )
             last = reader.line_num
-            if None in fields or None in fields.values():
-                extra = len(fields.get(None) or ())
-                found = width + extra - list(fields.values()).count(None)
-                fields = {ROW_ERROR: f"{found} fields where the header has {width}"}
-            yield line, fields
+            if len(values) == width:
+                yield line, dict(zip(columns, values, strict=True))
+            else:
+                yield line, {ROW_ERROR: f"{len(values)} fields where the header has {width}"}
 
 
-def _line_breaks(fields: dict[Any, Any]) -> int:
+def _line_breaks(values: list[str]) -> int:
     """Line breaks inside quoted fields: the row started that many lines before its end."""
     breaks = 0
-    for value in fields.values():
-        if isinstance(value, str) and ("\n" in value or "\r" in value):
+    for value in values:
+        if "\n" in value or "\r" in value:
             breaks += value.count("\n") + value.count("\r") - value.count("\r\n")
     return breaks
 

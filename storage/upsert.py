@@ -60,7 +60,9 @@ def _sqlite_time(moment: datetime | None) -> str | None:
     # The text ``UTCDateTime`` stores in SQLite: naive UTC, always with microseconds.
     if moment is None:
         return None
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]  # without the "+00:00"
 
 
 def _pg_time(moment: datetime | None) -> datetime | None:
@@ -151,11 +153,13 @@ async def insert_new(
 ) -> None:
     """Insert ``rows`` (values of ``columns``) just looked up by ``key`` here and absent.
 
-    On SQLite a plain INSERT, which costs about half an upsert (no conflict handling),
-    sent as the driver's own ``executemany`` of tuples (no per-row work in SQLAlchemy):
+    On SQLite a plain INSERT, which costs about half an upsert (no conflict handling):
     writers take the database in turn (``BEGIN IMMEDIATE``; a deferred transaction that
     read before another writer committed cannot write at all), so nobody can have added
-    them since. On PostgreSQL another writer may have: an ``upsert`` with the same rules.
+    them since. The rows go as one JSON parameter read by ``json_each``: one statement,
+    no per-row work in SQLAlchemy or the driver, and the driver lets go of the GIL for
+    the whole of it, so the next batch is read meanwhile. On PostgreSQL another writer
+    may have added them: an ``upsert`` with the same rules.
     """
     if not rows:
         return
@@ -172,13 +176,14 @@ async def insert_new(
         )
         return
     connection = await session.connection()
-    await connection.exec_driver_sql(_insert_sql(target.name, tuple(columns)), list(rows))
+    sql = _insert_sql(target.name, tuple(columns))
+    await connection.exec_driver_sql(sql, (json.dumps(rows, ensure_ascii=False),))
 
 
 @cache
 def _insert_sql(name: str, columns: tuple[str, ...]) -> str:
-    marks = ", ".join("?" * len(columns))
-    return f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
+    values = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(columns)))
+    return f"INSERT INTO {name} ({', '.join(columns)}) SELECT {values} FROM json_each(?)"
 
 
 async def ids_by_key(
