@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -12,20 +13,30 @@ from storage import UnitOfWork, create_engine, session_factory, upgrade
 
 @dataclass
 class Database:
-    """The engine and session factory, with the schema brought up to date."""
+    """The engine and session factory, with the schema brought up to date.
+
+    On SQLite (one writer at a time) this process's units of work take turns on an
+    asyncio lock; on PostgreSQL they run side by side.
+    """
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    writer_lock: asyncio.Lock | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Database:
         engine = create_engine(url)
         if migrate:
             await upgrade(engine)
-        return cls(engine, session_factory(engine))
+        lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        return cls(engine, session_factory(engine), lock)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions)
+        return UnitOfWork(self.sessions, self.writer_lock)
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work that only reads: it does not queue behind the writers."""
+        return UnitOfWork(self.sessions, self.writer_lock, read_only=True)
 
     async def close(self) -> None:
         await self.engine.dispose()

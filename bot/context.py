@@ -84,6 +84,7 @@ class UpdateContext:
             purpose=purpose,
             now=self.now,
             customer_id=customer_id,
+            flush=False,
         )
         self.session.add(
             Message(

@@ -11,7 +11,7 @@ paths through the ``start_survey`` / ``remind`` / ``expire`` / ``ask_resolution`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +32,7 @@ from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.replies import Say
 from flows.state import Facts, OrderRef, Outcome, State
 from storage import conversations as convs
-from storage.links import identity_for_chat, link_by_phone, redeem_token
+from storage.links import link_by_phone, redeem_token
 from storage.models import ChannelIdentity, Conversation, Customer, FollowUp, Order, Ticket
 
 log = logging.getLogger("postsale.engine")
@@ -112,9 +112,8 @@ class Engine:
         is_group = incoming.chat_type != "private"
         if is_group and incoming.chat_id != self.settings.operator_chat_id:
             return None  # groups are not customers; only the operators' group is served
-        conv = await convs.load_or_create(session, incoming.channel, incoming.chat_id, now)
-        identity = await identity_for_chat(session, incoming.channel, incoming.chat_id)
-        customer = await session.get(Customer, identity.customer_id) if identity else None
+        chat = await convs.load_chat(session, incoming.channel, incoming.chat_id, now)
+        conv, customer, active_ticket = chat.conversation, chat.customer, chat.active_ticket
         locale = self._locale(customer, conv, incoming.language_code)
         ctx = UpdateContext(
             session=session,
@@ -140,7 +139,8 @@ class Engine:
             ctx.customer_id = link.customer_id
             if customer is not None:
                 ctx.locale = locale = self._locale(customer, conv, incoming.language_code)
-        facts = await self._facts(session, customer, link.outcome if link else None)
+                active_ticket = await self._active_ticket(session, customer.id)
+        facts = await self._facts(session, customer, active_ticket, link.outcome if link else None)
         outcome = flows.step(_state(conv), event, facts, now)
         await self._apply(ctx, conv, customer, outcome, purpose="reply")
         return ctx
@@ -185,12 +185,36 @@ class Engine:
             return _Link(result.outcome, result.customer_id)
         return None
 
+    async def _active_ticket(self, session: AsyncSession, customer_id: int) -> int | None:
+        from storage.tickets import active_ticket_of
+
+        ticket = await active_ticket_of(session, customer_id)
+        return ticket.id if ticket else None
+
     async def _facts(
-        self, session: AsyncSession, customer: Customer | None, link: str | None
+        self,
+        session: AsyncSession,
+        customer: Customer | None,
+        active_ticket: int | None,
+        link: str | None,
     ) -> Facts:
         if customer is None:
             return Facts(linked=False, link=link)
-        orders = (
+        # No autoflush: the transcript line of this update is written with the replies.
+        with session.no_autoflush:
+            orders = await self._orders(session, customer)
+        return Facts(
+            linked=True,
+            customer_name=customer.name,
+            orders=tuple(OrderRef(o.id, order_label(o, self.settings.tz)) for o in orders),
+            active_ticket=active_ticket,
+            opted_out=customer.opted_out_at is not None,
+            link=link,
+        )
+
+    async def _orders(self, session: AsyncSession, customer: Customer) -> Sequence[Order]:
+        """The customer's last five delivered orders, newest first."""
+        return (
             await session.scalars(
                 select(Order)
                 .where(Order.customer_id == customer.id, Order.delivered_at.is_not(None))
@@ -198,17 +222,6 @@ class Engine:
                 .limit(5)
             )
         ).all()
-        from storage.tickets import active_ticket_of
-
-        ticket = await active_ticket_of(session, customer.id)
-        return Facts(
-            linked=True,
-            customer_name=customer.name,
-            orders=tuple(OrderRef(o.id, order_label(o, self.settings.tz)) for o in orders),
-            active_ticket=ticket.id if ticket else None,
-            opted_out=customer.opted_out_at is not None,
-            link=link,
-        )
 
     async def _apply(
         self,

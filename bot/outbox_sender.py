@@ -284,7 +284,7 @@ class OutboxSender:
     async def _read(self) -> int:
         """Take in the head message of chats not yet held; returns how many heads exist."""
         self._finished.clear()
-        async with self.db.uow() as uow:
+        async with self.db.reader() as uow:
             heads = await ob.chat_heads(uow.session, self.channels.keys(), self.limits.heads)
         wall, mono = self.clock(), asyncio.get_running_loop().time()
         room = self.limits.heads - len(self._known)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Conversation, Customer, HandledUpdate, Message
+from storage.models import ChannelIdentity, Conversation, Customer, HandledUpdate, Message, Ticket
+from storage.tickets import ACTIVE
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -60,6 +62,54 @@ async def load_or_create(
     conv = await session.scalar(query)
     assert conv is not None
     return conv
+
+
+@dataclass
+class Chat:
+    """What one update needs of its chat, read in one statement by ``load_chat``."""
+
+    conversation: Conversation
+    identity: ChannelIdentity | None
+    customer: Customer | None
+    active_ticket: int | None  # the customer's open / waiting ticket (see active_ticket_of)
+
+
+def _chat_query(channel: str, chat_id: str) -> Select[Any]:
+    ticket = (
+        select(Ticket.id)
+        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(ACTIVE))
+        .order_by(Ticket.opened_at.desc(), Ticket.id.desc())
+        .limit(1)
+        .correlate(Customer)
+        .scalar_subquery()
+    )
+    return (
+        select(Conversation, ChannelIdentity, Customer, ticket)
+        .outerjoin(
+            ChannelIdentity,
+            (ChannelIdentity.channel == Conversation.channel)
+            & (ChannelIdentity.chat_id == Conversation.chat_id),
+        )
+        .outerjoin(Customer, Customer.id == ChannelIdentity.customer_id)
+        .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+        .with_for_update(of=Conversation)
+    )
+
+
+async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> Chat:
+    """The chat's conversation (locked, created idle if new), linked customer and ticket.
+
+    One statement for a known chat, where ``load_or_create``, ``identity_for_chat``,
+    a customer lookup and ``active_ticket_of`` would take four.
+    """
+    query = _chat_query(channel, chat_id)
+    row = (await session.execute(query)).first()
+    if row is None:
+        await load_or_create(session, channel, chat_id, now)
+        row = (await session.execute(query)).first()
+        assert row is not None
+    conv, identity, customer, ticket = row
+    return Chat(conv, identity, customer, ticket)
 
 
 def save_state(

@@ -40,8 +40,13 @@ async def enqueue(
     now: datetime,
     customer_id: int | None = None,
     not_before: datetime | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
-    """Queue one message; it is sent only once the surrounding transaction commits."""
+    """Queue one message; it is sent only once the surrounding transaction commits.
+
+    ``flush=False`` leaves the row to the next flush (its ``id`` is unset until then),
+    so that the replies of one update are written in one statement.
+    """
     row = OutboxMessage(
         channel=channel,
         chat_id=chat_id,
@@ -54,5 +59,6 @@ async def enqueue(
         attempts=0,
     )
     session.add(row)
-    await session.flush()
+    if flush:
+        await session.flush()
     return row

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.db import READ_ONLY
 
 
 class UnitOfWork:
@@ -12,11 +15,26 @@ class UnitOfWork:
 
     Leaving the block without ``commit()`` rolls everything back, so an exception
     half-way through an update leaves no trace (DESIGN.md invariant 1).
+
+    ``writer_lock`` (SQLite): held from before ``BEGIN`` until the session is closed.
+    SQLite has one writer; tasks of this process queue on the lock and are woken the
+    moment it is free, instead of polling in SQLite's sleeping busy handler.
+    ``read_only``: a reader (on SQLite a plain ``BEGIN``: with WAL it neither waits
+    for the writer nor blocks it); writing in it is an error on SQLite.
     """
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        writer_lock: asyncio.Lock | None = None,
+        *,
+        read_only: bool = False,
+    ) -> None:
         self._factory = factory
+        self._lock = None if read_only else writer_lock
+        self._read_only = read_only
         self._session: AsyncSession | None = None
+        self._holding = False
 
     @property
     def session(self) -> AsyncSession:
@@ -25,8 +43,17 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._factory()
-        await self._session.begin()
+        if self._lock is not None:
+            await self._lock.acquire()
+            self._holding = True
+        try:
+            self._session = self._factory()
+            await self._session.begin()
+            if self._read_only:
+                await self._session.connection(execution_options={READ_ONLY: True})
+        except BaseException:
+            await self._release()
+            raise
         return self
 
     async def __aexit__(
@@ -43,8 +70,17 @@ class UnitOfWork:
             if exc_type is not None and session.in_transaction():
                 await session.rollback()
         finally:
-            await session.close()
+            await self._release()
+
+    async def _release(self) -> None:
+        try:
+            if self._session is not None:
+                await self._session.close()
+        finally:
             self._session = None
+            if self._holding and self._lock is not None:
+                self._holding = False
+                self._lock.release()
 
     async def commit(self) -> None:
         await self.session.commit()
