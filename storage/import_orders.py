@@ -10,10 +10,11 @@ field never erases a known value, and an anonymised customer is never filled in 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cached_property, lru_cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import select
@@ -34,7 +35,16 @@ from storage.import_rows import (
     required,
     stripped,
 )
-from storage.upsert import among, db_time, ids_by_key, insert_new, raw_table, table, upsert
+from storage.upsert import (
+    among,
+    db_time,
+    ids_by_key,
+    insert_new,
+    raw_table,
+    roomy_cache,
+    table,
+    upsert,
+)
 
 ORDER_COLUMNS = (
     "order_id",
@@ -50,7 +60,11 @@ ORDER_COLUMNS = (
     "delivered_at",
 )
 REQUIRED_ORDER_COLUMNS = ("order_id", "customer_id", "purchased_at")
-BATCH_SIZE = 5000
+BATCH_SIZE = 25_000
+"""Orders a transaction writes. Large batches matter on SQLite: rows land at random
+places in the indexes (purchase time, order id), and each transaction writes every index
+page it touched, so more rows a page per transaction means fewer pages written per row
+(1,000,000 orders: 46 s of CPU at 25,000 a batch, 57 s at 5,000)."""
 
 _CUSTOMER_FIELDS = ("name", "phone", "email", "locale", "timezone")
 _ORDER_FIELDS = ("customer_id", "total_cents", "currency", "purchased_at", "delivered_at")
@@ -234,6 +248,27 @@ async def _write(session: AsyncSession, batch: _Batch, now: datetime) -> tuple[i
     return len(added), len(updated), len(batch.orders) - len(added) - len(updated)
 
 
+Checked = tuple[int, str | tuple[dict[str, Any], dict[str, Any], list[str]]]
+"""A row read: (line, why it is rejected) or (line, (customer, order, warnings))."""
+
+
+def check_rows(rows: Iterable[Row], options: OrderOptions) -> Iterator[Checked]:
+    """``parse_order`` over ``rows``, lazily: each row's line with its verdict."""
+    for line, row in rows:
+        notes: list[str] = []
+        try:
+            customer, order = parse_order(row, options, notes.append)
+        except RowError as exc:
+            yield line, str(exc)
+            continue
+        yield line, (customer, order, notes)
+
+
+async def _chunks(checked: Iterator[Checked], size: int = 200) -> AsyncIterator[list[Checked]]:
+    while chunk := list(islice(checked, size)):
+        yield chunk
+
+
 async def import_orders(
     sessions: async_sessionmaker[AsyncSession],
     rows: Iterable[Row],
@@ -248,12 +283,25 @@ async def import_orders(
     reason); rows kept with a field dropped (an invalid phone) are listed as warnings.
     ``now`` stamps ``created_at`` and, for changed orders only, ``updated_at``.
     """
+    checked = _chunks(check_rows(rows, options))
+    return await import_checked(sessions, checked, now=now, batch_size=batch_size)
+
+
+async def import_checked(
+    sessions: async_sessionmaker[AsyncSession],
+    chunks: AsyncIterable[list[Checked]],
+    *,
+    now: datetime,
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """``import_orders`` of rows already checked (``check_rows``), in order, in chunks."""
     report = ImportReport()
     batch = _Batch()
     pipeline = Pipeline()
 
     async def write(pending: _Batch) -> None:
         async with sessions.begin() as session:
+            await roomy_cache(session)
             added, updated, unchanged = await _write(session, pending, now)
         report.added += added
         report.updated += updated
@@ -266,21 +314,20 @@ async def import_orders(
             batch = _Batch()
 
     try:
-        for line, row in rows:
+        async for chunk in chunks:
             await pipeline.breathe()
-            notes: list[str] = []
-            try:
-                customer, order = parse_order(row, options, notes.append)
-            except RowError as exc:
-                report.reject(line, str(exc))
-                continue
-            for note in notes:
-                report.warn(line, note)
-            if order["external_id"] in batch.orders:
-                await flush()  # the same order twice: the later row is compared with the first
-            batch.add(customer, order)
-            if len(batch.orders) >= batch_size:
-                await flush()
+            for line, verdict in chunk:
+                if isinstance(verdict, str):
+                    report.reject(line, verdict)
+                    continue
+                customer, order, notes = verdict
+                for note in notes:
+                    report.warn(line, note)
+                if order["external_id"] in batch.orders:
+                    await flush()  # the same order twice: the later row is compared with the first
+                batch.add(customer, order)
+                if len(batch.orders) >= batch_size:
+                    await flush()
         await flush()
     finally:
         await pipeline.drain()

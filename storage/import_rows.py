@@ -212,20 +212,20 @@ class Pipeline:
     """Writes one batch in the background while the next one is read and checked.
 
     ``submit`` waits for the previous write first, so batches land in order; the reading
-    loop calls ``breathe`` now and then so that the write moves on between statements.
+    loop calls ``breathe`` between chunks of rows so that the write moves on between
+    statements.
     """
 
     def __init__(self) -> None:
         self._task: asyncio.Task[None] | None = None
-        self._rows = 0
 
     async def submit(self, write: Coroutine[Any, Any, None]) -> None:
         await self.drain()
         self._task = asyncio.ensure_future(write)
 
     async def breathe(self) -> None:
-        self._rows += 1
-        if self._task is not None and self._rows % 200 == 0:
+        """Let a pending write move on (called between chunks of rows)."""
+        if self._task is not None:
             await asyncio.sleep(0)
 
     async def drain(self) -> None:

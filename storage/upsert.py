@@ -33,6 +33,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    text,
 )
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
@@ -153,13 +154,11 @@ async def insert_new(
 ) -> None:
     """Insert ``rows`` (values of ``columns``) just looked up by ``key`` here and absent.
 
-    On SQLite a plain INSERT, which costs about half an upsert (no conflict handling):
+    On SQLite a plain INSERT, which costs about half an upsert (no conflict handling),
+    sent as the driver's own ``executemany`` of tuples (no per-row work in SQLAlchemy):
     writers take the database in turn (``BEGIN IMMEDIATE``; a deferred transaction that
     read before another writer committed cannot write at all), so nobody can have added
-    them since. The rows go as one JSON parameter read by ``json_each``: one statement,
-    no per-row work in SQLAlchemy or the driver, and the driver lets go of the GIL for
-    the whole of it, so the next batch is read meanwhile. On PostgreSQL another writer
-    may have added them: an ``upsert`` with the same rules.
+    them since. On PostgreSQL another writer may have: an ``upsert`` with the same rules.
     """
     if not rows:
         return
@@ -176,14 +175,28 @@ async def insert_new(
         )
         return
     connection = await session.connection()
-    sql = _insert_sql(target.name, tuple(columns))
-    await connection.exec_driver_sql(sql, (json.dumps(rows, ensure_ascii=False),))
+    await connection.exec_driver_sql(_insert_sql(target.name, tuple(columns)), list(rows))
 
 
 @cache
 def _insert_sql(name: str, columns: tuple[str, ...]) -> str:
-    values = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(columns)))
-    return f"INSERT INTO {name} ({', '.join(columns)}) SELECT {values} FROM json_each(?)"
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"
+
+
+BULK_CACHE_KIB = 131_072
+"""SQLite page cache of a connection that has done a bulk write (the default is 2 MiB)."""
+
+
+async def roomy_cache(session: AsyncSession) -> None:
+    """On SQLite, let this connection cache ``BULK_CACHE_KIB`` of pages (a no-op elsewhere).
+
+    Bulk writes touch index pages all over the file; with the default 2 MiB most of them
+    are read again for every batch. The cache grows only as pages are used, and stays
+    with the pooled connection.
+    """
+    if not _is_pg(session):
+        await session.execute(text(f"PRAGMA cache_size = -{BULK_CACHE_KIB}"))
 
 
 async def ids_by_key(
