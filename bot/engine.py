@@ -140,8 +140,15 @@ class Engine:
             if customer is not None:
                 ctx.locale = locale = self._locale(customer, conv, incoming.language_code)
                 active_ticket = await self._active_ticket(session, customer.id)
-        facts = await self._facts(session, customer, active_ticket, link.outcome if link else None)
-        outcome = flows.step(_state(conv), event, facts, now)
+        state = _state(conv)
+        facts = await self._facts(
+            session,
+            customer,
+            active_ticket,
+            link.outcome if link else None,
+            orders=flows.needs_orders(state),
+        )
+        outcome = flows.step(state, event, facts, now)
         await self._apply(ctx, conv, customer, outcome, purpose="reply")
         return ctx
 
@@ -197,16 +204,20 @@ class Engine:
         customer: Customer | None,
         active_ticket: int | None,
         link: str | None,
+        *,
+        orders: bool = True,
     ) -> Facts:
         if customer is None:
             return Facts(linked=False, link=link)
-        # No autoflush: the transcript line of this update is written with the replies.
-        with session.no_autoflush:
-            orders = await self._orders(session, customer)
+        found: Sequence[Order] = ()
+        if orders:
+            # No autoflush: the update's transcript line is written with its replies.
+            with session.no_autoflush:
+                found = await self._orders(session, customer)
         return Facts(
             linked=True,
             customer_name=customer.name,
-            orders=tuple(OrderRef(o.id, order_label(o, self.settings.tz)) for o in orders),
+            orders=tuple(OrderRef(o.id, order_label(o, self.settings.tz)) for o in found),
             active_ticket=active_ticket,
             opted_out=customer.opted_out_at is not None,
             link=link,

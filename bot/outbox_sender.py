@@ -231,6 +231,8 @@ class OutboxSender:
                 if entry is None:
                     # A running read wakes us when it is done.
                     horizon = now + self.limits.poll_interval if reader else next_read
+                    if reader is None and self._wake_requested:
+                        horizon = min(horizon, last_read + self.limits.read_gap)
                     wait_until = min(horizon, self._waiting[0][0] if self._waiting else horizon)
                     await self._pause(max(0.0, wait_until - now))
                     continue
@@ -259,8 +261,12 @@ class OutboxSender:
             await self._log_progress(logged, final=True)
 
     def _should_read(self, now: float, next_read: float, last_read: float) -> bool:
-        if self._wake_requested or now >= next_read:
+        if now >= next_read:
             return True
+        if self._wake_requested:
+            # Wakes that come close together (an update committed every few
+            # milliseconds) share one read rather than each paying for their own.
+            return now - last_read >= self.limits.read_gap
         # A chat finished: its next message may be waiting; read soon, but not per send.
         starving = len(self._known) < self.limits.heads // 2
         return self._dirty and starving and now - last_read >= 0.05

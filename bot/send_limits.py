@@ -25,6 +25,7 @@ class SendLimits:
     backoff_base: float = 1.0
     backoff_max: float = 300.0
     poll_interval: float = 1.0  # how often the outbox is read when nothing wakes us
+    read_gap: float = 0.02  # at least this long between two reads when woken
     heads: int = 500  # chats held in memory at once
 
     @classmethod

@@ -23,7 +23,14 @@ from flows.effects import (
 )
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.replies import Button, Say, say
-from flows.router import ask_resolution, expire_survey, remind_survey, start_survey, step
+from flows.router import (
+    ask_resolution,
+    expire_survey,
+    needs_orders,
+    remind_survey,
+    start_survey,
+    step,
+)
 from flows.state import Facts, OrderRef, Outcome, State
 
 __all__ = [
@@ -55,6 +62,7 @@ __all__ = [
     "TextIn",
     "ask_resolution",
     "expire_survey",
+    "needs_orders",
     "remind_survey",
     "say",
     "start_survey",

@@ -60,6 +60,19 @@ def step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
         return Outcome(State(), (say(OOPS),), ())
 
 
+def needs_orders(state: State) -> bool:
+    """Whether a step from ``state`` may read ``Facts.orders``.
+
+    Only the complaint flow shows orders: in its own steps, or when a flow that
+    interrupted it ends and its question is asked again. Elsewhere the engine may
+    leave the orders out (one query less per update).
+    """
+    if state.flow == complaint.FLOW:
+        return True
+    held = state.data.get("resume")
+    return isinstance(held, dict) and held.get("flow") == complaint.FLOW
+
+
 def _step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
     if isinstance(event, MediaIn) and event.kind == "edited":
         return Outcome(state, (commands.edited(),))

@@ -4,6 +4,7 @@ and leaves a valid, JSON-serialisable state."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,7 @@ from flows import (
     TextIn,
     ask_resolution,
     expire_survey,
+    needs_orders,
     remind_survey,
     start_survey,
     step,
@@ -222,3 +224,22 @@ def test_a_corrupted_or_outdated_stored_state_is_answered_not_crashed(
     state: State, event: Event, fact: Facts
 ) -> None:
     check(step(state, event, fact, NOW))
+
+
+def test_a_step_that_does_not_need_orders_answers_the_same_without_them() -> None:
+    answers = [ButtonIn(f"res:{t}:{a}") for t in TICKETS for a in ("yes", "no")]
+    answers += [ButtonIn(f"rate:{t}:5") for t in TICKETS]
+    answers += [ButtonIn("forget:no"), ButtonIn("cancel"), CommandIn("stop")]
+    for state in REACHABLE:
+        if needs_orders(state):
+            continue
+        for event in [*probes(Outcome(state)), *answers]:
+            for fact in FACTS:
+                without = replace(fact, orders=())
+                assert step(state, event, fact, NOW) == step(state, event, without, NOW)
+
+
+def test_every_reachable_complaint_state_needs_orders() -> None:
+    for state in REACHABLE:
+        if state.flow == "complaint":
+            assert needs_orders(state)
