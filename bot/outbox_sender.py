@@ -120,21 +120,28 @@ class _Marks:
     async def run(self) -> None:
         while True:
             await self._event.wait()
-            self._event.clear()
-            batch, self._pending = self._pending, []
-            sent, self._sent = self._sent, []
-            futures = [f for _, f in batch] + self._sent_futures
-            self._sent_futures = []
-            if not futures:
-                continue
+            futures: list[asyncio.Future[None]] = []
             try:
+                # The batch is taken once the transaction is open: results that come in
+                # while it waits for the writer (SQLite: the engine's commit) join it.
                 async with self.db.uow() as uow:
+                    self._event.clear()
+                    batch, self._pending = self._pending, []
+                    sent, self._sent = self._sent, []
+                    futures = [f for _, f in batch] + self._sent_futures
+                    self._sent_futures = []
+                    if not futures:
+                        continue
                     now = self.clock()
                     await ob.mark_sent(uow.session, sent, now)
                     for action, _ in batch:
                         await action(uow.session, now)
                     await uow.commit()
             except Exception as exc:
+                if not futures:  # the transaction did not open: fail what is waiting
+                    self._event.clear()
+                    futures = [f for _, f in self._pending] + self._sent_futures
+                    self._pending, self._sent, self._sent_futures = [], [], []
                 for future in futures:
                     if not future.done():
                         future.set_exception(exc)

@@ -48,14 +48,9 @@ async def chat_heads(
         .order_by(head)
         .limit(limit)
     )
-    ids = list((await session.scalars(heads)).all())
-    if not ids:
-        return []
-    rows = (
-        await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
-        )
-    ).all()
+    # One statement: the rows whose ids the grouped subquery picks.
+    query = select(OutboxMessage).where(OutboxMessage.id.in_(heads.scalar_subquery()))
+    rows = (await session.scalars(query.order_by(OutboxMessage.id))).all()
     return [
         Head(r.id, r.channel, r.chat_id, r.customer_id, r.body, r.attempts, r.not_before)
         for r in rows
