@@ -41,9 +41,13 @@ async def chat_heads(
     for the previous one, while a busy chat never hides the other chats.
     """
     head = func.min(OutboxMessage.id).label("head")
+    # ``channel || ''``: SQLite would otherwise walk ix_outbox_chat (every message of
+    # the channel, sent ones too: a read grew with the outbox) instead of taking the
+    # queued messages from ix_outbox_status_id.
+    channel = OutboxMessage.channel + ""
     heads = (
         select(head)
-        .where(OutboxMessage.status == "queued", OutboxMessage.channel.in_(list(channels)))
+        .where(OutboxMessage.status == "queued", channel.in_(list(channels)))
         .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
         .order_by(head)
         .limit(limit)
