@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import socket
 import statistics
@@ -29,6 +30,7 @@ from sqlalchemy import insert
 
 from bot.app import Database
 from bot.outbox_sender import OutboxSender
+from bot.runner import freeze_startup_heap
 from bot.send_limits import SendLimits
 from storage.models import OutboxMessage
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
@@ -46,6 +48,10 @@ def _serve(port: int, rate: float) -> None:
         return web.json_response({"stamps": stamps, "too_many": api.too_many})
 
     app.router.add_get("/stats", stats)
+    # Telegram's clock does not stop for a Python collector: a 70 ms pause here
+    # would stamp the requests that queued meanwhile together, a burst nobody sent.
+    gc.collect()
+    gc.freeze()
     web.run_app(app, host="127.0.0.1", port=port, print=None, handle_signals=True)
 
 
@@ -96,6 +102,7 @@ async def one_run(count: int, rate: float) -> tuple[float, int, int]:
                 await uow.commit()
             limits = SendLimits(global_rate=rate, per_chat_rate=1.0)
             sender = OutboxSender(db, {"telegram": channel}, limits, log_every=3600)
+            freeze_startup_heap()  # as ``postsale run`` does once it is set up
             await sender.run(until_idle=True)
             async with aiohttp.ClientSession() as http, http.get(f"{base}/stats") as response:
                 seen = await response.json()

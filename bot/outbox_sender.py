@@ -171,7 +171,12 @@ class OutboxSender:
         self.render_body = render_body
         self.log_every = log_every
         self.stats = SenderStats()
-        self._global = Pacer(self.limits.global_rate, margin=self.limits.margin)
+        self._global = Pacer(
+            self.limits.global_rate,
+            margin=self.limits.margin,
+            tolerance=self.limits.catch_up,
+            safety=self.limits.safety,
+        )
         self._chats = ChatPacers(self.limits)
         self._known: dict[Key, _Entry] = {}
         self._ready: list[tuple[int, Key]] = []  # by message id: oldest first

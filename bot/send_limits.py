@@ -18,8 +18,9 @@ class SendLimits:
     per_chat_rate: float = 1.0  # messages a second to one private chat
     group_per_minute: float = 20.0  # messages a minute to one group
     # Pace a little under the limits: arrival times jitter, and a 429 costs seconds.
-    safety: float = 0.97  # per chat: intervals are 1 / (rate * safety)
+    safety: float = 0.97  # intervals are 1 / (rate * safety), per chat and overall
     margin: float = 0.02  # overall: at most ``global_rate`` sends in any 1 s + margin
+    catch_up: float = 0.02  # overall: seconds of lateness sent at once to keep the rate
     concurrency: int = 16  # sends in flight at once (the crash-duplicate bound)
     max_attempts: int = 5  # network / 5xx errors before a message fails for good
     backoff_base: float = 1.0
@@ -52,14 +53,20 @@ class SendLimits:
 
 
 class Pacer:
-    """Paces sends to ``rate`` a second: evenly spaced, and never more than the limit
-    in any window of one second (plus ``margin``, for jitter between our clock and the
-    server's). Lateness up to ``tolerance`` seconds is caught up, so the average rate
-    holds even when the event loop wakes late; ``pause`` holds everything back.
+    """Paces sends to ``rate`` a second: evenly spaced ``1 / (rate * safety)`` apart,
+    and never more than ``rate`` in any window of one second (plus ``margin``).
+    Lateness up to ``tolerance`` seconds is caught up, so the average rate holds even
+    when the event loop wakes late; ``pause`` holds everything back.
+
+    The server counts arrivals, not our departures: a message that spends longer in
+    transit than the one sent a second after it shifts the server's window. Spacing
+    under the limit (``safety``) absorbs that jitter; the window check stops bursts.
     """
 
-    def __init__(self, rate: float, *, margin: float = 0.02, tolerance: float = 0.1) -> None:
-        self.interval = 1.0 / rate
+    def __init__(
+        self, rate: float, *, margin: float = 0.02, tolerance: float = 0.1, safety: float = 1.0
+    ) -> None:
+        self.interval = 1.0 / (rate * safety)
         self.tolerance = tolerance
         self.window = 1.0 + margin
         self._starts: deque[list[float]] = deque(maxlen=max(1, math.floor(rate)))
