@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_driver
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "postsale_read_only"  # execution option: this transaction only reads
 
@@ -23,9 +25,11 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for ``url`` with the per-backend settings we rely on."""
     if is_sqlite(url):
-        engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
+        connect_args = {
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+            "async_creator_fn": sqlite_driver.connect,
+        }
+        engine = create_async_engine(url, connect_args=connect_args, **kwargs)
         _tune_sqlite(engine)
         return engine
     kwargs.setdefault("pool_size", 10)

@@ -1,0 +1,107 @@
+"""One-trip cursors on a real SQLite file: results, streaming, errors, and the trip count."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from bot.app import Database
+from storage import sqlite_driver
+from storage.sqlite_driver import PREFETCH, OneTripConnection
+
+
+@pytest.fixture
+async def trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the calls made on SQLite's connection threads (one entry per call)."""
+    calls: list[int] = []
+    original = OneTripConnection.on_thread
+
+    async def counted(self: OneTripConnection, fn: object) -> object:
+        calls.append(1)
+        return await original(self, fn)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OneTripConnection, "on_thread", counted)
+    return calls
+
+
+async def test_a_statement_is_one_trip_to_the_database_thread(
+    sqlite_db: Database, trips: list[int]
+) -> None:
+    async with sqlite_db.uow() as uow:
+        await uow.session.execute(text("CREATE TEMP TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        trips.clear()
+        await uow.session.execute(text("INSERT INTO t (v) VALUES ('a'), ('b'), ('c')"))
+        rows = (await uow.session.execute(text("SELECT id, v FROM t ORDER BY id"))).all()
+        assert trips == [1, 1]
+    assert [tuple(r) for r in rows] == [(1, "a"), (2, "b"), (3, "c")]
+
+
+async def test_lastrowid_and_rowcount_survive_the_closed_cursor(tmp_path: Path) -> None:
+    conn = sqlite_driver.connect(tmp_path / "d.db", isolation_level=None)
+    await conn
+    try:
+        cursor = conn.cursor()
+        await cursor.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+        await cursor.execute("INSERT INTO t (v) VALUES (?)", ("x",))
+        assert (cursor.lastrowid, cursor.rowcount, cursor.description) == (1, 1, None)
+        await cursor.executemany("INSERT INTO t (v) VALUES (?)", [("y",), ("z",)])
+        assert cursor.rowcount == 2
+        await cursor.execute("UPDATE t SET v = 'w' WHERE id > 1")
+        assert cursor.rowcount == 2
+        await cursor.execute("SELECT v FROM t ORDER BY id")
+        assert cursor.description is not None and cursor.description[0][0] == "v"
+        assert await cursor.fetchone() == ("x",)
+        assert await cursor.fetchall() == [("w",), ("w",)]
+        assert await cursor.fetchone() is None
+    finally:
+        await conn.close()
+
+
+async def test_a_long_result_is_fetched_in_parts_and_streams_whole(
+    sqlite_db: Database, trips: list[int]
+) -> None:
+    total = PREFETCH * 2 + 7
+    async with sqlite_db.uow() as uow:
+        session = uow.session
+        await session.execute(text("CREATE TEMP TABLE n (i INTEGER)"))
+        await session.execute(
+            text(
+                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n) "
+                "INSERT INTO n SELECT i FROM c"
+            ),
+            {"n": total},
+        )
+        query = text("SELECT i FROM n ORDER BY i")
+        trips.clear()
+        whole = (await session.execute(query)).scalars().all()
+        assert whole == list(range(1, total + 1))
+        assert len(trips) == 2  # the statement with its first rows, then the rest
+
+        streamed: list[int] = []
+        trips.clear()
+        result = await session.stream(query)
+        async for part in result.scalars().partitions(300):
+            assert len(part) <= 300
+            streamed.extend(part)
+        assert streamed == whole
+        assert len(trips) >= 3  # fetched as it was read, not all with the statement
+
+
+async def test_errors_reach_sqlalchemy_as_its_own_and_the_connection_stays_usable(
+    sqlite_db: Database,
+) -> None:
+    async with sqlite_db.uow() as uow:
+        session = uow.session
+        await session.execute(text("CREATE TEMP TABLE u (k TEXT PRIMARY KEY)"))
+        await session.execute(text("INSERT INTO u VALUES ('a')"))
+        with pytest.raises(IntegrityError):
+            await session.execute(text("INSERT INTO u VALUES ('a')"))
+        await session.rollback()
+    async with sqlite_db.uow() as uow:
+        await uow.session.execute(text("CREATE TEMP TABLE u (k TEXT PRIMARY KEY)"))
+        await uow.session.execute(text("INSERT INTO u VALUES ('b')"))
+        count = await uow.session.scalar(text("SELECT count(*) FROM u"))
+        assert count == 1
