@@ -29,6 +29,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
             "async_creator_fn": sqlite_driver.connect,
         }
+        # The pool's reset is ours (below): no ROLLBACK when nothing is open.
+        kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, connect_args=connect_args, **kwargs)
         _tune_sqlite(engine)
         return engine
@@ -50,6 +52,17 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
+        # A unit of work ends in COMMIT or ROLLBACK; a returned connection then has no
+        # transaction, and the pool's usual ROLLBACK would be one more trip to SQLite's
+        # thread per transaction. Roll back only what is really open.
+        driver = getattr(dbapi_conn, "driver_connection", None)
+        if state.terminate_only:
+            return
+        if getattr(driver, "in_transaction", True):
+            dbapi_conn.rollback()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -30,12 +30,30 @@ Description = tuple[tuple[Any, ...], ...] | None
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection handing out :class:`OneTripCursor` cursors."""
 
+    # Whether SQLite had a transaction open after the last trip; lets the pool skip
+    # its ROLLBACK-on-return (another trip) after a commit (see storage.db).
+    in_transaction = False
+
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         return OneTripCursor(self)
 
     async def on_thread(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn(sqlite3_connection)`` on the connection's thread."""
-        return await self._execute(lambda: fn(self._conn))  # type: ignore[no-untyped-call]
+
+        def run() -> Any:
+            conn = self._conn
+            try:
+                return fn(conn)
+            finally:
+                self.in_transaction = conn.in_transaction
+
+        return await self._execute(run)  # type: ignore[no-untyped-call]
+
+    async def commit(self) -> None:
+        await self.on_thread(lambda conn: conn.commit())
+
+    async def rollback(self) -> None:
+        await self.on_thread(lambda conn: conn.rollback())
 
 
 class OneTripCursor:

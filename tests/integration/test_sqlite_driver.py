@@ -105,3 +105,30 @@ async def test_errors_reach_sqlalchemy_as_its_own_and_the_connection_stays_usabl
         await uow.session.execute(text("INSERT INTO u VALUES ('b')"))
         count = await uow.session.scalar(text("SELECT count(*) FROM u"))
         assert count == 1
+
+
+async def test_the_pool_rolls_back_only_what_is_left_open(
+    sqlite_db: Database, trips: list[int]
+) -> None:
+    async with sqlite_db.uow() as uow:
+        await uow.session.execute(text("CREATE TABLE IF NOT EXISTS x (k TEXT)"))
+        await uow.commit()
+    trips.clear()
+    async with sqlite_db.uow() as uow:
+        await uow.session.execute(text("INSERT INTO x VALUES ('kept')"))
+        await uow.commit()
+    assert len(trips) == 3  # BEGIN IMMEDIATE, INSERT, COMMIT: no ROLLBACK on return
+
+    async with sqlite_db.engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(driver, OneTripConnection)
+        cursor = driver.cursor()
+        await cursor.execute("BEGIN IMMEDIATE")  # behind SQLAlchemy's back
+        await cursor.execute("INSERT INTO x VALUES ('left open')")
+        assert driver.in_transaction
+    assert not driver.in_transaction  # the pool rolled it back on return
+    async with sqlite_db.uow() as uow:  # the write lock is free again
+        await uow.session.execute(text("INSERT INTO x VALUES ('after')"))
+        await uow.commit()
+        found = (await uow.session.execute(text("SELECT k FROM x ORDER BY rowid"))).scalars()
+        assert found.all() == ["kept", "after"]
