@@ -54,13 +54,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.close()
 
     @event.listens_for(engine.sync_engine, "reset")
-    def _on_reset(dbapi_conn: Any, _record: Any, state: Any) -> None:
+    def _on_reset(dbapi_conn: Any, _record: Any, _state: Any) -> None:
         # A unit of work ends in COMMIT or ROLLBACK; a returned connection then has no
         # transaction, and the pool's usual ROLLBACK would be one more trip to SQLite's
         # thread per transaction. Roll back only what is really open.
         driver = getattr(dbapi_conn, "driver_connection", None)
-        if state.terminate_only:
-            return
         if getattr(driver, "in_transaction", True):
             dbapi_conn.rollback()
 
