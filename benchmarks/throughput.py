@@ -431,9 +431,9 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="100 customers, one run")
     parser.add_argument("--customers", type=int, default=CUSTOMERS)
     parser.add_argument("--runs", type=int, default=3)
-    # 1: what ``postsale run`` uses on SQLite (bot/runner.py); e.g. "1,4,16" to compare.
-    parser.add_argument("--aiogram-concurrency", type=_ints, default=[1])
-    parser.add_argument("--ptb-concurrency", type=_ints, default=[1])
+    # 16: what ``postsale run`` uses on SQLite (bot/runner.py); e.g. "1,16,32" to compare.
+    parser.add_argument("--aiogram-concurrency", type=_ints, default=[16])
+    parser.add_argument("--ptb-concurrency", type=_ints, default=[16])
     parser.add_argument(
         "--postgres",
         default="",

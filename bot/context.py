@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.channels.base import Incoming
 from bot.settings import Settings
 from flows.replies import Say
-from storage.models import Message
+from storage.conversations import write_message
 from storage.outbox import enqueue
 
 if TYPE_CHECKING:
@@ -84,20 +84,18 @@ class UpdateContext:
             purpose=purpose,
             now=self.now,
             customer_id=customer_id,
-            flush=False,
         )
-        self.session.add(
-            Message(
-                conversation_id=conversation_id,
-                customer_id=customer_id,
-                channel=channel,
-                chat_id=chat_id,
-                direction="out",
-                flow=None,
-                text=body.get("text"),
-                payload={k: v for k, v in body.items() if k != "text"} or None,
-                at=self.now,
-            )
+        await write_message(
+            self.session,
+            conversation_id=conversation_id,
+            customer_id=customer_id,
+            channel=channel,
+            chat_id=chat_id,
+            direction="out",
+            flow=None,
+            text=body.get("text"),
+            payload={k: v for k, v in body.items() if k != "text"} or None,
+            at=self.now,
         )
         self.sent.append(body)
         return body

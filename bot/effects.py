@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.context import UpdateContext
 from bot.i18n import render
@@ -19,10 +20,24 @@ from flows import effects as fx
 from flows.replies import say
 from flows.staff import EXPORT_CAPTION, FORGET_DONE
 from storage import tickets
-from storage.conversations import _insert
 from storage.models import Conversation, Customer, FollowUp, SurveyResponse, Ticket
 
 log = logging.getLogger("postsale.effects")
+
+# Built once (building and keying a statement costs more than running it here).
+# The values come with each execution; a second answer of a kind records nothing.
+_RECORD_SCORE = {
+    "postgresql": postgresql.insert(SurveyResponse).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(SurveyResponse).on_conflict_do_nothing(),
+}
+_RECORD_REASON = (
+    update(SurveyResponse)
+    .where(
+        SurveyResponse.dedup_key == bindparam("b_key"),
+        SurveyResponse.customer_id == bindparam("b_customer"),
+    )
+    .values(reason=bindparam("b_reason"))
+)
 
 
 class EffectRunner:
@@ -56,13 +71,10 @@ class EffectRunner:
         if isinstance(effect, fx.RecordScore):
             await self._record_score(effect)
         elif isinstance(effect, fx.RecordReason):
-            await session.execute(
-                update(SurveyResponse)
-                .where(
-                    SurveyResponse.dedup_key == _dedup(effect.followup_id, "nps", self.conv.id),
-                    SurveyResponse.customer_id == customer.id,
-                )
-                .values(reason=effect.text)
+            conn = await session.connection()
+            key = _dedup(effect.followup_id, "nps", self.conv.id)
+            await conn.execute(
+                _RECORD_REASON, {"b_key": key, "b_customer": customer.id, "b_reason": effect.text}
             )
         elif isinstance(effect, fx.CompleteSurvey):
             await self._mark_answered(effect.followup_id)
@@ -117,21 +129,20 @@ class EffectRunner:
         if followup is not None and followup.customer_id != customer.id:
             log.warning("score for another customer's follow-up %s ignored", followup.id)
             return
-        stmt = (
-            _insert(ctx.session, SurveyResponse)
-            .values(
-                dedup_key=_dedup(effect.followup_id, effect.kind, self.conv.id, ctx.now),
-                customer_id=customer.id,
-                order_id=followup.order_id if followup else None,
-                followup_id=followup.id if followup else None,
-                kind=effect.kind,
-                score=effect.score,
-                source="chat",
-                answered_at=ctx.now,
-            )
-            .on_conflict_do_nothing()
+        conn = await ctx.session.connection()
+        await conn.execute(
+            _RECORD_SCORE[conn.dialect.name],
+            {
+                "dedup_key": _dedup(effect.followup_id, effect.kind, self.conv.id, ctx.now),
+                "customer_id": customer.id,
+                "order_id": followup.order_id if followup else None,
+                "followup_id": followup.id if followup else None,
+                "kind": effect.kind,
+                "score": effect.score,
+                "source": "chat",
+                "answered_at": ctx.now,
+            },
         )
-        await ctx.session.execute(stmt)
         if followup is not None:
             await self._mark_answered(followup.id)
 

@@ -25,6 +25,7 @@ from bot.channels.base import Incoming
 from bot.chat_locks import KeyedLocks
 from bot.context import OperatorHandler, UpdateContext
 from bot.effects import EffectRunner
+from bot.group_commit import GroupCommit
 from bot.i18n import resolve_locale
 from bot.phones import normalise_phone
 from bot.settings import Settings
@@ -34,8 +35,12 @@ from flows.state import Facts, OrderRef, Outcome, State
 from storage import conversations as convs
 from storage.links import link_by_phone, redeem_token
 from storage.models import ChannelIdentity, Conversation, Customer, FollowUp, Order, Ticket
+from storage.sqlite_driver import inline
 
 log = logging.getLogger("postsale.engine")
+
+# Updates in one group commit at most (SQLite); measured in benchmarks/throughput.py.
+GROUP_LIMIT = 32
 
 
 def utcnow() -> datetime:
@@ -69,6 +74,8 @@ class Engine:
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
         operator_handler: OperatorHandler | None = None,
+        *,
+        group_limit: int = GROUP_LIMIT,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -77,6 +84,10 @@ class Engine:
         # Called after each commit that queued messages (wakes the outbox sender).
         self.on_queued: list[Callable[[], None]] = []
         self.chat_locks = KeyedLocks()
+        # SQLite (one writer): updates that wait for the writer share its next commit.
+        self.group: GroupCommit[Incoming] | None = None
+        if db.writer_lock is not None and group_limit > 1:
+            self.group = GroupCommit(group_limit, self._handle_batch, self._handle_in_order)
 
     # -- incoming updates -------------------------------------------------------------
 
@@ -87,19 +98,39 @@ class Engine:
         lock on the conversation keeps that true across processes too.
         """
         async with self.chat_locks.hold(incoming.key):
-            await self._handle_in_order(incoming)
+            if self.group is not None:
+                await self.group.submit(incoming)
+            else:
+                await self._handle_in_order(incoming)
 
     async def _handle_in_order(self, incoming: Incoming) -> None:
-        now = self.clock()
-        async with self.db.uow() as uow:
-            session = uow.session
-            if not await convs.mark_handled(session, incoming.channel, incoming.update_id, now):
-                log.info("duplicate update %s:%s ignored", incoming.channel, incoming.update_id)
-                return
-            ctx = await self._handle(session, incoming, now)
-            await uow.commit()
-        if ctx is not None and ctx.sent:
+        """One update in a transaction of its own."""
+        with inline():
+            async with self.db.uow() as uow:
+                sent = await self._handle_marked(uow.session, incoming)
+                await uow.commit()
+        if sent:
             self._wake()
+
+    async def _handle_batch(self, take: Callable[[], list[Incoming]]) -> None:
+        """The updates ``take`` gives, one after the other, in one transaction."""
+        sent = False
+        with inline():
+            async with self.db.uow() as uow:
+                for incoming in take():
+                    sent = await self._handle_marked(uow.session, incoming) or sent
+                await uow.commit()
+        if sent:
+            self._wake()
+
+    async def _handle_marked(self, session: AsyncSession, incoming: Incoming) -> bool:
+        """Record the update as handled and handle it; True when it queued messages."""
+        now = self.clock()
+        if not await convs.mark_handled(session, incoming.channel, incoming.update_id, now):
+            log.info("duplicate update %s:%s ignored", incoming.channel, incoming.update_id)
+            return False
+        ctx = await self._handle(session, incoming, now)
+        return ctx is not None and bool(ctx.sent)
 
     def _wake(self) -> None:
         for callback in self.on_queued:
@@ -125,10 +156,15 @@ class Engine:
             customer_id=customer.id if customer else None,
             conversation_id=conv.id,
         )
-        convs.record_incoming(session, conv, customer, describe(event), _payload(incoming), now)
+        await convs.record_incoming(
+            session, conv, customer, describe(event), _payload(incoming), now
+        )
         handler = self.operator_handler
-        if handler is not None and _maybe_operator(event) and await handler(ctx):
-            return ctx
+        if handler is not None and _maybe_operator(event):
+            # Operator commands may read many rows (/kpi): back on SQLite's thread.
+            with inline(False):
+                if await handler(ctx):
+                    return ctx
         if is_group:
             return ctx
 
@@ -249,7 +285,9 @@ class Engine:
         for say in outcome.replies:
             for part in _flatten(say):
                 await ctx.reply(_substitute(part, results), purpose=purpose)
-        convs.save_state(conv, outcome.state.flow, outcome.state.state, outcome.state.data, ctx.now)
+        await convs.save_state(
+            ctx.session, conv, outcome.state.flow, outcome.state.state, outcome.state.data, ctx.now
+        )
         for after in runner.after_replies:
             await after()
 

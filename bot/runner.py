@@ -44,14 +44,15 @@ def _body_renderer(db: Database, settings: Settings) -> Any:
 def _update_concurrency(settings: Settings) -> int:
     """How many chats' updates are handled at once.
 
-    SQLite has one writer: concurrent transactions only wait on each other in SQLite's
-    sleeping busy handler (measured: 1,000 updates at 124/s one at a time, 55/s with
-    4 at once; benchmarks/throughput.py), so updates are handled one at a time there.
-    PostgreSQL locks per conversation row, so chats really run side by side.
+    SQLite has one writer: the updates waiting for it share its next transaction
+    (``bot.group_commit``), so more chats at once means larger group commits rather
+    than transactions queueing in SQLite's busy handler. PostgreSQL locks per
+    conversation row, so chats really run side by side. Both measured with
+    ``benchmarks/throughput.py`` (README).
     """
     from storage.db import is_sqlite
 
-    return 1 if is_sqlite(settings.database_url) else 32
+    return 16 if is_sqlite(settings.database_url) else 32
 
 
 async def _periodic(

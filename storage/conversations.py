@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ChannelIdentity, Conversation, Customer, HandledUpdate, Message, Ticket
 from storage.tickets import ACTIVE
@@ -21,17 +22,26 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
+_MARK = {
+    dialect: insert(HandledUpdate)
+    .values(
+        channel=bindparam("channel"), update_id=bindparam("update_id"), handled_at=bindparam("at")
+    )
+    .on_conflict_do_nothing()
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 async def mark_handled(session: AsyncSession, channel: str, update_id: str, now: datetime) -> bool:
     """Record the update as handled; False when it was handled before (a duplicate)."""
     if not update_id:
         return True
-    stmt = (
-        _insert(session, HandledUpdate)
-        .values(channel=channel, update_id=update_id, handled_at=now)
-        .on_conflict_do_nothing()
-    )
-    result = await session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    stmt = _MARK[session.get_bind().dialect.name]
+    # Core, not the ORM: a plain INSERT needs no unit of work, and its rowcount says
+    # whether the row was new.
+    conn = await session.connection()
+    result = await conn.execute(stmt, {"channel": channel, "update_id": update_id, "at": now})
+    return bool(result.rowcount)
 
 
 async def load_or_create(
@@ -74,7 +84,7 @@ class Chat:
     active_ticket: int | None  # the customer's open / waiting ticket (see active_ticket_of)
 
 
-def _chat_query(channel: str, chat_id: str) -> Select[Any]:
+def _chat_query_built() -> Select[Any]:
     ticket = (
         select(Ticket.id)
         .where(Ticket.customer_id == Customer.id, Ticket.status.in_(ACTIVE))
@@ -91,9 +101,15 @@ def _chat_query(channel: str, chat_id: str) -> Select[Any]:
             & (ChannelIdentity.chat_id == Conversation.chat_id),
         )
         .outerjoin(Customer, Customer.id == ChannelIdentity.customer_id)
-        .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+        .where(
+            Conversation.channel == bindparam("channel"),
+            Conversation.chat_id == bindparam("chat_id"),
+        )
         .with_for_update(of=Conversation)
     )
+
+
+_CHAT_QUERY = _chat_query_built()
 
 
 async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> Chat:
@@ -102,26 +118,92 @@ async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: date
     One statement for a known chat, where ``load_or_create``, ``identity_for_chat``,
     a customer lookup and ``active_ticket_of`` would take four.
     """
-    query = _chat_query(channel, chat_id)
-    row = (await session.execute(query)).first()
+    params = {"channel": channel, "chat_id": chat_id}
+    row = (await session.execute(_CHAT_QUERY, params)).first()
     if row is None:
         await load_or_create(session, channel, chat_id, now)
-        row = (await session.execute(query)).first()
+        row = (await session.execute(_CHAT_QUERY, params)).first()
         assert row is not None
     conv, identity, customer, ticket = row
     return Chat(conv, identity, customer, ticket)
 
 
-def save_state(
-    conv: Conversation, flow: str, state: str, data: Mapping[str, Any], now: datetime
+_SAVE_STATE = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("conv_id"))
+    .values(
+        flow=bindparam("b_flow"),
+        state=bindparam("b_state"),
+        data=bindparam("b_data"),
+        updated_at=bindparam("b_at"),
+    )
+)
+
+
+async def save_state(
+    session: AsyncSession,
+    conv: Conversation,
+    flow: str,
+    state: str,
+    data: Mapping[str, Any],
+    now: datetime,
 ) -> None:
-    conv.flow = flow
-    conv.state = state
-    conv.data = dict(data)
-    conv.updated_at = now
+    """Write the conversation's new state now, by primary key.
+
+    A plain UPDATE rather than a dirty object for the next flush: the loaded object
+    takes the values as already stored, so no unit of work is spent on it.
+    """
+    values = {"flow": flow, "state": state, "data": dict(data), "updated_at": now}
+    conn = await session.connection()
+    await conn.execute(
+        _SAVE_STATE,
+        {
+            "conv_id": conv.id,
+            "b_flow": flow,
+            "b_state": state,
+            "b_data": values["data"],
+            "b_at": now,
+        },
+    )
+    for name, value in values.items():
+        set_committed_value(conv, name, value)
 
 
-def record_incoming(
+_INSERT_MESSAGE = insert(Message)
+
+
+async def write_message(
+    session: AsyncSession,
+    *,
+    conversation_id: int | None,
+    customer_id: int | None,
+    channel: str,
+    chat_id: str,
+    direction: str,
+    flow: str | None,
+    text: str | None,
+    payload: dict[str, Any] | None,
+    at: datetime,
+) -> None:
+    """One transcript line, written now (a plain INSERT: no unit of work to flush)."""
+    conn = await session.connection()
+    await conn.execute(
+        _INSERT_MESSAGE,
+        {
+            "conversation_id": conversation_id,
+            "customer_id": customer_id,
+            "channel": channel,
+            "chat_id": chat_id,
+            "direction": direction,
+            "flow": flow,
+            "text": text,
+            "payload": payload,
+            "at": at,
+        },
+    )
+
+
+async def record_incoming(
     session: AsyncSession,
     conv: Conversation,
     customer: Customer | None,
@@ -130,16 +212,15 @@ def record_incoming(
     now: datetime,
 ) -> None:
     """One incoming transcript line."""
-    session.add(
-        Message(
-            conversation_id=conv.id,
-            customer_id=customer.id if customer else None,
-            channel=conv.channel,
-            chat_id=conv.chat_id,
-            direction="in",
-            flow=conv.flow,
-            text=text,
-            payload=payload,
-            at=now,
-        )
+    await write_message(
+        session,
+        conversation_id=conv.id,
+        customer_id=customer.id if customer else None,
+        channel=conv.channel,
+        chat_id=conv.chat_id,
+        direction="in",
+        flow=conv.flow,
+        text=text,
+        payload=payload,
+        at=now,
     )

@@ -32,6 +32,35 @@ class Head:
         return (self.channel, self.chat_id)
 
 
+def _heads_query() -> Any:
+    head = func.min(OutboxMessage.id).label("head")
+    # ``channel || ''``: SQLite would otherwise walk ix_outbox_chat (every message of
+    # the channel, sent ones too: a read grew with the outbox) instead of taking the
+    # queued messages from ix_outbox_status_id.
+    channel = OutboxMessage.channel + ""
+    heads = (
+        select(head)
+        .where(
+            OutboxMessage.status == "queued",
+            channel.in_(bindparam("channels", expanding=True)),
+        )
+        .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
+        .order_by(head)
+        .limit(bindparam("limit"))
+    )
+    # One statement: the rows whose ids the grouped subquery picks.
+    return (
+        select(*(getattr(OutboxMessage, name) for name in _HEAD_COLUMNS))
+        .where(OutboxMessage.id.in_(heads.scalar_subquery()))
+        .order_by(OutboxMessage.id)
+    )
+
+
+_HEAD_COLUMNS = ("id", "channel", "chat_id", "customer_id", "body", "attempts", "not_before")
+# Built once: building and keying a statement costs more than running it here.
+_HEADS = _heads_query()
+
+
 async def chat_heads(
     session: AsyncSession, channels: Collection[str], limit: int
 ) -> Sequence[Head]:
@@ -40,46 +69,36 @@ async def chat_heads(
     Only each chat's first queued message is returned: a chat's next message waits
     for the previous one, while a busy chat never hides the other chats.
     """
-    head = func.min(OutboxMessage.id).label("head")
-    # ``channel || ''``: SQLite would otherwise walk ix_outbox_chat (every message of
-    # the channel, sent ones too: a read grew with the outbox) instead of taking the
-    # queued messages from ix_outbox_status_id.
-    channel = OutboxMessage.channel + ""
-    heads = (
-        select(head)
-        .where(OutboxMessage.status == "queued", channel.in_(list(channels)))
-        .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
-        .order_by(head)
-        .limit(limit)
+    connection = await session.connection()
+    result = await connection.execute(_HEADS, {"channels": list(channels), "limit": limit})
+    return [Head(*row) for row in result]
+
+
+def _mark_sent_statement() -> Any:
+    table = cast(Table, OutboxMessage.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("message_id"), table.c.status == "queued")
+        .values(
+            status="sent",
+            sent_at=bindparam("now"),
+            remote_id=bindparam("remote"),
+            attempts=table.c.attempts + 1,
+        )
     )
-    # One statement: the rows whose ids the grouped subquery picks.
-    query = select(OutboxMessage).where(OutboxMessage.id.in_(heads.scalar_subquery()))
-    rows = (await session.scalars(query.order_by(OutboxMessage.id))).all()
-    return [
-        Head(r.id, r.channel, r.chat_id, r.customer_id, r.body, r.attempts, r.not_before)
-        for r in rows
-    ]
+
+
+_MARK_SENT = _mark_sent_statement()
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, str]], now: datetime) -> None:
     """Mark messages sent: (outbox id, remote message id) pairs, in one statement."""
     if not sent:
         return
-    table = cast(Table, OutboxMessage.__table__)
     # Core, not ORM: an executemany of one UPDATE with the ids bound per row.
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("message_id"), table.c.status == "queued")
-        .values(
-            status="sent",
-            sent_at=now,
-            remote_id=bindparam("remote"),
-            attempts=table.c.attempts + 1,
-        )
-    )
-    params = [{"message_id": mid, "remote": remote[:64]} for mid, remote in sent]
+    params = [{"message_id": mid, "remote": remote[:64], "now": now} for mid, remote in sent]
     connection = await session.connection()
-    await connection.execute(stmt, params)
+    await connection.execute(_MARK_SENT, params)
 
 
 async def mark_retry(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
+from bot.context import UpdateContext
 from bot.engine import Engine
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, MediaIn, TextIn
@@ -15,6 +17,7 @@ from storage.models import (
     ChannelIdentity,
     Conversation,
     FollowUp,
+    HandledUpdate,
     Message,
     OutboxMessage,
     SurveyResponse,
@@ -234,3 +237,47 @@ async def test_updates_of_one_chat_arriving_together_are_handled_in_arrival_orde
         answers = sorted((r.kind, r.score, r.reason) for r in responses)
     assert answers == [("csat", 2, None), ("nps", 3, "late and no tracking")]
     assert len(engine.chat_locks) == 0  # nothing kept once the chat is idle
+
+
+async def test_on_sqlite_updates_of_waiting_chats_share_a_commit_and_a_failure_stays_alone(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = sqlite_db
+
+    async def operator_handler(ctx: UpdateContext) -> bool:
+        event = ctx.incoming.event
+        if isinstance(event, CommandIn) and event.name == "boom":
+            raise RuntimeError("an operator command failed half-way")
+        return False
+
+    engine = Engine(db, settings(), Clock(), operator_handler)
+    assert engine.group is not None  # SQLite: one writer, so group commit
+    fids = []
+    for n in range(6):
+        _, _, fid = await customer_with_delivered_order(db, f"g{n}", chat_id=str(700 + n))
+        await invite(db, engine, fid)
+        fids.append(fid)
+    boom = incoming(CommandIn("boom", ""), chat_id="705", update_id="boom-1")
+    results = await asyncio.gather(
+        *(
+            engine.handle(incoming(ButtonIn(f"nps:{fid}:8"), chat_id=str(700 + n)))
+            for n, fid in enumerate(fids[:5])
+        ),
+        engine.handle(boom),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 5 + ["RuntimeError"]
+    assert "each alone now" in caplog.text  # it failed inside a batch, which was redone
+    assert await count(db, SurveyResponse, SurveyResponse.kind == "nps") == 5
+    # The failing update left no trace: not marked handled, no transcript line.
+    assert await count(db, HandledUpdate, HandledUpdate.update_id == "boom-1") == 0
+    assert await count(db, Message, Message.chat_id == "705", Message.direction == "in") == 0
+    for n in range(5):
+        assert len(await outbox(db, str(700 + n))) == 2  # the invitation and the answer
+
+    # Updates that wait together really share a transaction.
+    engine.group.largest = 0
+    await asyncio.gather(
+        *(engine.handle(incoming(TextIn("ok"), chat_id=str(700 + n))) for n in range(5))
+    )
+    assert engine.group.largest >= 2

@@ -15,15 +15,15 @@ from storage.sqlite_driver import PREFETCH, OneTripConnection
 
 @pytest.fixture
 async def trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the calls made on SQLite's connection threads (one entry per call)."""
+    """Counts the calls queued on SQLite's connection threads (one entry per call)."""
     calls: list[int] = []
-    original = OneTripConnection.on_thread
+    original = OneTripConnection._execute
 
     async def counted(self: OneTripConnection, fn: object) -> object:
         calls.append(1)
-        return await original(self, fn)  # type: ignore[arg-type]
+        return await original(self, fn)  # type: ignore[no-untyped-call]
 
-    monkeypatch.setattr(OneTripConnection, "on_thread", counted)
+    monkeypatch.setattr(OneTripConnection, "_execute", counted)
     return calls
 
 
@@ -132,3 +132,44 @@ async def test_the_pool_rolls_back_only_what_is_left_open(
         await uow.commit()
         found = (await uow.session.execute(text("SELECT k FROM x ORDER BY rowid"))).scalars()
         assert found.all() == ["kept", "after"]
+
+
+async def test_inline_statements_of_an_open_transaction_skip_the_thread(
+    sqlite_db: Database, trips: list[int]
+) -> None:
+    async with sqlite_db.uow() as uow:
+        await uow.session.execute(text("CREATE TABLE IF NOT EXISTS y (k TEXT)"))
+        await uow.commit()
+    trips.clear()
+    with sqlite_driver.inline():
+        async with sqlite_db.uow() as uow:
+            await uow.session.execute(text("INSERT INTO y VALUES ('a')"))  # BEGIN: a trip
+            await uow.session.execute(text("INSERT INTO y VALUES ('b')"))
+            found = (await uow.session.execute(text("SELECT k FROM y"))).scalars().all()
+            with sqlite_driver.inline(False):
+                await uow.session.execute(text("INSERT INTO y VALUES ('c')"))  # a trip
+            await uow.commit()  # a trip: a COMMIT may checkpoint
+    assert found == ["a", "b"]
+    assert len(trips) == 3  # BEGIN IMMEDIATE, the INSERT outside inline(), COMMIT
+    async with sqlite_db.uow() as uow:  # committed for everyone to see
+        count = await uow.session.scalar(text("SELECT count(*) FROM y"))
+        assert count == 3
+
+
+async def test_inline_errors_are_sqlalchemys_and_roll_back_on_the_thread(
+    sqlite_db: Database,
+) -> None:
+    async with sqlite_db.uow() as uow:
+        await uow.session.execute(text("CREATE TABLE IF NOT EXISTS v (k TEXT PRIMARY KEY)"))
+        await uow.commit()
+    with sqlite_driver.inline():
+        with pytest.raises(IntegrityError):
+            async with sqlite_db.uow() as uow:
+                await uow.session.execute(text("INSERT INTO v VALUES ('a')"))
+                await uow.session.execute(text("INSERT INTO v VALUES ('a')"))
+        async with sqlite_db.uow() as uow:  # the lock was released by the rollback
+            await uow.session.execute(text("INSERT INTO v VALUES ('b')"))
+            await uow.commit()
+    async with sqlite_db.uow() as uow:
+        rows = (await uow.session.execute(text("SELECT k FROM v"))).scalars().all()
+        assert rows == ["b"]
