@@ -42,7 +42,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = 500
 PER_CUSTOMER = 10
-POOL = {"aiogram": 100, "ptb": 64}  # HTTP connections, the same in every mode
+POOL = {"aiogram": 100, "ptb": 16}  # HTTP connections, the same in every mode
+
+
+def pool_size(framework: str) -> int:
+    """The HTTP pool of this run (``--aiogram-pool`` / ``--ptb-pool``; the child's env)."""
+    return int(os.environ.get("BENCH_POOL") or POOL[framework])
+
+
 MODES = ("bare", "adapter", "full")
 POSTGRES = ""  # --postgres: run the full bot on a fresh PostgreSQL database per run
 _tokens = itertools.count(1)
@@ -196,6 +203,7 @@ async def _measure(
         "TELEGRAM_API_URL": url,
         "DATABASE_URL": db_url,
         "BOT_FRAMEWORK": framework,
+        "BENCH_POOL": str(POOL[framework]),
         "SEND_RATE_GLOBAL": "1000000",
         "SEND_RATE_PER_CHAT": "1000000",
         "LOG_LEVEL": "WARNING",
@@ -222,7 +230,7 @@ async def _measure(
         out, _ = await child.communicate()
     report = json.loads(out.decode().strip().splitlines()[-1])
     elapsed = api.last_send_at[token] - api.served_at(token)
-    label = f"{framework:7} {mode:4} concurrency={concurrency}"
+    label = f"{framework:7} {mode:4} concurrency={concurrency} pool={POOL[framework]}"
     return Result(label, len(updates) / elapsed, report["maxrss_kb"] / 1024)
 
 
@@ -293,7 +301,7 @@ async def child_full(concurrency: int) -> None:
     from bot.settings import load_settings
 
     settings = load_settings()
-    options = {"concurrency": concurrency, "pool_size": POOL[settings.bot_framework]}
+    options = {"concurrency": concurrency, "pool_size": pool_size(settings.bot_framework)}
     await run_bot(settings, channel_options=options)
 
 
@@ -312,7 +320,7 @@ async def child_adapter(concurrency: int) -> None:
         text = event.data if isinstance(event, ButtonIn) else text
         await channel.send(Outgoing(incoming.chat_id, text))
 
-    options = {"concurrency": concurrency, "pool_size": POOL[settings.bot_framework]}
+    options = {"concurrency": concurrency, "pool_size": pool_size(settings.bot_framework)}
     channel = build_telegram_channel(settings, echo, **options)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -329,7 +337,7 @@ async def child_bare_aiogram(concurrency: int) -> None:
     from aiogram.types import CallbackQuery, Message
 
     api = TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"])
-    bot = Bot(os.environ["BOT_TOKEN"], session=AiohttpSession(api=api, limit=POOL["aiogram"]))
+    bot = Bot(os.environ["BOT_TOKEN"], session=AiohttpSession(api=api, limit=pool_size("aiogram")))
     dp = Dispatcher()
 
     @dp.message()
@@ -365,7 +373,7 @@ async def child_bare_ptb(concurrency: int) -> None:
         .token(os.environ["BOT_TOKEN"])
         .base_url(f"{url}/bot")
         .base_file_url(f"{url}/file/bot")
-        .connection_pool_size(POOL["ptb"])
+        .connection_pool_size(pool_size("ptb"))
         .pool_timeout(30.0)
         .concurrent_updates(concurrency if concurrency > 1 else False)
         .build()
@@ -434,6 +442,8 @@ if __name__ == "__main__":
     # 16: what ``postsale run`` uses on SQLite (bot/runner.py); e.g. "1,16,32" to compare.
     parser.add_argument("--aiogram-concurrency", type=_ints, default=[16])
     parser.add_argument("--ptb-concurrency", type=_ints, default=[16])
+    parser.add_argument("--aiogram-pool", type=int, default=POOL["aiogram"])
+    parser.add_argument("--ptb-pool", type=int, default=POOL["ptb"])
     parser.add_argument(
         "--postgres",
         default="",
@@ -443,6 +453,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     POSTGRES = parsed.postgres
+    POOL.update(aiogram=parsed.aiogram_pool, ptb=parsed.ptb_pool)
     if parsed.child:
         child(parsed.child, parsed.concurrency)
     else:

@@ -21,6 +21,7 @@ from flows.replies import say
 from flows.staff import EXPORT_CAPTION, FORGET_DONE
 from storage import tickets
 from storage.models import Conversation, Customer, FollowUp, SurveyResponse, Ticket
+from storage.write_buffer import flush_writes
 
 log = logging.getLogger("postsale.effects")
 
@@ -101,6 +102,7 @@ class EffectRunner:
         elif isinstance(effect, fx.ForgetMe):
             from storage.data_rights import forget_customer
 
+            await flush_writes(session)  # this update's own lines are erased too
             report = await forget_customer(session, customer.id, now)
             log.info("customer %s forgotten: %s", customer.id, report)
             self.customer = None
@@ -192,6 +194,7 @@ class EffectRunner:
         ctx = self.ctx
         if ctx.customer_id is None:
             return
+        await flush_writes(ctx.session)  # the export includes this update's lines
         data = await export_customer_data(ctx.session, ctx.customer_id)
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         # An unguessable name: the file holds personal data.

@@ -36,6 +36,7 @@ from storage import conversations as convs
 from storage.links import link_by_phone, redeem_token
 from storage.models import ChannelIdentity, Conversation, Customer, FollowUp, Order, Ticket
 from storage.sqlite_driver import inline
+from storage.write_buffer import flush_writes, start_buffer
 
 log = logging.getLogger("postsale.engine")
 
@@ -107,6 +108,7 @@ class Engine:
         """One update in a transaction of its own."""
         with inline():
             async with self.db.uow() as uow:
+                start_buffer(uow.session)
                 sent = await self._handle_marked(uow.session, incoming)
                 await uow.commit()
         if sent:
@@ -117,6 +119,7 @@ class Engine:
         sent = False
         with inline():
             async with self.db.uow() as uow:
+                start_buffer(uow.session)
                 for incoming in take():
                     sent = await self._handle_marked(uow.session, incoming) or sent
                 await uow.commit()
@@ -161,7 +164,9 @@ class Engine:
         )
         handler = self.operator_handler
         if handler is not None and _maybe_operator(event):
-            # Operator commands may read many rows (/kpi): back on SQLite's thread.
+            # Operator commands read transcripts and the outbox (write what is pending)
+            # and may read many rows (/kpi: back on SQLite's thread).
+            await flush_writes(session)
             with inline(False):
                 if await handler(ctx):
                     return ctx

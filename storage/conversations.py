@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ChannelIdentity, Conversation, Customer, HandledUpdate, Message, Ticket
 from storage.tickets import ACTIVE
+from storage.write_buffer import write
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -148,14 +149,15 @@ async def save_state(
     data: Mapping[str, Any],
     now: datetime,
 ) -> None:
-    """Write the conversation's new state now, by primary key.
+    """Write the conversation's new state, by primary key.
 
-    A plain UPDATE rather than a dirty object for the next flush: the loaded object
-    takes the values as already stored, so no unit of work is spent on it.
+    A plain UPDATE (buffered, see ``storage.write_buffer``) rather than a dirty object
+    for the next flush: the loaded object takes the values as already stored, so no
+    unit of work is spent on it.
     """
     values = {"flow": flow, "state": state, "data": dict(data), "updated_at": now}
-    conn = await session.connection()
-    await conn.execute(
+    await write(
+        session,
         _SAVE_STATE,
         {
             "conv_id": conv.id,
@@ -185,9 +187,9 @@ async def write_message(
     payload: dict[str, Any] | None,
     at: datetime,
 ) -> None:
-    """One transcript line, written now (a plain INSERT: no unit of work to flush)."""
-    conn = await session.connection()
-    await conn.execute(
+    """One transcript line (buffered with the transaction's other rows, if it buffers)."""
+    await write(
+        session,
         _INSERT_MESSAGE,
         {
             "conversation_id": conversation_id,

@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.write_buffer import write
 
 
 def message_body(
@@ -44,15 +45,15 @@ async def enqueue(
     now: datetime,
     customer_id: int | None = None,
     not_before: datetime | None = None,
-) -> int:
+) -> None:
     """Queue one message; it is sent only once the surrounding transaction commits.
 
-    Returns the row's id. A plain INSERT, written at once rather than at the next
-    flush: rows get their ids (the sending order of a chat) in the order they were
-    queued, and no unit of work is spent on rows nothing reads back.
+    A plain INSERT, buffered with the transaction's other rows when it buffers
+    (``storage.write_buffer``): rows get their ids, the sending order of a chat, in
+    the order they were queued, and no unit of work is spent on rows nothing reads.
     """
-    conn = await session.connection()
-    result = await conn.execute(
+    await write(
+        session,
         _INSERT,
         {
             "channel": channel,
@@ -66,6 +67,3 @@ async def enqueue(
             "attempts": 0,
         },
     )
-    key = result.inserted_primary_key
-    assert key is not None
-    return int(key[0])

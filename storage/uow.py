@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
+from storage.write_buffer import drop_writes, flush_writes
 
 
 class UnitOfWork:
@@ -67,6 +68,7 @@ class UnitOfWork:
             # After an error, roll back explicitly. Otherwise close() alone discards any
             # uncommitted work while leaving what was read usable outside the block
             # (a rollback would expire it).
+            drop_writes(session)
             if exc_type is not None and session.in_transaction():
                 await session.rollback()
         finally:
@@ -83,7 +85,9 @@ class UnitOfWork:
                 self._lock.release()
 
     async def commit(self) -> None:
+        await flush_writes(self.session)
         await self.session.commit()
 
     async def rollback(self) -> None:
+        drop_writes(self.session)
         await self.session.rollback()
