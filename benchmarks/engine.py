@@ -1,16 +1,22 @@
-"""The conversation engine alone on SQLite: one-trip cursors against aiosqlite's own.
+"""The conversation engine alone on SQLite: group commit and the one-trip driver.
 
     .venv/bin/python -m benchmarks.engine             # 2,000 updates, 5 runs of each
     .venv/bin/python -m benchmarks.engine --runs 1    # one run of each
 
 Each run seeds 200 customers with a survey in progress in a fresh SQLite file and
-hands the engine the throughput benchmark's 10 updates per customer, one at a time,
-as ``postsale run`` does on SQLite: no channel, no HTTP, the engine's transactions
-only. Runs alternate between the driver ``postsale`` uses
-(``storage.sqlite_driver``: one trip to SQLite's thread per statement) and plain
-``aiosqlite`` (four trips per statement), so both see the same machine. Reported:
-median updates per second of each, their ratio, and trips to the database thread
-per update.
+hands the engine the throughput benchmark's 10 updates per customer through the
+adapters' per-chat queue (``ChatQueue``): no channel, no HTTP, the engine's
+transactions only. Three set-ups, alternating so that all see the same machine:
+
+* ``group``: what ``postsale run`` does on SQLite: 16 chats at once, the updates
+  waiting for the writer sharing its next transaction (``bot.group_commit``);
+* ``one-trip``: one update at a time, each in its own transaction, with the driver
+  ``postsale`` uses (``storage.sqlite_driver``: BEGIN and COMMIT on SQLite's thread,
+  the update's own statements inline, any other statement one trip);
+* ``aiosqlite``: the same with plain ``aiosqlite`` (four trips per statement).
+
+Reported: median updates per second of each, the ratios, and trips to the database
+thread per update.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,23 +51,30 @@ def _count_trips(counter: list[int]) -> None:
     aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
 
 
-async def one_run(driver: str, trips: list[int]) -> tuple[float, float]:
+SETUPS = {"group": ("one-trip", 16), "one-trip": ("one-trip", 1), "aiosqlite": ("aiosqlite", 1)}
+
+
+async def one_run(setup: str, trips: list[int]) -> tuple[float, float]:
     """(updates a second, trips per update) for one fresh database."""
     from aiogram.types import Update
 
     from bot.app import Database
     from bot.channels.base import Incoming
+    from bot.channels.chat_queue import ChatQueue
     from bot.channels.telegram_common import to_incoming
     from bot.engine import Engine
     from bot.settings import Settings
 
+    driver, concurrency = SETUPS[setup]
     # storage.db looks the connect function up when it creates an engine.
     one_trip.connect = ONE_TRIP if driver == "one-trip" else PLAIN  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'engine.db'}"
         seeded = await seed(url, CUSTOMERS)
         db = await Database.open(url)
-        engine = Engine(db, Settings(_env_file=None, default_locale="en"))
+        settings = Settings(_env_file=None, default_locale="en")
+        engine = Engine(db, settings, group_limit=32 if concurrency > 1 else 1)
+        queue = ChatQueue(concurrency)
         updates: list[Incoming] = []
         for step in range(PER_CUSTOMER):
             for chat, fid in seeded:
@@ -71,8 +85,7 @@ async def one_run(driver: str, trips: list[int]) -> tuple[float, float]:
         try:
             trips[0] = 0
             started = time.perf_counter()
-            for incoming in updates:
-                await engine.handle(incoming)
+            await asyncio.gather(*(queue.submit(u.key, partial(engine.handle, u)) for u in updates))
             elapsed = time.perf_counter() - started
             return len(updates) / elapsed, trips[0] / len(updates)
         finally:
@@ -83,20 +96,22 @@ async def one_run(driver: str, trips: list[int]) -> tuple[float, float]:
 async def main(runs: int) -> None:
     trips = [0]
     _count_trips(trips)
-    results: dict[str, list[tuple[float, float]]] = {"one-trip": [], "aiosqlite": []}
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in SETUPS}
     for _ in range(runs):
-        for driver in results:
-            results[driver].append(await one_run(driver, trips))
-    print(f"{CUSTOMERS * PER_CUSTOMER} updates, one at a time; median of {runs} run(s) each")
+        for setup in results:
+            results[setup].append(await one_run(setup, trips))
+    print(f"{CUSTOMERS * PER_CUSTOMER} updates; median of {runs} run(s) each")
     medians = {}
-    for driver, found in results.items():
-        medians[driver] = statistics.median(rate for rate, _ in found)
+    for setup, found in results.items():
+        medians[setup] = statistics.median(rate for rate, _ in found)
         per_update = statistics.median(t for _, t in found)
         runs_text = ", ".join(f"{rate:.0f}" for rate, _ in found)
+        driver, concurrency = SETUPS[setup]
         print(
-            f"  {driver:9}: {medians[driver]:6.0f} updates/s (runs: {runs_text}); "
-            f"{per_update:.1f} trips to SQLite's thread per update"
+            f"  {setup:9} ({driver}, {concurrency:2} at once): {medians[setup]:6.0f} updates/s "
+            f"(runs: {runs_text}); {per_update:.1f} trips to SQLite's thread per update"
         )
+    print(f"  => group / one-trip = {medians['group'] / medians['one-trip']:.2f}")
     print(f"  => one-trip / aiosqlite = {medians['one-trip'] / medians['aiosqlite']:.2f}")
 
 

@@ -4,7 +4,10 @@ ptb's ``Updater`` is not used: it confirms updates when it fetches them.
 ``TelegramChannel`` polls with the application's bot, keeps per-chat order and
 runs each update through ``Application.process_update`` (its handlers, its error
 handling); a ``TypeHandler`` hands every update to the engine. ptb's default HTTP
-pool has one connection: ``pool_size`` raises it, or sends would queue on it.
+pool has one connection: ``pool_size`` raises it, or sends would queue on it. Not
+far: httpcore checks every pooled connection on each request, so a large pool costs
+CPU per send (benchmarks/throughput.py, 1,000 updates: 163 updates/s with 64
+connections, 198 with 16, the outbox sender's concurrency).
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ class PtbChannel(TelegramChannel):
         settings: Settings,
         handler: UpdateHandler,
         *,
-        pool_size: int = 64,
+        pool_size: int = 16,
         **options: Any,
     ) -> None:
         super().__init__(settings, handler, **options)
