@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.context import UpdateContext
 from bot.i18n import render
@@ -20,17 +19,14 @@ from flows import effects as fx
 from flows.replies import say
 from flows.staff import EXPORT_CAPTION, FORGET_DONE
 from storage import tickets
+from storage.conversations import insert_ignoring_duplicates
 from storage.models import Conversation, Customer, FollowUp, SurveyResponse, Ticket
 from storage.write_buffer import flush_writes
 
 log = logging.getLogger("postsale.effects")
 
-# Built once (building and keying a statement costs more than running it here).
-# The values come with each execution; a second answer of a kind records nothing.
-_RECORD_SCORE = {
-    "postgresql": postgresql.insert(SurveyResponse).on_conflict_do_nothing(),
-    "sqlite": sqlite.insert(SurveyResponse).on_conflict_do_nothing(),
-}
+# Built once, values with each execution. A second answer of a kind records nothing.
+_RECORD_SCORE = insert_ignoring_duplicates(SurveyResponse)
 _RECORD_REASON = (
     update(SurveyResponse)
     .where(

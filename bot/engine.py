@@ -40,7 +40,8 @@ from storage.write_buffer import flush_writes, start_buffer
 
 log = logging.getLogger("postsale.engine")
 
-# Updates in one group commit at most (SQLite); measured in benchmarks/throughput.py.
+# Updates in one group commit at most (SQLite). ``postsale run`` handles 16 chats at
+# once there (bot/runner.py), so its batches stay under this.
 GROUP_LIMIT = 32
 
 
@@ -106,13 +107,7 @@ class Engine:
 
     async def _handle_in_order(self, incoming: Incoming) -> None:
         """One update in a transaction of its own."""
-        with inline():
-            async with self.db.uow() as uow:
-                start_buffer(uow.session)
-                sent = await self._handle_marked(uow.session, incoming)
-                await uow.commit()
-        if sent:
-            self._wake()
+        await self._handle_batch(lambda: [incoming])
 
     async def _handle_batch(self, take: Callable[[], list[Incoming]]) -> None:
         """The updates ``take`` gives, one after the other, in one transaction."""

@@ -23,25 +23,30 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-_MARK = {
-    dialect: insert(HandledUpdate)
-    .values(
-        channel=bindparam("channel"), update_id=bindparam("update_id"), handled_at=bindparam("at")
-    )
-    .on_conflict_do_nothing()
-    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+def insert_ignoring_duplicates(table: Any) -> dict[str, Any]:
+    """``INSERT ... ON CONFLICT DO NOTHING`` per database dialect, built once.
+
+    The values come with each execution: building and keying a statement per call
+    costs more than running it.
+    """
+    return {
+        "postgresql": postgresql.insert(table).on_conflict_do_nothing(),
+        "sqlite": sqlite.insert(table).on_conflict_do_nothing(),
+    }
+
+
+_MARK = insert_ignoring_duplicates(HandledUpdate)
 
 
 async def mark_handled(session: AsyncSession, channel: str, update_id: str, now: datetime) -> bool:
     """Record the update as handled; False when it was handled before (a duplicate)."""
     if not update_id:
         return True
-    stmt = _MARK[session.get_bind().dialect.name]
     # Core, not the ORM: a plain INSERT needs no unit of work, and its rowcount says
     # whether the row was new.
     conn = await session.connection()
-    result = await conn.execute(stmt, {"channel": channel, "update_id": update_id, "at": now})
+    row = {"channel": channel, "update_id": update_id, "handled_at": now}
+    result = await conn.execute(_MARK[conn.dialect.name], row)
     return bool(result.rowcount)
 
 
@@ -155,19 +160,10 @@ async def save_state(
     for the next flush: the loaded object takes the values as already stored, so no
     unit of work is spent on it.
     """
-    values = {"flow": flow, "state": state, "data": dict(data), "updated_at": now}
-    await write(
-        session,
-        _SAVE_STATE,
-        {
-            "conv_id": conv.id,
-            "b_flow": flow,
-            "b_state": state,
-            "b_data": values["data"],
-            "b_at": now,
-        },
-    )
-    for name, value in values.items():
+    stored = dict(data)
+    row = {"conv_id": conv.id, "b_flow": flow, "b_state": state, "b_data": stored, "b_at": now}
+    await write(session, _SAVE_STATE, row)
+    for name, value in (("flow", flow), ("state", state), ("data", stored), ("updated_at", now)):
         set_committed_value(conv, name, value)
 
 
