@@ -303,10 +303,15 @@ class OutboxSender:
         self._signal.clear()
 
     async def _read(self) -> int:
-        """Take in the head message of chats not yet held; returns how many heads exist."""
+        """Take in the head message of chats not yet held; returns how many it found."""
         self._finished.clear()
+        room = self.limits.heads - len(self._known)
+        if room <= 0:
+            return len(self._known)  # full: a read could only bring chats we hold
         async with self.db.reader() as uow:
-            heads = await ob.chat_heads(uow.session, self.channels.keys(), self.limits.heads)
+            heads = await ob.chat_heads(
+                uow.session, self.channels.keys(), room, skip=list(self._known)
+            )
         wall, mono = self.clock(), asyncio.get_running_loop().time()
         room = self.limits.heads - len(self._known)
         for head in heads:

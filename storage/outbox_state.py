@@ -32,46 +32,92 @@ class Head:
         return (self.channel, self.chat_id)
 
 
-def _heads_query() -> Any:
+_HEAD_COLUMNS = ("id", "channel", "chat_id", "customer_id", "body", "attempts", "not_before")
+# ``channel || ''``: SQLite would otherwise walk ix_outbox_chat (every message of the
+# channel, sent ones too: a read grew with the outbox) instead of taking the queued
+# messages from ix_outbox_status_id.
+_CHANNEL = OutboxMessage.channel + ""
+_KEYS = (OutboxMessage.id, OutboxMessage.channel, OutboxMessage.chat_id)
+# Statements built once: building and keying one costs more than running it here.
+
+# The oldest queued messages, in id order: a window of the queue, read by index order.
+_QUEUED = (
+    OutboxMessage.status == "queued",
+    _CHANNEL.in_(bindparam("channels", expanding=True)),
+)
+_WINDOW = select(*_KEYS).where(*_QUEUED).order_by(OutboxMessage.id).limit(bindparam("window"))
+
+
+def _grouped_heads() -> Any:
     head = func.min(OutboxMessage.id).label("head")
-    # ``channel || ''``: SQLite would otherwise walk ix_outbox_chat (every message of
-    # the channel, sent ones too: a read grew with the outbox) instead of taking the
-    # queued messages from ix_outbox_status_id.
-    channel = OutboxMessage.channel + ""
-    heads = (
-        select(head)
-        .where(
-            OutboxMessage.status == "queued",
-            channel.in_(bindparam("channels", expanding=True)),
-        )
+    return (
+        select(head, OutboxMessage.channel, OutboxMessage.chat_id)
+        .where(*_QUEUED)
         .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
         .order_by(head)
         .limit(bindparam("limit"))
     )
-    # One statement: the rows whose ids the grouped subquery picks.
-    return (
-        select(*(getattr(OutboxMessage, name) for name in _HEAD_COLUMNS))
-        .where(OutboxMessage.id.in_(heads.scalar_subquery()))
-        .order_by(OutboxMessage.id)
-    )
 
 
-_HEAD_COLUMNS = ("id", "channel", "chat_id", "customer_id", "body", "attempts", "not_before")
-# Built once: building and keying a statement costs more than running it here.
-_HEADS = _heads_query()
+# Every queued message grouped by chat: only when the window was not enough.
+_GROUPED = _grouped_heads()
+_ROWS = (
+    select(*(getattr(OutboxMessage, name) for name in _HEAD_COLUMNS))
+    .where(OutboxMessage.id.in_(bindparam("ids", expanding=True)))
+    .order_by(OutboxMessage.id)
+)
 
 
 async def chat_heads(
-    session: AsyncSession, channels: Collection[str], limit: int
+    session: AsyncSession,
+    channels: Collection[str],
+    limit: int,
+    skip: Collection[tuple[str, str]] = (),
 ) -> Sequence[Head]:
     """The head message of up to ``limit`` chats with queued messages, oldest first.
 
     Only each chat's first queued message is returned: a chat's next message waits
-    for the previous one, while a busy chat never hides the other chats.
+    for the previous one, while a busy chat never hides the other chats. Chats in
+    ``skip`` (those the caller already holds) are left out.
+
+    The heads are picked from a window of the oldest queued messages, so a read
+    costs the window, not the whole queue (a backlog of thousands made every read
+    a scan of all of it). A chat seen in the window has its head there: every
+    older queued message is in it too. Only when the window is full and yields too
+    few chats (a few chats with long queues) are all queued messages grouped. Each
+    pick is one statement: on PostgreSQL's read committed, two statements could
+    see different commits and so miss a chat's older message.
     """
+    if limit <= 0:
+        return []
     connection = await session.connection()
-    result = await connection.execute(_HEADS, {"channels": list(channels), "limit": limit})
-    return [Head(*row) for row in result]
+    names = list(channels)
+    window = 2 * (limit + len(skip)) + 64
+    rows = (await connection.execute(_WINDOW, {"channels": names, "window": window})).all()
+    ids = _first_of_each_chat(rows, skip, limit)
+    if len(ids) < limit and len(rows) == window:
+        wanted = {"channels": names, "limit": limit + len(skip)}
+        ids = _first_of_each_chat((await connection.execute(_GROUPED, wanted)).all(), skip, limit)
+    if not ids:
+        return []
+    return [Head(*row) for row in await connection.execute(_ROWS, {"ids": ids})]
+
+
+def _first_of_each_chat(
+    rows: Sequence[Any], skip: Collection[tuple[str, str]], limit: int
+) -> list[int]:
+    """The ids of the first row of each chat not in ``skip``, at most ``limit``."""
+    seen = set(skip)
+    ids: list[int] = []
+    for message_id, channel, chat_id in rows:
+        key = (channel, chat_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        ids.append(message_id)
+        if len(ids) == limit:
+            break
+    return ids
 
 
 def _mark_sent_statement() -> Any:
