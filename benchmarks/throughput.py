@@ -1,7 +1,7 @@
 """Updates per second through the whole bot, beside a bare echo bot of the same library.
 
-    .venv/bin/python -m benchmarks.throughput              # 5,000 updates, 3 runs each
-    .venv/bin/python -m benchmarks.throughput --quick      # 1,000 updates, 1 run each
+    .venv/bin/python -m benchmarks.throughput              # 5,000 updates, 3 rounds
+    .venv/bin/python -m benchmarks.throughput --quick      # 1,000 updates, 1 round
 
 This process runs the fake Bot API server (tests/fakes/bot_api.py) on loopback; each
 bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
@@ -19,8 +19,10 @@ bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
 The clock runs from the first ``getUpdates`` that returned updates to the last reply
 the server received. The outbox's send limits (``SEND_RATE_GLOBAL``,
 ``SEND_RATE_PER_CHAT``) are raised far above Telegram's so that the bot, not the
-rate limit, is measured. Reported: median updates/s, the ratio to the bare bot, peak
-RSS of the bot process (``VmHWM``).
+rate limit, is measured. A round runs bare, adapter and full once each, so that the
+three see the same machine. Reported: median updates/s, the ratio to the bare bot
+(of the medians, and of each round), the bot process's CPU time per update while the
+clock ran (user + system, all its threads), its peak RSS (``VmHWM``).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Result:
     label: str
     rate: float  # updates a second
     rss_mb: float
+    cpu_per_update: float  # seconds of the bot process's CPU, while the clock ran
 
 
 # -- what customers send ------------------------------------------------------------------
@@ -224,14 +227,25 @@ async def _measure(
         stdout=asyncio.subprocess.PIPE,
     )
     try:
+        await api.wait_until(lambda: api.served_at(token) is not None, within=600)
+        cpu_start = _cpu_seconds(child.pid)
         await api.wait_until(lambda: api.sends[token] >= expected, within=600)
+        cpu = _cpu_seconds(child.pid) - cpu_start
     finally:
         child.send_signal(signal.SIGTERM)
         out, _ = await child.communicate()
     report = json.loads(out.decode().strip().splitlines()[-1])
     elapsed = api.last_send_at[token] - api.served_at(token)
     label = f"{framework:7} {mode:4} concurrency={concurrency} pool={POOL[framework]}"
-    return Result(label, len(updates) / elapsed, report["maxrss_kb"] / 1024)
+    return Result(label, len(updates) / elapsed, report["maxrss_kb"] / 1024, cpu / len(updates))
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, all threads) the process ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        # Fields after the command name (which may hold spaces): utime, stime are 14, 15.
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -249,28 +263,39 @@ async def main(args: argparse.Namespace) -> None:
     total = customers * PER_CUSTOMER
     print(
         f"{total} updates from {customers} customers ({per_reply} replies each); "
-        f"median of {runs} run(s); peak RSS of the bot process"
+        f"median of {runs} round(s) of bare, adapter, full; CPU of the bot process per "
+        "update while the clock ran; its peak RSS"
     )
     try:
         for framework, concurrency in configs:
-            medians = {}
-            for mode in MODES:
-                results = [
-                    await one_run(api, url, framework, mode, concurrency, customers, per_reply)
-                    for _ in range(runs)
-                ]
-                rate = statistics.median(r.rate for r in results)
-                rss = max(r.rss_mb for r in results)
+            # Modes alternate within each round: a machine that slows down for a while
+            # (a shared VM does) slows every mode alike, not just the one running then.
+            results: dict[str, list[Result]] = {mode: [] for mode in MODES}
+            for _ in range(runs):
+                for mode in MODES:
+                    results[mode].append(
+                        await one_run(api, url, framework, mode, concurrency, customers, per_reply)
+                    )
+            medians: dict[str, float] = {}
+            for mode, found in results.items():
+                rate = statistics.median(r.rate for r in found)
+                rss = max(r.rss_mb for r in found)
+                cpu = statistics.median(r.cpu_per_update for r in found)
                 medians[mode] = rate
-                runs_text = ", ".join(f"{r.rate:.0f}" for r in results)
+                runs_text = ", ".join(f"{r.rate:.0f}" for r in found)
                 print(
-                    f"  {results[0].label}: {rate:7.0f} updates/s (runs: {runs_text}), "
-                    f"peak RSS {rss:.0f} MB",
+                    f"  {found[0].label}: {rate:7.0f} updates/s (runs: {runs_text}), "
+                    f"CPU {cpu * 1000:.2f} ms/update, peak RSS {rss:.0f} MB",
                     flush=True,
                 )
+            per_round = [
+                full.rate / bare.rate
+                for full, bare in zip(results["full"], results["bare"], strict=True)
+            ]
             print(
                 f"  => {framework} concurrency={concurrency}: full/bare = "
-                f"{medians['full'] / medians['bare']:.2f}, adapter/bare = "
+                f"{medians['full'] / medians['bare']:.2f} (per round: "
+                f"{', '.join(f'{r:.2f}' for r in per_round)}), adapter/bare = "
                 f"{medians['adapter'] / medians['bare']:.2f}",
                 flush=True,
             )

@@ -34,10 +34,22 @@ class UpdatePump:
     """Fetches updates with ``fetch(offset, timeout, limit)`` and hands them to ``dispatch``."""
 
     def __init__(
-        self, fetch: Fetch, dispatch: Dispatch, *, timeout: float = 25.0, limit: int = 100
+        self,
+        fetch: Fetch,
+        dispatch: Dispatch,
+        *,
+        timeout: float = 25.0,
+        limit: int = 100,
+        ahead: int | None = None,
     ) -> None:
         self.fetch, self.dispatch = fetch, dispatch
         self.timeout, self.limit = timeout, limit
+        # Fetch again once fewer than ``ahead`` updates are in hand (the channel passes
+        # its concurrency). A fetch returns the ones in hand again, and those handled
+        # past the lowest (the offset cannot pass it), parsed for nothing: waiting for
+        # half the window, 600 updates came with about 800 repeats; until one of 16
+        # handlers is free, with about 200 (tests/unit/test_update_pump.py).
+        self.ahead = max(1, min(limit // 2, ahead or limit // 2))
         self._in_hand: set[int] = set()
         self._highest: int | None = None
         self._progress = asyncio.Event()
@@ -74,8 +86,8 @@ class UpdatePump:
         """Poll until ``stop`` is set; the updates in hand are left to the caller to finish."""
         failures = 0
         while not stop.is_set():
-            # Hold back while the window is full: a fetch would only bring repeats.
-            while len(self._in_hand) >= self.limit // 2 and not stop.is_set():
+            # Hold back while enough is in hand: a fetch would mostly bring repeats.
+            while len(self._in_hand) >= self.ahead and not stop.is_set():
                 self._progress.clear()
                 await _first(self._progress.wait(), stop.wait())
             if stop.is_set():

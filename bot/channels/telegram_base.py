@@ -62,7 +62,7 @@ class TelegramChannel(abc.ABC):
         self.settings = settings
         self.handler = handler
         self.queue = ChatQueue(concurrency)
-        self.pump = UpdatePump(self._fetch, self._dispatch, timeout=poll_timeout)
+        self.pump = UpdatePump(self._fetch, self._dispatch, timeout=poll_timeout, ahead=concurrency)
         self.retry_delay = retry_delay
         # Extra operator ids for the command menu (the operators table), set by the runner.
         self.operator_ids: OperatorIds | None = None

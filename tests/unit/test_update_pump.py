@@ -1,0 +1,75 @@
+"""Long polling against an in-memory getUpdates: every update once, confirmed only when handled."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from bot.channels.chat_queue import ChatQueue
+from bot.channels.polling import UpdatePump
+
+
+class UpdateStore:
+    """getUpdates' contract: ids below the offset are confirmed and never returned again."""
+
+    def __init__(self, count: int) -> None:
+        self.updates = [SimpleNamespace(update_id=n) for n in range(1, count + 1)]
+        self.confirmed = 0  # every id up to this one
+        self.returned = 0
+
+    async def fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
+        if offset is not None:
+            self.confirmed = max(self.confirmed, offset - 1)
+        await asyncio.sleep(0.001)  # the round trip
+        found = [u for u in self.updates if u.update_id > self.confirmed][:limit]
+        if not found:
+            await asyncio.sleep(min(wait, 0.01))  # a long poll with nothing to return
+        self.returned += len(found)
+        return found
+
+
+async def drain(count: int, concurrency: int, ahead: int | None) -> tuple[UpdatePump, UpdateStore]:
+    store = UpdateStore(count)
+    queue = ChatQueue(concurrency)
+    handled: Counter[int] = Counter()
+    rng = random.Random(count)
+    all_handled = asyncio.Event()
+
+    async def handle(update: Any) -> None:
+        await asyncio.sleep(rng.uniform(0, 0.002))
+        handled[update.update_id] += 1
+        if len(handled) == count:
+            all_handled.set()
+
+    def dispatch(update: Any) -> asyncio.Future[None]:
+        return queue.submit(update.update_id % 50, lambda: handle(update))  # 50 chats
+
+    pump = UpdatePump(store.fetch, dispatch, timeout=0.01, ahead=ahead)
+    stop = asyncio.Event()
+    poller = asyncio.create_task(pump.run(stop))
+    await asyncio.wait_for(all_handled.wait(), 30)
+    stop.set()
+    await poller
+    await queue.join()
+    await pump.confirm()
+    assert handled == Counter(range(1, count + 1))  # each exactly once
+    assert store.confirmed == count
+    return pump, store
+
+
+async def test_every_update_is_handled_once_and_confirmed_only_after_it_was_handled() -> None:
+    pump, store = await drain(600, concurrency=16, ahead=16)
+    assert pump.fetched == 600
+    assert store.returned == pump.fetched + pump.skipped
+
+
+async def test_fetching_again_only_when_few_are_in_hand_parses_fewer_repeats() -> None:
+    # A fetch returns the updates still in hand again (the offset cannot pass them).
+    near_empty, _ = await drain(600, concurrency=16, ahead=16)
+    half_full, _ = await drain(600, concurrency=16, ahead=None)  # half the window: 50
+    assert near_empty.skipped < half_full.skipped
+    assert near_empty.skipped < 600 // 2
