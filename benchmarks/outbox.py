@@ -29,8 +29,8 @@ from aiohttp import web
 from sqlalchemy import insert
 
 from bot.app import Database
+from bot.heap import tune_garbage_collector
 from bot.outbox_sender import OutboxSender
-from bot.runner import freeze_startup_heap
 from bot.send_limits import SendLimits
 from storage.models import OutboxMessage
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
@@ -102,7 +102,7 @@ async def one_run(count: int, rate: float) -> tuple[float, int, int]:
                 await uow.commit()
             limits = SendLimits(global_rate=rate, per_chat_rate=1.0)
             sender = OutboxSender(db, {"telegram": channel}, limits, log_every=3600)
-            freeze_startup_heap()  # as ``postsale run`` does once it is set up
+            tune_garbage_collector()  # as ``postsale run`` does once it is set up
             await sender.run(until_idle=True)
             async with aiohttp.ClientSession() as http, http.get(f"{base}/stats") as response:
                 seen = await response.json()

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.throughput              # 5,000 updates, 3 rounds
     .venv/bin/python -m benchmarks.throughput --quick      # 1,000 updates, 1 round
+    .venv/bin/python -m benchmarks.throughput --bare-library-gc  # bare bot: CPython GC defaults
 
 This process runs the fake Bot API server (tests/fakes/bot_api.py) on loopback; each
 bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
@@ -14,7 +15,8 @@ bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
 * ``bare``: an echo bot written the library's usual way (aiogram's
   ``Dispatcher.start_polling``; ptb's ``Updater`` + ``Application``), answering each
   update with one ``sendMessage`` (and ``answerCallbackQuery`` for presses, as the
-  full bot does), with the same HTTP pool size and the same concurrency.
+  full bot does), with the same HTTP pool size, the same concurrency and the same
+  garbage-collector settings (``bot.heap``).
 
 The clock runs from the first ``getUpdates`` that returned updates to the last reply
 the server received. The outbox's send limits (``SEND_RATE_GLOBAL``,
@@ -54,6 +56,7 @@ def pool_size(framework: str) -> int:
 
 MODES = ("bare", "adapter", "full")
 POSTGRES = ""  # --postgres: run the full bot on a fresh PostgreSQL database per run
+LIBRARY_GC = False  # --bare-library-gc: the bare bot with CPython's collector defaults
 _tokens = itertools.count(1)
 
 
@@ -207,6 +210,7 @@ async def _measure(
         "DATABASE_URL": db_url,
         "BOT_FRAMEWORK": framework,
         "BENCH_POOL": str(POOL[framework]),
+        "BENCH_BARE_GC": "library" if LIBRARY_GC and mode == "bare" else "",
         "SEND_RATE_GLOBAL": "1000000",
         "SEND_RATE_PER_CHAT": "1000000",
         "LOG_LEVEL": "WARNING",
@@ -237,6 +241,8 @@ async def _measure(
     report = json.loads(out.decode().strip().splitlines()[-1])
     elapsed = api.last_send_at[token] - api.served_at(token)
     label = f"{framework:7} {mode:4} concurrency={concurrency} pool={POOL[framework]}"
+    if LIBRARY_GC and mode == "bare":
+        label += " gc=library"
     return Result(label, len(updates) / elapsed, report["maxrss_kb"] / 1024, cpu / len(updates))
 
 
@@ -349,6 +355,7 @@ async def child_adapter(concurrency: int) -> None:
     channel = build_telegram_channel(settings, echo, **options)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    tune_garbage_collector()
     await channel.start()
     await stop.wait()
     await channel.stop()
@@ -377,6 +384,7 @@ async def child_bare_aiogram(concurrency: int) -> None:
 
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(dp.stop_polling()))
+    tune_garbage_collector()
     await dp.start_polling(
         bot, handle_signals=False, tasks_concurrency_limit=concurrency, polling_timeout=25
     )
@@ -422,11 +430,26 @@ async def child_bare_ptb(concurrency: int) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with app:
         assert app.updater is not None
+        tune_garbage_collector()
         await app.updater.start_polling(timeout=25)
         await app.start()
         await stop.wait()
         await app.updater.stop()
         await app.stop()
+
+
+def tune_garbage_collector() -> None:
+    """The collector settings ``postsale run`` uses (bot/heap.py): every mode alike.
+
+    With ``--bare-library-gc`` the bare bot keeps CPython's defaults instead, as a bot
+    written the library's usual way would (aiogram's bare bot is far slower so:
+    every full collection walks the models aiogram built at import).
+    """
+    if os.environ.get("BENCH_BARE_GC") == "library":
+        return
+    from bot.heap import tune_garbage_collector as tune
+
+    tune()
 
 
 def child(mode: str, concurrency: int) -> None:
@@ -474,10 +497,16 @@ if __name__ == "__main__":
         default="",
         help="a PostgreSQL URL (postgresql+asyncpg://user@host/db) to create databases from",
     )
+    parser.add_argument(
+        "--bare-library-gc",
+        action="store_true",
+        help="run the bare bot with CPython's garbage-collector defaults, not bot/heap.py's",
+    )
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     POSTGRES = parsed.postgres
+    LIBRARY_GC = parsed.bare_library_gc
     POOL.update(aiogram=parsed.aiogram_pool, ptb=parsed.ptb_pool)
     if parsed.child:
         child(parsed.child, parsed.concurrency)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ from typing import Any
 
 from bot.app import Database
 from bot.engine import Engine, utcnow
+from bot.heap import tune_garbage_collector
 from bot.operators import handle_operator, sla_watch
 from bot.operators.chart import materialize_attachments
 from bot.outbox_sender import OutboxSender
@@ -67,18 +67,6 @@ async def _periodic(
             await asyncio.wait_for(stop.wait(), every)
 
 
-def freeze_startup_heap() -> None:
-    """Exempt what start-up built (modules, classes, settings) from garbage collection.
-
-    A full collection walks every tracked object: with aiogram, SQLAlchemy and
-    matplotlib loaded that took 65-75 ms here, and a send held up that long reaches
-    Telegram beside the ones paced after it, past the one-second limit (a 429 and
-    a one-second pause for every chat). Frozen, such passes drop under 5 ms.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -109,7 +97,7 @@ async def run_bot(
     )
     engine.on_queued.append(sender.wake)
     scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
-    freeze_startup_heap()
+    tune_garbage_collector()
     tasks = [
         asyncio.create_task(
             run_with_lease(SenderLease(db.engine), stop, lambda: sender.run(stop)), name="outbox"
