@@ -38,13 +38,12 @@ _HEAD_COLUMNS = ("id", "channel", "chat_id", "customer_id", "body", "attempts", 
 # messages from ix_outbox_status_id.
 _CHANNEL = OutboxMessage.channel + ""
 _KEYS = (OutboxMessage.id, OutboxMessage.channel, OutboxMessage.chat_id)
-# Statements built once: building and keying one costs more than running it here.
-
-# The oldest queued messages, in id order: a window of the queue, read by index order.
+# The statements are built once: building and keying one costs more than running it.
 _QUEUED = (
     OutboxMessage.status == "queued",
     _CHANNEL.in_(bindparam("channels", expanding=True)),
 )
+# The oldest queued messages, in id order: a window of the queue, read by index order.
 _WINDOW = select(*_KEYS).where(*_QUEUED).order_by(OutboxMessage.id).limit(bindparam("window"))
 
 
