@@ -107,12 +107,16 @@ async def test_errors_reach_sqlalchemy_as_its_own_and_the_connection_stays_usabl
         assert count == 1
 
 
+async def create_table(db: Database, definition: str) -> None:
+    async with db.uow() as uow:
+        await uow.session.execute(text(f"CREATE TABLE IF NOT EXISTS {definition}"))
+        await uow.commit()
+
+
 async def test_the_pool_rolls_back_only_what_is_left_open(
     sqlite_db: Database, trips: list[int]
 ) -> None:
-    async with sqlite_db.uow() as uow:
-        await uow.session.execute(text("CREATE TABLE IF NOT EXISTS x (k TEXT)"))
-        await uow.commit()
+    await create_table(sqlite_db, "x (k TEXT)")
     trips.clear()
     async with sqlite_db.uow() as uow:
         await uow.session.execute(text("INSERT INTO x VALUES ('kept')"))
@@ -137,9 +141,7 @@ async def test_the_pool_rolls_back_only_what_is_left_open(
 async def test_inline_statements_of_an_open_transaction_skip_the_thread(
     sqlite_db: Database, trips: list[int]
 ) -> None:
-    async with sqlite_db.uow() as uow:
-        await uow.session.execute(text("CREATE TABLE IF NOT EXISTS y (k TEXT)"))
-        await uow.commit()
+    await create_table(sqlite_db, "y (k TEXT)")
     trips.clear()
     with sqlite_driver.inline():
         async with sqlite_db.uow() as uow:
@@ -159,9 +161,7 @@ async def test_inline_statements_of_an_open_transaction_skip_the_thread(
 async def test_inline_errors_are_sqlalchemys_and_roll_back_on_the_thread(
     sqlite_db: Database,
 ) -> None:
-    async with sqlite_db.uow() as uow:
-        await uow.session.execute(text("CREATE TABLE IF NOT EXISTS v (k TEXT PRIMARY KEY)"))
-        await uow.commit()
+    await create_table(sqlite_db, "v (k TEXT PRIMARY KEY)")
     with sqlite_driver.inline():
         with pytest.raises(IntegrityError):
             async with sqlite_db.uow() as uow:
