@@ -11,30 +11,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 
 from bot.context import UpdateContext
 from bot.i18n import render
 from flows import effects as fx
 from flows.replies import say
 from flows.staff import EXPORT_CAPTION, FORGET_DONE
-from storage import tickets
-from storage.conversations import insert_ignoring_duplicates
-from storage.models import Conversation, Customer, FollowUp, SurveyResponse, Ticket
+from storage import answers, tickets
+from storage.models import Conversation, Customer, Ticket
 from storage.write_buffer import flush_writes
 
 log = logging.getLogger("postsale.effects")
-
-# Built once, values with each execution. A second answer of a kind records nothing.
-_RECORD_SCORE = insert_ignoring_duplicates(SurveyResponse)
-_RECORD_REASON = (
-    update(SurveyResponse)
-    .where(
-        SurveyResponse.dedup_key == bindparam("b_key"),
-        SurveyResponse.customer_id == bindparam("b_customer"),
-    )
-    .values(reason=bindparam("b_reason"))
-)
 
 
 class EffectRunner:
@@ -68,13 +56,12 @@ class EffectRunner:
         if isinstance(effect, fx.RecordScore):
             await self._record_score(effect)
         elif isinstance(effect, fx.RecordReason):
-            conn = await session.connection()
-            key = _dedup(effect.followup_id, "nps", self.conv.id)
-            await conn.execute(
-                _RECORD_REASON, {"b_key": key, "b_customer": customer.id, "b_reason": effect.text}
-            )
+            if effect.followup_id is not None:  # the reason of the follow-up's NPS answer
+                key = answers.dedup_key(effect.followup_id, "nps", self.conv.id, now)
+                await answers.record_reason(session, customer.id, key, effect.text)
         elif isinstance(effect, fx.CompleteSurvey):
-            await self._mark_answered(effect.followup_id)
+            if effect.followup_id is not None:
+                await answers.mark_answered(session, effect.followup_id, customer.id, now)
         elif isinstance(effect, fx.OpenTicket):
             ticket = await tickets.open_ticket(
                 session,
@@ -121,39 +108,17 @@ class EffectRunner:
     async def _record_score(self, effect: fx.RecordScore) -> None:
         ctx, customer = self.ctx, self.customer
         assert customer is not None
-        followup = (
-            await ctx.session.get(FollowUp, effect.followup_id) if effect.followup_id else None
+        recorded = await answers.record_score(
+            ctx.session,
+            customer_id=customer.id,
+            followup_id=effect.followup_id,
+            conversation_id=self.conv.id,
+            kind=effect.kind,
+            score=effect.score,
+            now=ctx.now,
         )
-        if followup is not None and followup.customer_id != customer.id:
-            log.warning("score for another customer's follow-up %s ignored", followup.id)
-            return
-        conn = await ctx.session.connection()
-        await conn.execute(
-            _RECORD_SCORE[conn.dialect.name],
-            {
-                "dedup_key": _dedup(effect.followup_id, effect.kind, self.conv.id, ctx.now),
-                "customer_id": customer.id,
-                "order_id": followup.order_id if followup else None,
-                "followup_id": followup.id if followup else None,
-                "kind": effect.kind,
-                "score": effect.score,
-                "source": "chat",
-                "answered_at": ctx.now,
-            },
-        )
-        if followup is not None:
-            await self._mark_answered(followup.id)
-
-    async def _mark_answered(self, followup_id: int | None) -> None:
-        if followup_id is None:
-            return
-        followup = await self.ctx.session.get(FollowUp, followup_id)
-        if followup is None or self.customer is None or followup.customer_id != self.customer.id:
-            return
-        if followup.answered_at is None:
-            followup.answered_at = self.ctx.now
-        if followup.status in ("pending", "sent", "reminded", "expired"):
-            followup.status = "answered"
+        if not recorded:
+            log.warning("score for another customer's follow-up %s ignored", effect.followup_id)
 
     async def _own_order(self, order_id: int | None) -> int | None:
         """An order id the flow picked, kept only if it is this customer's."""
@@ -207,13 +172,6 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
-
-
-def _dedup(followup_id: int | None, kind: str, conv_id: int, now: Any = None) -> str:
-    # One answer of each kind per follow-up: a second press of a button records nothing.
-    if followup_id is not None:
-        return f"chat:f{followup_id}:{kind}"
-    return f"chat:c{conv_id}:{kind}:{now.isoformat() if now else ''}"
 
 
 async def _announce(ctx: UpdateContext, ticket: Ticket, reopened: bool = False) -> None:

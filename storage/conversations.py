@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ChannelIdentity, Conversation, Customer, HandledUpdate, Message, Ticket
+from storage.prepared import Prepared, execute
 from storage.tickets import ACTIVE
 from storage.write_buffer import write
 
@@ -35,19 +36,16 @@ def insert_ignoring_duplicates(table: Any) -> dict[str, Any]:
     }
 
 
-_MARK = insert_ignoring_duplicates(HandledUpdate)
+_MARK = Prepared(per_dialect=insert_ignoring_duplicates(HandledUpdate))
 
 
 async def mark_handled(session: AsyncSession, channel: str, update_id: str, now: datetime) -> bool:
     """Record the update as handled; False when it was handled before (a duplicate)."""
     if not update_id:
         return True
-    # Core, not the ORM: a plain INSERT needs no unit of work, and its rowcount says
-    # whether the row was new.
-    conn = await session.connection()
+    # A plain INSERT: its rowcount says whether the row was new.
     row = {"channel": channel, "update_id": update_id, "handled_at": now}
-    result = await conn.execute(_MARK[conn.dialect.name], row)
-    return bool(result.rowcount)
+    return bool(await execute(session, _MARK, row))
 
 
 async def load_or_create(
@@ -134,7 +132,7 @@ async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: date
     return Chat(conv, identity, customer, ticket)
 
 
-_SAVE_STATE = (
+_SAVE_STATE = Prepared(
     update(Conversation)
     .where(Conversation.id == bindparam("conv_id"))
     .values(
@@ -167,7 +165,7 @@ async def save_state(
         set_committed_value(conv, name, value)
 
 
-_INSERT_MESSAGE = insert(Message)
+_INSERT_MESSAGE = Prepared(insert(Message))
 
 
 async def write_message(

@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.prepared import Prepared
 from storage.write_buffer import write
 
 
@@ -32,7 +33,7 @@ def message_body(
     return body
 
 
-_INSERT = insert(OutboxMessage)
+_INSERT = Prepared(insert(OutboxMessage))
 
 
 async def enqueue(

@@ -50,6 +50,11 @@ def inline(enabled: bool = True) -> Iterator[None]:
         _INLINE.reset(token)
 
 
+def inline_enabled() -> bool:
+    """Whether the caller is inside ``inline()``."""
+    return _INLINE.get()
+
+
 Description = tuple[tuple[Any, ...], ...] | None
 
 

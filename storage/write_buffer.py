@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.prepared import Prepared, execute, execute_many
 
 _KEY = "postsale_write_buffer"
 
@@ -27,15 +28,14 @@ Rows = list[dict[str, Any]]
 class WriteBuffer:
     """Pending executions, grouped by statement, in the order they were first used."""
 
-    pending: dict[Executable, Rows] = field(default_factory=dict)
+    pending: dict[Prepared, Rows] = field(default_factory=dict)
 
     async def flush(self, session: AsyncSession) -> None:
         if not self.pending:
             return
         pending, self.pending = self.pending, {}
-        connection = await session.connection()
         for statement, rows in pending.items():
-            await connection.execute(statement, rows)
+            await execute_many(session, statement, rows)
 
 
 def start_buffer(session: AsyncSession) -> WriteBuffer:
@@ -44,14 +44,16 @@ def start_buffer(session: AsyncSession) -> WriteBuffer:
     return buffer
 
 
-async def write(session: AsyncSession, statement: Executable, row: dict[str, Any]) -> None:
-    """Execute ``statement`` with ``row`` now, or later with others if buffering."""
+async def write(session: AsyncSession, statement: Prepared, row: dict[str, Any]) -> None:
+    """Execute ``statement`` with ``row`` now, or later with others if buffering.
+
+    Every row of one statement has the same keys (they run as one executemany).
+    """
     buffer: WriteBuffer | None = session.info.get(_KEY)
     if buffer is not None:
         buffer.pending.setdefault(statement, []).append(row)
         return
-    connection = await session.connection()
-    await connection.execute(statement, row)
+    await execute(session, statement, row)
 
 
 async def flush_writes(session: AsyncSession) -> None:
