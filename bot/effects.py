@@ -19,7 +19,8 @@ from flows import effects as fx
 from flows.replies import say
 from flows.staff import EXPORT_CAPTION, FORGET_DONE
 from storage import answers, tickets
-from storage.models import Conversation, Customer, Ticket
+from storage.conversations import ConversationRow, CustomerRow, set_locale, set_opted_out
+from storage.models import Ticket
 from storage.write_buffer import flush_writes
 
 log = logging.getLogger("postsale.effects")
@@ -28,7 +29,9 @@ log = logging.getLogger("postsale.effects")
 class EffectRunner:
     """Applies effects in order; ``results`` feeds reply placeholders such as ``$ticket``."""
 
-    def __init__(self, ctx: UpdateContext, conv: Conversation, customer: Customer | None) -> None:
+    def __init__(
+        self, ctx: UpdateContext, conv: ConversationRow, customer: CustomerRow | None
+    ) -> None:
         self.ctx = ctx
         self.conv = conv
         self.customer = customer
@@ -45,9 +48,7 @@ class EffectRunner:
         ctx, session, now = self.ctx, self.ctx.session, self.ctx.now
         customer = self.customer
         if isinstance(effect, fx.SetLocale):
-            self.conv.locale = effect.locale
-            if customer is not None:
-                customer.locale = effect.locale
+            await set_locale(session, self.conv, customer, effect.locale)
             ctx.locale = effect.locale
             return
         if customer is None:
@@ -77,9 +78,9 @@ class EffectRunner:
         elif isinstance(effect, fx.AddToTicket | fx.CloseTicket | fx.ReopenTicket | fx.RateTicket):
             await self._ticket_effect(effect)
         elif isinstance(effect, fx.OptOut):
-            customer.opted_out_at = now
+            await set_opted_out(session, customer, now)
         elif isinstance(effect, fx.OptIn):
-            customer.opted_out_at = None
+            await set_opted_out(session, customer, None)
         elif isinstance(effect, fx.ExportMyData):
             self.after_replies.append(self._send_export)
         elif isinstance(effect, fx.ForgetMe):

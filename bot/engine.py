@@ -33,8 +33,9 @@ from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.replies import Say
 from flows.state import Facts, OrderRef, Outcome, State
 from storage import conversations as convs
+from storage.conversations import ConversationRow, CustomerRow
 from storage.links import link_by_phone, redeem_token
-from storage.models import ChannelIdentity, Conversation, Customer, FollowUp, Order, Ticket
+from storage.models import ChannelIdentity, FollowUp, Order, Ticket
 from storage.sqlite_driver import inline
 from storage.write_buffer import flush_writes, start_buffer
 
@@ -170,8 +171,8 @@ class Engine:
 
         link = await self._resolve_link(session, incoming, now)
         if link is not None and link.customer_id is not None:
-            customer = await session.get(Customer, link.customer_id)
-            conv.customer_id = link.customer_id
+            customer = await convs.load_customer(session, link.customer_id)
+            await convs.set_conversation_customer(session, conv, link.customer_id)
             ctx.customer_id = link.customer_id
             if customer is not None:
                 ctx.locale = locale = self._locale(customer, conv, incoming.language_code)
@@ -189,7 +190,7 @@ class Engine:
         return ctx
 
     def _locale(
-        self, customer: Customer | None, conv: Conversation, language_code: str | None
+        self, customer: CustomerRow | None, conv: ConversationRow, language_code: str | None
     ) -> str:
         chosen = (customer.locale if customer else None) or conv.locale
         return resolve_locale(chosen, language_code, self.settings.default_locale)
@@ -237,7 +238,7 @@ class Engine:
     async def _facts(
         self,
         session: AsyncSession,
-        customer: Customer | None,
+        customer: CustomerRow | None,
         active_ticket: int | None,
         link: str | None,
         *,
@@ -259,7 +260,7 @@ class Engine:
             link=link,
         )
 
-    async def _orders(self, session: AsyncSession, customer: Customer) -> Sequence[Order]:
+    async def _orders(self, session: AsyncSession, customer: CustomerRow) -> Sequence[Order]:
         """The customer's last five delivered orders, newest first."""
         return (
             await session.scalars(
@@ -273,8 +274,8 @@ class Engine:
     async def _apply(
         self,
         ctx: UpdateContext,
-        conv: Conversation,
-        customer: Customer | None,
+        conv: ConversationRow,
+        customer: CustomerRow | None,
         outcome: Outcome,
         *,
         purpose: str,
@@ -314,9 +315,11 @@ class Engine:
         identity = await self._customer_chat(session, customer_id)
         if identity is None:
             return False
-        customer = await session.get(Customer, customer_id)
-        conv = await convs.load_or_create(session, identity.channel, identity.chat_id, now)
-        conv.customer_id = customer_id
+        chat = await convs.load_chat(session, identity.channel, identity.chat_id, now)
+        conv, customer = chat.conversation, chat.customer
+        if customer is None or customer.id != customer_id:
+            customer = await convs.load_customer(session, customer_id)
+        await convs.set_conversation_customer(session, conv, customer_id)
         incoming = Incoming(
             channel=identity.channel,
             update_id="",
@@ -337,6 +340,9 @@ class Engine:
             conversation_id=conv.id,
         )
         await self._apply(ctx, conv, customer, run(_state(conv)), purpose=purpose)
+        # Written now: an update of this chat later in the same group commit reads
+        # its conversation from the database.
+        await flush_writes(session)
         return True
 
     async def start_survey(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
@@ -410,7 +416,7 @@ class _Link:
         self.customer_id = customer_id
 
 
-def _state(conv: Conversation) -> State:
+def _state(conv: ConversationRow) -> State:
     return State(flow=conv.flow, state=conv.state, data=dict(conv.data or {}))
 
 

@@ -7,21 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import ChannelIdentity, Conversation, Customer, HandledUpdate, Message, Ticket
-from storage.prepared import Prepared, execute
+from storage.prepared import Prepared, execute, fetch
 from storage.tickets import ACTIVE
 from storage.write_buffer import write
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
 
 
 def insert_ignoring_duplicates(table: Any) -> dict[str, Any]:
@@ -48,57 +41,64 @@ async def mark_handled(session: AsyncSession, channel: str, update_id: str, now:
     return bool(await execute(session, _MARK, row))
 
 
-async def load_or_create(
-    session: AsyncSession, channel: str, chat_id: str, now: datetime
-) -> Conversation:
-    """The chat's conversation row, locked for this transaction (created idle if new)."""
-    query = (
-        select(Conversation)
-        .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
-        .with_for_update()
-    )
-    conv = await session.scalar(query)
-    if conv is not None:
-        return conv
-    stmt = (
-        _insert(session, Conversation)
-        .values(
-            channel=channel,
-            chat_id=chat_id,
-            flow="idle",
-            state="idle",
-            data={},
-            updated_at=now,
-        )
-        .on_conflict_do_nothing()
-    )
-    await session.execute(stmt)
-    conv = await session.scalar(query)
-    assert conv is not None
-    return conv
+@dataclass
+class ConversationRow:
+    """A chat's conversation as an update reads it (a plain row, not an ORM object)."""
+
+    id: int
+    channel: str
+    chat_id: str
+    customer_id: int | None
+    flow: str
+    state: str
+    data: dict[str, Any]
+    locale: str | None
+
+
+@dataclass
+class CustomerRow:
+    """What the engine reads of the customer linked to a chat."""
+
+    id: int
+    name: str | None
+    locale: str | None
+    opted_out_at: datetime | None
 
 
 @dataclass
 class Chat:
     """What one update needs of its chat, read in one statement by ``load_chat``."""
 
-    conversation: Conversation
-    identity: ChannelIdentity | None
-    customer: Customer | None
+    conversation: ConversationRow
+    customer: CustomerRow | None
     active_ticket: int | None  # the customer's open / waiting ticket (see active_ticket_of)
 
 
-def _chat_query_built() -> Select[Any]:
+_CONVERSATION_COLUMNS = (
+    Conversation.id,
+    Conversation.channel,
+    Conversation.chat_id,
+    Conversation.customer_id,
+    Conversation.flow,
+    Conversation.state,
+    Conversation.data,
+    Conversation.locale,
+)
+_CUSTOMER_COLUMNS = (Customer.id, Customer.name, Customer.locale, Customer.opted_out_at)
+
+
+def _chat_query_built() -> Any:
     ticket = (
         select(Ticket.id)
-        .where(Ticket.customer_id == Customer.id, Ticket.status.in_(ACTIVE))
+        # Equalities, not IN: an IN list is expanded per execution (storage.prepared).
+        .where(Ticket.customer_id == Customer.id, or_(*(Ticket.status == s for s in ACTIVE)))
         .order_by(Ticket.opened_at.desc(), Ticket.id.desc())
         .limit(1)
         .correlate(Customer)
         .scalar_subquery()
     )
     return (
-        select(Conversation, ChannelIdentity, Customer, ticket)
+        select(*_CONVERSATION_COLUMNS, *_CUSTOMER_COLUMNS, ticket)
         .outerjoin(
             ChannelIdentity,
             (ChannelIdentity.channel == Conversation.channel)
@@ -113,23 +113,96 @@ def _chat_query_built() -> Select[Any]:
     )
 
 
-_CHAT_QUERY = _chat_query_built()
+_CHAT = Prepared(_chat_query_built())
+_NEW_CONVERSATION = Prepared(per_dialect=insert_ignoring_duplicates(Conversation))
+_CUSTOMER = Prepared(select(*_CUSTOMER_COLUMNS).where(Customer.id == bindparam("customer_id")))
 
 
 async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> Chat:
     """The chat's conversation (locked, created idle if new), linked customer and ticket.
 
-    One statement for a known chat, where ``load_or_create``, ``identity_for_chat``,
-    a customer lookup and ``active_ticket_of`` would take four.
+    One statement for a known chat. Rows, not ORM objects: the update changes them
+    with plain statements (``save_state``, ``set_conversation_customer``, ...).
     """
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # an earlier update of the batch left ORM changes
     params = {"channel": channel, "chat_id": chat_id}
-    row = (await session.execute(_CHAT_QUERY, params)).first()
-    if row is None:
-        await load_or_create(session, channel, chat_id, now)
-        row = (await session.execute(_CHAT_QUERY, params)).first()
-        assert row is not None
-    conv, identity, customer, ticket = row
-    return Chat(conv, identity, customer, ticket)
+    rows = await fetch(session, _CHAT, params)
+    if not rows:
+        await execute(
+            session,
+            _NEW_CONVERSATION,
+            {
+                "channel": channel,
+                "chat_id": chat_id,
+                "customer_id": None,
+                "flow": "idle",
+                "state": "idle",
+                "data": {},
+                "locale": None,
+                "updated_at": now,
+            },
+        )
+        rows = await fetch(session, _CHAT, params)
+    (cid, _, _, owner, flow, state, data, locale, *linked, ticket) = rows[0]
+    conv = ConversationRow(cid, channel, chat_id, owner, flow, state, dict(data or {}), locale)
+    customer = CustomerRow(*linked) if linked[0] is not None else None
+    return Chat(conv, customer, ticket)
+
+
+async def load_customer(session: AsyncSession, customer_id: int) -> CustomerRow | None:
+    rows = await fetch(session, _CUSTOMER, {"customer_id": customer_id})
+    return CustomerRow(*rows[0]) if rows else None
+
+
+_SET_CUSTOMER = Prepared(
+    update(Conversation)
+    .where(Conversation.id == bindparam("conv_id"))
+    .values(customer_id=bindparam("b_customer"))
+)
+_SET_CONVERSATION_LOCALE = Prepared(
+    update(Conversation)
+    .where(Conversation.id == bindparam("conv_id"))
+    .values(locale=bindparam("b_locale"))
+)
+_SET_CUSTOMER_LOCALE = Prepared(
+    update(Customer)
+    .where(Customer.id == bindparam("customer_id"))
+    .values(locale=bindparam("b_locale"))
+)
+_SET_OPTED_OUT = Prepared(
+    update(Customer)
+    .where(Customer.id == bindparam("customer_id"))
+    .values(opted_out_at=bindparam("b_at"))
+)
+
+
+async def set_conversation_customer(
+    session: AsyncSession, conv: ConversationRow, customer_id: int
+) -> None:
+    """The chat now belongs to ``customer_id`` (after linking)."""
+    if conv.customer_id != customer_id:
+        await execute(session, _SET_CUSTOMER, {"conv_id": conv.id, "b_customer": customer_id})
+        conv.customer_id = customer_id
+
+
+async def set_locale(
+    session: AsyncSession, conv: ConversationRow, customer: CustomerRow | None, locale: str
+) -> None:
+    """The language the customer chose, for this chat and for the customer."""
+    await execute(session, _SET_CONVERSATION_LOCALE, {"conv_id": conv.id, "b_locale": locale})
+    conv.locale = locale
+    if customer is not None:
+        await execute(
+            session, _SET_CUSTOMER_LOCALE, {"customer_id": customer.id, "b_locale": locale}
+        )
+        customer.locale = locale
+
+
+async def set_opted_out(session: AsyncSession, customer: CustomerRow, at: datetime | None) -> None:
+    """The customer opted out at ``at`` (None: opted back in)."""
+    await execute(session, _SET_OPTED_OUT, {"customer_id": customer.id, "b_at": at})
+    customer.opted_out_at = at
 
 
 _SAVE_STATE = Prepared(
@@ -146,7 +219,7 @@ _SAVE_STATE = Prepared(
 
 async def save_state(
     session: AsyncSession,
-    conv: Conversation,
+    conv: ConversationRow,
     flow: str,
     state: str,
     data: Mapping[str, Any],
@@ -154,15 +227,13 @@ async def save_state(
 ) -> None:
     """Write the conversation's new state, by primary key.
 
-    A plain UPDATE (buffered, see ``storage.write_buffer``) rather than a dirty object
-    for the next flush: the loaded object takes the values as already stored, so no
-    unit of work is spent on it.
+    A plain UPDATE, buffered (see ``storage.write_buffer``): nothing in the
+    transaction reads it back; ``conv`` takes the new values.
     """
     stored = dict(data)
     row = {"conv_id": conv.id, "b_flow": flow, "b_state": state, "b_data": stored, "b_at": now}
     await write(session, _SAVE_STATE, row)
-    for name, value in (("flow", flow), ("state", state), ("data", stored), ("updated_at", now)):
-        set_committed_value(conv, name, value)
+    conv.flow, conv.state, conv.data = flow, state, stored
 
 
 _INSERT_MESSAGE = Prepared(insert(Message))
@@ -201,8 +272,8 @@ async def write_message(
 
 async def record_incoming(
     session: AsyncSession,
-    conv: Conversation,
-    customer: Customer | None,
+    conv: ConversationRow,
+    customer: CustomerRow | None,
     text: str,
     payload: dict[str, Any] | None,
     now: datetime,

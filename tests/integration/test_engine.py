@@ -16,6 +16,7 @@ from storage.links import create_token
 from storage.models import (
     ChannelIdentity,
     Conversation,
+    Customer,
     FollowUp,
     HandledUpdate,
     Message,
@@ -184,9 +185,38 @@ async def test_a_deep_link_token_links_once_and_only_its_customer(db: Database) 
     async with db.uow() as uow:
         linked = (await uow.session.execute(select(ChannelIdentity.chat_id))).scalars().all()
     assert linked == ["200"]
+    async with db.uow() as uow:
+        owners = dict(
+            (
+                await uow.session.execute(select(Conversation.chat_id, Conversation.customer_id))
+            ).all()
+        )
+    assert owners == {"200": customer_id, "300": None, "400": None}
     for chat in ("200", "300", "400"):
         assert await outbox(db, chat), f"chat {chat} got no answer"
     assert (await outbox(db, "300"))[-1]["text"] != (await outbox(db, "200"))[-1]["text"]
+
+
+async def test_stop_start_and_a_language_choice_are_stored(db: Database) -> None:
+    clock = Clock()
+    engine = Engine(db, settings(), clock)
+    customer_id, _, _ = await customer_with_delivered_order(db)
+
+    async def stored() -> tuple[object, ...]:
+        async with db.uow() as uow:
+            customer = await uow.session.get(Customer, customer_id)
+            conv = await uow.session.scalar(select(Conversation))
+            assert customer is not None and conv is not None
+            return customer.opted_out_at, customer.locale, conv.locale
+
+    await engine.handle(incoming(CommandIn("stop", "")))
+    assert await stored() == (clock(), None, None)
+    await engine.handle(incoming(ButtonIn("lang:es")))
+    assert await stored() == (clock(), "es", "es")
+    clock.advance(minutes=1)
+    await engine.handle(incoming(CommandIn("start", "")))
+    assert await stored() == (None, "es", "es")
+    assert "/stop" in (reply := (await outbox(db))[-1]["text"]) and "Volverás" in reply
 
 
 async def test_concurrent_updates_of_many_chats_all_commit(db: Database) -> None:
