@@ -14,6 +14,7 @@ SQLAlchemy as any statement does.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,38 +114,58 @@ class Prepared:
         return found
 
 
-async def _direct(conn: AsyncConnection) -> Any:
-    """The ``sqlite3`` connection when a statement may run on it right now, else None."""
-    if conn.dialect.name != "sqlite" or not inline_enabled():
+_CONNECTION = "postsale_prepared_connection"
+
+
+async def _sqlite_of(conn: AsyncConnection) -> sqlite3.Connection | None:
+    if conn.dialect.name != "sqlite":
         return None
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
+    driver = (await conn.get_raw_connection()).driver_connection
     if not isinstance(driver, OneTripConnection):
         return None
-    sqlite = driver._conn  # noqa: SLF001 (see storage.sqlite_driver)
-    if sqlite is None or not sqlite.in_transaction:
+    return driver._conn  # noqa: SLF001 (see storage.sqlite_driver)
+
+
+async def _direct(session: AsyncSession) -> tuple[sqlite3.Connection, Dialect] | None:
+    """The ``sqlite3`` connection when a statement may run on it right now, else None.
+
+    Looked up once per transaction: the lookup costs two greenlet switches, more
+    than the statement. The transaction keeps its connection until it ends.
+    """
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CONNECTION)
+    if cached is not None and cached[0] is transaction and transaction is not None:
+        sqlite: sqlite3.Connection | None = cached[1]
+        dialect: Dialect = cached[2]
+    else:
+        conn = await session.connection()
+        sqlite, dialect = await _sqlite_of(conn), conn.dialect
+        session.info[_CONNECTION] = (session.sync_session.get_transaction(), sqlite, dialect)
+    if sqlite is None or not inline_enabled() or not sqlite.in_transaction:
         return None
-    return sqlite
+    return sqlite, dialect
 
 
 async def fetch(session: AsyncSession, prepared: Prepared, params: Params) -> list[tuple[Any, ...]]:
     """The rows of a query."""
-    conn = await session.connection()
-    sqlite = await _direct(conn)
-    if sqlite is None:
+    direct = await _direct(session)
+    if direct is None:
+        conn = await session.connection()
         result = await conn.execute(prepared.statement(conn.dialect), dict(params))
         return [tuple(r) for r in result]
-    compiled = prepared.for_sqlite(conn.dialect, params)
+    sqlite, dialect = direct
+    compiled = prepared.for_sqlite(dialect, params)
     return compiled.convert(sqlite.execute(compiled.sql, compiled.row(params)).fetchall())
 
 
 async def execute(session: AsyncSession, prepared: Prepared, params: Params) -> int:
     """Run a write with one set of parameters; returns the rows it touched."""
-    conn = await session.connection()
-    sqlite = await _direct(conn)
-    if sqlite is None:
+    direct = await _direct(session)
+    if direct is None:
+        conn = await session.connection()
         return int((await conn.execute(prepared.statement(conn.dialect), dict(params))).rowcount)
-    compiled = prepared.for_sqlite(conn.dialect, params)
+    sqlite, dialect = direct
+    compiled = prepared.for_sqlite(dialect, params)
     return int(sqlite.execute(compiled.sql, compiled.row(params)).rowcount)
 
 
@@ -152,10 +173,11 @@ async def execute_many(session: AsyncSession, prepared: Prepared, rows: Sequence
     """Run a write once per set of parameters (all with the same keys)."""
     if not rows:
         return
-    conn = await session.connection()
-    sqlite = await _direct(conn)
-    if sqlite is None:
+    direct = await _direct(session)
+    if direct is None:
+        conn = await session.connection()
         await conn.execute(prepared.statement(conn.dialect), [dict(r) for r in rows])
         return
-    compiled = prepared.for_sqlite(conn.dialect, rows[0])
+    sqlite, dialect = direct
+    compiled = prepared.for_sqlite(dialect, rows[0])
     sqlite.executemany(compiled.sql, [compiled.row(r) for r in rows])
