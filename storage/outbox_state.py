@@ -11,6 +11,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, OutboxMessage
+from storage.prepared import Prepared, execute_many
 
 BLOCKED = "blocked"
 
@@ -133,17 +134,16 @@ def _mark_sent_statement() -> Any:
     )
 
 
-_MARK_SENT = _mark_sent_statement()
+_MARK_SENT = Prepared(_mark_sent_statement())
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, str]], now: datetime) -> None:
     """Mark messages sent: (outbox id, remote message id) pairs, in one statement."""
     if not sent:
         return
-    # Core, not ORM: an executemany of one UPDATE with the ids bound per row.
+    # An executemany of one UPDATE with the ids bound per row.
     params = [{"message_id": mid, "remote": remote[:64], "now": now} for mid, remote in sent]
-    connection = await session.connection()
-    await connection.execute(_MARK_SENT, params)
+    await execute_many(session, _MARK_SENT, params)
 
 
 async def mark_retry(

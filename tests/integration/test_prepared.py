@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import bindparam, event, func, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects import sqlite
 
 from bot.app import Database
@@ -73,7 +73,12 @@ async def test_rows_written_and_read_back_keep_their_types(db: Database, direct:
     assert all(r[2].tzinfo is not None for r in rows)  # type: ignore[union-attr]
     async with db.uow() as uow:
         states = (await uow.session.scalars(select(Conversation.state))).all()
+        stored = (
+            await uow.session.execute(text("SELECT min(updated_at) FROM conversations"))
+        ).scalar()
     assert sorted(states) == ["idle", "idle", "touched"]
+    if db.engine.dialect.name == "sqlite":  # the text SQLAlchemy itself writes
+        assert stored == "2026-03-10 15:00:00.000000"
 
 
 def test_a_statement_that_cannot_run_prepared_is_refused_when_first_used() -> None:
