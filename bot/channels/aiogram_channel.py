@@ -23,7 +23,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods.base import Response
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -60,6 +60,24 @@ from bot.settings import Settings
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """``getUpdates`` answered with the updates' JSON objects, left unparsed.
+
+    Polling fetches the updates still in hand again (they are not confirmed until
+    handled); only the new ones are parsed (``UpdatePump``). aiogram still sends
+    the request and raises its own errors.
+    """
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
 # aiogram reads every answer through ``Response[<the method's result type>]``, and
 # pydantic keeps such parametrized classes in a weak cache only: each garbage
 # collection freed them, and the next call built the class again (12% of the bot's
@@ -70,6 +88,7 @@ _RESPONSE_TYPES = tuple(
     for method in (
         methods.GetMe,
         methods.GetUpdates,
+        GetRawUpdates,
         methods.SetWebhook,
         methods.DeleteWebhook,
         methods.SetMyCommands,
@@ -119,6 +138,8 @@ def markup(message: Outgoing) -> Markup:
 class AiogramChannel(TelegramChannel):
     """``Channel`` on aiogram: ``Bot`` on the configured API server, a ``Dispatcher``."""
 
+    fetches_json = True  # GetRawUpdates
+
     def __init__(
         self,
         settings: Settings,
@@ -146,13 +167,11 @@ class AiogramChannel(TelegramChannel):
         return me.username or ""
 
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
-        return await self.bot.get_updates(
-            offset=offset,
-            limit=limit,
-            timeout=int(wait),
-            allowed_updates=ALLOWED_UPDATES,
-            request_timeout=int(wait) + 10,
+        method = GetRawUpdates(
+            offset=offset, limit=limit, timeout=int(wait), allowed_updates=ALLOWED_UPDATES
         )
+        updates: list[dict[str, Any]] = await self.bot(method, request_timeout=int(wait) + 10)
+        return updates
 
     def _parse(self, data: dict[str, Any]) -> Any:
         return Update.model_validate(data, context={"bot": self.bot})

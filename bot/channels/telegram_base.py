@@ -49,6 +49,10 @@ class TelegramChannel(abc.ABC):
     """Library-independent receiving, ordering, shutdown and command menu."""
 
     name = "telegram"
+    # Whether ``_fetch`` gives JSON objects. python-telegram-bot has no public way to
+    # get ``getUpdates`` unparsed (``do_api_request`` refuses it), so its adapter
+    # fetches parsed updates, repeats included.
+    fetches_json = False
 
     def __init__(
         self,
@@ -62,7 +66,13 @@ class TelegramChannel(abc.ABC):
         self.settings = settings
         self.handler = handler
         self.queue = ChatQueue(concurrency)
-        self.pump = UpdatePump(self._fetch, self._dispatch, timeout=poll_timeout, ahead=concurrency)
+        self.pump = UpdatePump(
+            self._fetch,
+            self._dispatch,
+            timeout=poll_timeout,
+            ahead=concurrency,
+            parse=self._parse if self.fetches_json else None,
+        )
         self.retry_delay = retry_delay
         # Extra operator ids for the command menu (the operators table), set by the runner.
         self.operator_ids: OperatorIds | None = None
@@ -84,7 +94,8 @@ class TelegramChannel(abc.ABC):
 
     @abc.abstractmethod
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
-        """``getUpdates``: the library's update objects."""
+        """``getUpdates``: the library's update objects, or with ``fetches_json`` their
+        JSON objects (``UpdatePump`` has ``_parse`` read the new ones only)."""
 
     @abc.abstractmethod
     def _parse(self, data: dict[str, Any]) -> Any:

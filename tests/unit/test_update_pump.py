@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,8 +16,11 @@ from bot.channels.polling import UpdatePump
 class UpdateStore:
     """getUpdates' contract: ids below the offset are confirmed and never returned again."""
 
-    def __init__(self, count: int) -> None:
-        self.updates = [SimpleNamespace(update_id=n) for n in range(1, count + 1)]
+    def __init__(self, count: int, *, raw: bool = False) -> None:
+        # ``raw``: JSON objects, as the adapters fetch them for the pump to parse.
+        self.updates: list[Any] = [
+            {"update_id": n} if raw else SimpleNamespace(update_id=n) for n in range(1, count + 1)
+        ]
         self.confirmed = 0  # every id up to this one
         self.returned = 0
 
@@ -25,15 +28,24 @@ class UpdateStore:
         if offset is not None:
             self.confirmed = max(self.confirmed, offset - 1)
         await asyncio.sleep(0.001)  # the round trip
-        found = [u for u in self.updates if u.update_id > self.confirmed][:limit]
+        found = [u for u in self.updates if _id(u) > self.confirmed][:limit]
         if not found:
             await asyncio.sleep(min(wait, 0.01))  # a long poll with nothing to return
         self.returned += len(found)
         return found
 
 
-async def drain(count: int, concurrency: int, ahead: int | None) -> tuple[UpdatePump, UpdateStore]:
-    store = UpdateStore(count)
+def _id(update: Any) -> int:
+    return int(update["update_id"] if isinstance(update, dict) else update.update_id)
+
+
+async def drain(
+    count: int,
+    concurrency: int,
+    ahead: int | None,
+    parse: Callable[[Any], Any] | None = None,
+) -> tuple[UpdatePump, UpdateStore]:
+    store = UpdateStore(count, raw=parse is not None)
     queue = ChatQueue(concurrency)
     handled: Counter[int] = Counter()
     rng = random.Random(count)
@@ -48,7 +60,7 @@ async def drain(count: int, concurrency: int, ahead: int | None) -> tuple[Update
     def dispatch(update: Any) -> asyncio.Future[None]:
         return queue.submit(update.update_id % 50, lambda: handle(update))  # 50 chats
 
-    pump = UpdatePump(store.fetch, dispatch, timeout=0.01, ahead=ahead)
+    pump = UpdatePump(store.fetch, dispatch, timeout=0.01, ahead=ahead, parse=parse)
     stop = asyncio.Event()
     poller = asyncio.create_task(pump.run(stop))
     await asyncio.wait_for(all_handled.wait(), 30)
@@ -73,3 +85,47 @@ async def test_fetching_again_only_when_few_are_in_hand_parses_fewer_repeats() -
     half_full, _ = await drain(600, concurrency=16, ahead=None)  # half the window: 50
     assert near_empty.skipped < half_full.skipped
     assert near_empty.skipped < 600 // 2
+
+
+async def test_only_updates_not_taken_in_yet_are_parsed() -> None:
+    parsed: Counter[int] = Counter()
+
+    def parse(data: dict[str, Any]) -> SimpleNamespace:
+        parsed[data["update_id"]] += 1
+        return SimpleNamespace(**data)
+
+    pump, store = await drain(600, concurrency=16, ahead=16, parse=parse)
+    assert pump.skipped > 0  # repeats came back from the store ...
+    assert parsed == Counter(range(1, 601))  # ... and none of them was parsed again
+    assert pump.parsed == 600 and store.returned == 600 + pump.skipped
+
+
+async def test_an_update_that_cannot_be_read_is_skipped_not_retried_forever() -> None:
+    def parse(data: dict[str, Any]) -> SimpleNamespace:
+        if data["update_id"] % 100 == 0:
+            raise ValueError("not an update")
+        return SimpleNamespace(**data)
+
+    store = UpdateStore(300, raw=True)
+    handled: list[int] = []
+    queue = ChatQueue(4)
+
+    async def handle(update: Any) -> None:
+        handled.append(update.update_id)
+
+    def dispatch(update: Any) -> asyncio.Future[None]:
+        return queue.submit(update.update_id % 7, lambda: handle(update))
+
+    pump = UpdatePump(store.fetch, dispatch, timeout=0.01, ahead=4, parse=parse)
+    stop = asyncio.Event()
+    poller = asyncio.create_task(pump.run(stop))
+    for _ in range(300):
+        if len(handled) == 297:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await poller
+    await queue.join()
+    await pump.confirm()
+    assert sorted(handled) == [n for n in range(1, 301) if n % 100]
+    assert store.confirmed == 300  # the unreadable ones did not hold the offset back
