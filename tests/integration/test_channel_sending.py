@@ -55,7 +55,9 @@ async def test_inline_buttons_carry_their_callback_data(
     assert call.text == "How likely...?"
     assert call.callback_data == ["nps:1:0", "nps:1:1", "s"]
     assert [len(row) for row in call.markup["inline_keyboard"]] == [2, 1]
-    assert remote_id.isdigit()
+    # The id is the one the server gave the message (it numbers them in order).
+    next_id = await channel.send(Outgoing(CHAT, "Thanks!"))
+    assert remote_id.isdigit() and int(next_id) == int(remote_id) + 1
 
 
 async def test_callback_data_over_64_bytes_is_rejected_before_any_request(
