@@ -129,10 +129,12 @@ def neutral_error(exc: Exception) -> SendError:
 def markup(message: Outgoing) -> Markup:
     """Inline buttons, else the share-my-phone keyboard, else a keyboard removal."""
     if message.buttons:
-        return InlineKeyboardMarkup(
+        # Built without pydantic's validation: the labels and data are plain strings
+        # already checked (``check_buttons``), and most replies carry buttons.
+        inline = InlineKeyboardButton.model_construct
+        return InlineKeyboardMarkup.model_construct(
             inline_keyboard=[
-                [InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row]
-                for row in message.buttons
+                [inline(text=b.text, callback_data=b.data) for b in row] for row in message.buttons
             ]
         )
     if message.request_contact:
