@@ -44,7 +44,9 @@ class _SQLite:
         out = []
         for key, constant, process in self.slots:
             value = constant if key is None else params[key]
-            out.append(process(value) if process is not None and value is not None else value)
+            # None goes through the processor too: JSON writes it as 'null', as
+            # SQLAlchemy does, not as SQL NULL.
+            out.append(process(value) if process is not None else value)
         return tuple(out)
 
     def convert(self, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
