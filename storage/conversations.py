@@ -155,26 +155,17 @@ async def load_customer(session: AsyncSession, customer_id: int) -> CustomerRow 
     return CustomerRow(*rows[0]) if rows else None
 
 
-_SET_CUSTOMER = Prepared(
-    update(Conversation)
-    .where(Conversation.id == bindparam("conv_id"))
-    .values(customer_id=bindparam("b_customer"))
-)
-_SET_CONVERSATION_LOCALE = Prepared(
-    update(Conversation)
-    .where(Conversation.id == bindparam("conv_id"))
-    .values(locale=bindparam("b_locale"))
-)
-_SET_CUSTOMER_LOCALE = Prepared(
-    update(Customer)
-    .where(Customer.id == bindparam("customer_id"))
-    .values(locale=bindparam("b_locale"))
-)
-_SET_OPTED_OUT = Prepared(
-    update(Customer)
-    .where(Customer.id == bindparam("customer_id"))
-    .values(opted_out_at=bindparam("b_at"))
-)
+def _set_by_id(model: Any, column: str) -> Prepared:
+    """``UPDATE <model> SET <column> = :b_value WHERE id = :b_id``."""
+    return Prepared(
+        update(model).where(model.id == bindparam("b_id")).values({column: bindparam("b_value")})
+    )
+
+
+_SET_CUSTOMER = _set_by_id(Conversation, "customer_id")
+_SET_CONVERSATION_LOCALE = _set_by_id(Conversation, "locale")
+_SET_CUSTOMER_LOCALE = _set_by_id(Customer, "locale")
+_SET_OPTED_OUT = _set_by_id(Customer, "opted_out_at")
 
 
 async def set_conversation_customer(
@@ -182,7 +173,7 @@ async def set_conversation_customer(
 ) -> None:
     """The chat now belongs to ``customer_id`` (after linking)."""
     if conv.customer_id != customer_id:
-        await execute(session, _SET_CUSTOMER, {"conv_id": conv.id, "b_customer": customer_id})
+        await execute(session, _SET_CUSTOMER, {"b_id": conv.id, "b_value": customer_id})
         conv.customer_id = customer_id
 
 
@@ -190,18 +181,16 @@ async def set_locale(
     session: AsyncSession, conv: ConversationRow, customer: CustomerRow | None, locale: str
 ) -> None:
     """The language the customer chose, for this chat and for the customer."""
-    await execute(session, _SET_CONVERSATION_LOCALE, {"conv_id": conv.id, "b_locale": locale})
+    await execute(session, _SET_CONVERSATION_LOCALE, {"b_id": conv.id, "b_value": locale})
     conv.locale = locale
     if customer is not None:
-        await execute(
-            session, _SET_CUSTOMER_LOCALE, {"customer_id": customer.id, "b_locale": locale}
-        )
+        await execute(session, _SET_CUSTOMER_LOCALE, {"b_id": customer.id, "b_value": locale})
         customer.locale = locale
 
 
 async def set_opted_out(session: AsyncSession, customer: CustomerRow, at: datetime | None) -> None:
     """The customer opted out at ``at`` (None: opted back in)."""
-    await execute(session, _SET_OPTED_OUT, {"customer_id": customer.id, "b_at": at})
+    await execute(session, _SET_OPTED_OUT, {"b_id": customer.id, "b_value": at})
     customer.opted_out_at = at
 
 
