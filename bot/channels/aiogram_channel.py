@@ -1,8 +1,12 @@
-"""The Telegram channel on aiogram 3: its ``Bot`` for HTTP, its ``Dispatcher`` for updates.
+"""The Telegram channel on aiogram 3: its ``Bot`` for HTTP, its types for updates.
 
 aiogram's own polling is not used: it confirms updates when it fetches them and
 runs one user's updates concurrently; ``TelegramChannel`` polls with the same
-``Bot`` and keeps per-chat order, then feeds each update to the ``Dispatcher``.
+``Bot`` and keeps per-chat order. Its ``Dispatcher`` is not used either: the engine
+routes every update itself, so the dispatcher would only pass each one through its
+routers and middlewares (FSM context, user context, error logging) to a single
+catch-all handler, about a tenth of the bot's time per update (py-spy on
+benchmarks/throughput.py). Errors reach ``TelegramChannel``, which retries and logs.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aiogram import Bot, Dispatcher, methods
+from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -29,9 +33,7 @@ from aiogram.types import (
     BotCommandScopeChat,
     BotCommandScopeDefault,
     FSInputFile,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -52,8 +54,8 @@ from bot.channels.telegram_common import (
     MAX_CAPTION,
     MenuScope,
     check_buttons,
-    contact_label,
     numeric_id,
+    reply_markup,
 )
 from bot.settings import Settings
 
@@ -77,14 +79,22 @@ class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
     allowed_updates: list[str] | None = None
 
 
-class SendMessageForId(methods.SendMessage):
-    """``sendMessage`` whose answer is kept as JSON: only its message id is used.
+class SendMessageForId(TelegramMethod[dict[str, Any]]):
+    """``sendMessage`` with the fields the bot sends, answered with the message's JSON.
 
-    aiogram would build the sent ``Message`` (keyboard included) from the answer,
-    about a fifth of a send with buttons (py-spy on benchmarks/throughput.py).
+    Most replies carry an inline keyboard. Built as aiogram's models, each button was
+    constructed, then dumped with every optional field and encoded again: about half
+    of a send's time (py-spy on benchmarks/throughput.py). Here ``reply_markup`` is
+    the Bot API object's JSON text, encoded once; aiogram sends a text field as is.
+    The answer is kept as JSON too: only the message id is used.
     """
 
     __returning__ = dict[str, Any]
+    __api_method__ = "sendMessage"
+
+    chat_id: int | str
+    text: str
+    reply_markup: str | None = None
 
 
 # aiogram reads every answer through ``Response[<the method's result type>]``, and
@@ -127,28 +137,19 @@ def neutral_error(exc: Exception) -> SendError:
 
 
 def markup(message: Outgoing) -> Markup:
-    """Inline buttons, else the share-my-phone keyboard, else a keyboard removal."""
-    if message.buttons:
-        # Built without pydantic's validation: the labels and data are plain strings
-        # already checked (``check_buttons``), and most replies carry buttons.
-        inline = InlineKeyboardButton.model_construct
-        return InlineKeyboardMarkup.model_construct(
-            inline_keyboard=[
-                [inline(text=b.text, callback_data=b.data) for b in row] for row in message.buttons
-            ]
-        )
-    if message.request_contact:
-        button = KeyboardButton(text=contact_label(message), request_contact=True)
-        return ReplyKeyboardMarkup(
-            keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True
-        )
-    if message.remove_keyboard:
-        return ReplyKeyboardRemove()
-    return None
+    """The keyboard as aiogram's objects (for ``sendPhoto`` and ``sendDocument``)."""
+    shape = reply_markup(message)
+    if shape is None:
+        return None
+    if "inline_keyboard" in shape:
+        return InlineKeyboardMarkup.model_validate(shape)
+    if "keyboard" in shape:
+        return ReplyKeyboardMarkup.model_validate(shape)
+    return ReplyKeyboardRemove.model_validate(shape)
 
 
 class AiogramChannel(TelegramChannel):
-    """``Channel`` on aiogram: ``Bot`` on the configured API server, a ``Dispatcher``."""
+    """``Channel`` on aiogram: ``Bot`` on the configured API server."""
 
     fetches_json = True  # GetRawUpdates
 
@@ -163,16 +164,6 @@ class AiogramChannel(TelegramChannel):
         super().__init__(settings, handler, **options)
         api = TelegramAPIServer.from_base(settings.telegram_api_url)
         self.bot = Bot(settings.bot_token, session=AiohttpSession(api=api, limit=pool_size))
-        self.dispatcher = Dispatcher()
-        for observer in (
-            self.dispatcher.message,
-            self.dispatcher.edited_message,
-            self.dispatcher.callback_query,
-        ):
-            observer.register(self._on_event)
-
-    async def _on_event(self, event: Any, event_update: Update) -> None:
-        await self._on_update(event_update)
 
     async def _open(self) -> str:
         me = await self.bot.get_me()
@@ -191,7 +182,7 @@ class AiogramChannel(TelegramChannel):
     async def _process(self, update: Any) -> None:
         if update.message is None and update.edited_message is None and not update.callback_query:
             return  # kinds we ignore: not even aiogram's "unknown update type" warning
-        await self.dispatcher.feed_update(self.bot, update)
+        await self._on_update(update)
 
     async def _set_webhook(self, url: str, secret: str, allowed: list[str]) -> None:
         await self.bot.set_webhook(url, secret_token=secret or None, allowed_updates=allowed)
@@ -223,8 +214,9 @@ class AiogramChannel(TelegramChannel):
 
     async def _send(self, message: Outgoing) -> str:
         """The sent message's id."""
-        chat, keyboard = message.chat_id, markup(message)
+        chat = message.chat_id
         if message.photo_path or message.document_path:
+            keyboard = markup(message)
             caption = message.text if len(message.text) <= MAX_CAPTION else None
             media_keyboard = keyboard if caption is not None else None
             if message.photo_path:
@@ -242,7 +234,9 @@ class AiogramChannel(TelegramChannel):
                 )
             if caption is not None or not message.text:
                 return str(sent.message_id)
-        call = SendMessageForId(chat_id=chat, text=message.text, reply_markup=keyboard)
+        shape = reply_markup(message)
+        keyboard_json = None if shape is None else self.bot.session.json_dumps(shape)
+        call = SendMessageForId(chat_id=chat, text=message.text, reply_markup=keyboard_json)
         answer = cast(dict[str, Any], await self.bot(call))
         return str(answer["message_id"])
 

@@ -2,9 +2,10 @@
 
 Receiving: long polling through ``UpdatePump`` (offsets confirm only handled
 updates) or webhook requests through ``feed_webhook``; either way every update is
-queued per chat in a ``ChatQueue`` (one chat in order, chats concurrently), run
-through the library's dispatcher (``_process``), which calls ``_on_update`` with the
-library's update object, translated here into an ``Incoming`` for the engine.
+queued per chat in a ``ChatQueue`` (one chat in order, chats concurrently), then
+``_process`` hands the library's update object to ``_on_update`` (python-telegram-bot
+through its ``Application``, aiogram directly), which translates it into an
+``Incoming`` for the engine.
 Callback queries are always answered, handled or not, so the client's spinner stops.
 
 Stopping: no new updates are taken, the ones in hand are finished, then the
@@ -103,7 +104,8 @@ class TelegramChannel(abc.ABC):
 
     @abc.abstractmethod
     async def _process(self, update: Any) -> None:
-        """Run ``update`` through the library's dispatcher (which calls ``_on_update``)."""
+        """Have ``_on_update`` handle ``update`` (directly, or through the library's
+        dispatcher); an exception means the update failed and is tried again."""
 
     @abc.abstractmethod
     async def _set_webhook(self, url: str, secret: str, allowed: list[str]) -> None: ...
@@ -202,7 +204,7 @@ class TelegramChannel(abc.ABC):
             log.info("answerCallbackQuery %s failed: %s", callback_id, exc)
 
     async def _on_update(self, update: Any) -> None:
-        """Called by the library's dispatcher: translate and hand to the engine."""
+        """Translate ``update`` and hand it to the engine (called by ``_process``)."""
         incoming = to_incoming(update, self.username)
         if incoming is None:
             log.debug("update %s ignored", update.update_id)

@@ -155,6 +155,23 @@ def check_buttons(message: Outgoing) -> None:
                 )
 
 
+def reply_markup(message: Outgoing) -> dict[str, Any] | None:
+    """The Bot API's ``reply_markup`` object: inline buttons, else the share-my-phone
+    keyboard, else a keyboard removal, else none."""
+    if message.buttons:
+        return {
+            "inline_keyboard": [
+                [{"text": b.text, "callback_data": b.data} for b in row] for row in message.buttons
+            ]
+        }
+    if message.request_contact:
+        button = {"text": contact_label(message), "request_contact": True}
+        return {"keyboard": [[button]], "resize_keyboard": True, "one_time_keyboard": True}
+    if message.remove_keyboard:
+        return {"remove_keyboard": True}
+    return None
+
+
 def numeric_id(chat_id: str) -> int | str:
     """A chat id as Telegram writes it: a number (``@channel`` names stay text)."""
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
