@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aiogram import Bot, methods
-from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
@@ -27,7 +26,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeChat,
@@ -39,6 +37,12 @@ from aiogram.types import (
     Update,
 )
 
+from bot.channels.aiogram_methods import (
+    AnswerCallback,
+    GetRawUpdates,
+    JsonBodySession,
+    SendMessageForId,
+)
 from bot.channels.base import (
     Forbidden,
     Outgoing,
@@ -60,65 +64,6 @@ from bot.channels.telegram_common import (
 from bot.settings import Settings
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
-
-
-class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
-    """``getUpdates`` answered with the updates' JSON objects, left unparsed.
-
-    Polling fetches the updates still in hand again (they are not confirmed until
-    handled); only the new ones are parsed (``UpdatePump``). aiogram still sends
-    the request and raises its own errors.
-    """
-
-    __returning__ = list[dict[str, Any]]
-    __api_method__ = "getUpdates"
-
-    offset: int | None = None
-    limit: int | None = None
-    timeout: int | None = None
-    allowed_updates: list[str] | None = None
-
-
-class SendMessageForId(TelegramMethod[dict[str, Any]]):
-    """``sendMessage`` with the fields the bot sends, answered with the message's JSON.
-
-    Most replies carry an inline keyboard. Built as aiogram's models, each button was
-    constructed, then dumped with every optional field and encoded again: about half
-    of a send's time (py-spy on benchmarks/throughput.py). Here ``reply_markup`` is
-    the Bot API object's JSON text, encoded once; aiogram sends a text field as is.
-    The answer is kept as JSON too: only the message id is used.
-    """
-
-    __returning__ = dict[str, Any]
-    __api_method__ = "sendMessage"
-
-    chat_id: int | str
-    text: str
-    reply_markup: str | None = None
-
-
-# aiogram reads every answer through ``Response[<the method's result type>]``, and
-# pydantic keeps such parametrized classes in a weak cache only: each garbage
-# collection freed them, and the next call built the class again (12% of the bot's
-# time under load, measured with py-spy on benchmarks/throughput.py). Holding them
-# here keeps the cache warm.
-_RESPONSE_TYPES = tuple(
-    Response[method.__returning__]  # type: ignore[name-defined]
-    for method in (
-        methods.GetMe,
-        methods.GetUpdates,
-        GetRawUpdates,
-        methods.SetWebhook,
-        methods.DeleteWebhook,
-        methods.SetMyCommands,
-        methods.SendMessage,
-        SendMessageForId,
-        methods.SendPhoto,
-        methods.SendDocument,
-        methods.AnswerCallbackQuery,
-        methods.EditMessageText,
-    )
-)
 
 
 def neutral_error(exc: Exception) -> SendError:
@@ -163,7 +108,7 @@ class AiogramChannel(TelegramChannel):
     ) -> None:
         super().__init__(settings, handler, **options)
         api = TelegramAPIServer.from_base(settings.telegram_api_url)
-        self.bot = Bot(settings.bot_token, session=AiohttpSession(api=api, limit=pool_size))
+        self.bot = Bot(settings.bot_token, session=JsonBodySession(api=api, limit=pool_size))
 
     async def _open(self) -> str:
         me = await self.bot.get_me()
@@ -234,14 +179,12 @@ class AiogramChannel(TelegramChannel):
                 )
             if caption is not None or not message.text:
                 return str(sent.message_id)
-        shape = reply_markup(message)
-        keyboard_json = None if shape is None else self.bot.session.json_dumps(shape)
-        call = SendMessageForId(chat_id=chat, text=message.text, reply_markup=keyboard_json)
+        call = SendMessageForId(chat_id=chat, text=message.text, reply_markup=reply_markup(message))
         answer = cast(dict[str, Any], await self.bot(call))
         return str(answer["message_id"])
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
         try:
-            await self.bot.answer_callback_query(callback_id, text=text)
+            await self.bot(AnswerCallback(callback_query_id=callback_id, text=text))
         except (AiogramError, OSError, TimeoutError) as exc:
             raise neutral_error(exc) from exc

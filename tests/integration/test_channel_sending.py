@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.channels.aiogram_channel import AiogramChannel
 from bot.channels.base import (
     Forbidden,
     Incoming,
@@ -137,7 +139,34 @@ async def test_api_errors_become_the_neutral_errors(
 async def test_answering_a_callback_query(started: tuple[FakeBotApi, TelegramChannel]) -> None:
     api, channel = started
     await channel.answer_callback("cq-1")
-    assert [c.params["callback_query_id"] for c in api.of("answerCallbackQuery")] == ["cq-1"]
+    await channel.answer_callback("cq-2", text="Saved")
+    answered = [
+        (c.params["callback_query_id"], c.params.get("text")) for c in api.of("answerCallbackQuery")
+    ]
+    assert answered == [("cq-1", None), ("cq-2", "Saved")]
+
+
+async def test_an_aiogram_request_left_unanswered_times_out_as_transient() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client hangs up
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    channel = build_telegram_channel(
+        telegram_settings(f"http://127.0.0.1:{port}", "aiogram"), ignore
+    )
+    assert isinstance(channel, AiogramChannel)
+    channel.bot.session.timeout = 0.3
+    try:
+        for send in (
+            lambda: channel.send(Outgoing(CHAT, "hi", buttons=((OutButton("1", "d"),),))),
+            lambda: channel.answer_callback("cq-1"),
+        ):
+            with pytest.raises(Transient, match="timeout"):
+                await send()
+    finally:
+        await channel.close()
+        server.close()
 
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
