@@ -46,13 +46,7 @@ TRANSITIONS = [
 
 
 class AccountStep(Step[Account]):
-    """One step of the /forget confirmation; the trigger stubs are bound by the machine."""
-
-    def confirm(self) -> bool:
-        raise NotImplementedError
-
-    def decline(self) -> bool:
-        raise NotImplementedError
+    """One step of the /forget confirmation."""
 
     def on_confirm(self) -> None:
         self.effect(ForgetMe())

@@ -68,19 +68,7 @@ assert tuple(CATEGORY_LABELS) == CATEGORIES
 
 
 class ComplaintStep(Step[Complaint]):
-    """One step of a complaint; the trigger stubs are bound by the machine."""
-
-    def choose_category(self, key: str) -> bool:
-        raise NotImplementedError
-
-    def choose_order(self, order_id: int | None) -> bool:
-        raise NotImplementedError
-
-    def describe(self, text: str) -> bool:
-        raise NotImplementedError
-
-    def cancel(self) -> bool:
-        raise NotImplementedError
+    """One step of a complaint."""
 
     def has_choice_of_orders(self, key: str) -> bool:
         return len(self.facts.orders) > 1

@@ -1,14 +1,21 @@
 """The shared pieces of every flow machine: the per-step model and the machine wrapper.
 
 Each flow declares one ``transitions.Machine`` at import time and shares it: a step
-rebuilds a plain model from the stored state, attaches it, fires one trigger and
-detaches it again (nothing stays attached, nothing is pickled).
+rebuilds a plain model from the stored state and fires one trigger on it through
+the machine's ``Event`` (nothing is attached, nothing is pickled).
+
+The model is never added to the machine. ``add_model`` binds a method per trigger
+and per state onto the model and registers it; done and undone for every step, it
+was about a tenth of an update's handling in the engine (py-spy on
+benchmarks/throughput.py). Firing needs none of it: ``Event.trigger`` reads and
+sets the model's ``state`` and looks its callbacks up by name (the transition
+tables name them; no flow uses ``on_enter_<state>`` methods, which only
+``add_model`` would register).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -21,21 +28,6 @@ from flows.replies import Say
 from flows.state import Facts, JSONValue, Outcome, State
 
 S = TypeVar("S", bound=Enum)
-
-
-class _OverrideMachine(Machine):
-    """A ``Machine`` that binds only what a model declares, without a warning per helper.
-
-    With ``model_override=True`` transitions binds only the trigger stubs a model
-    declares and logs "Skip binding" for every other helper (``is_<state>``,
-    ``may_<trigger>``) on every ``add_model``: a log record built per helper per step
-    (about 9% of an update's handling), then thrown away. Skipping them is the point.
-    ``_checked_assignment`` is transitions' own hook for this choice (pinned < 0.10).
-    """
-
-    def _checked_assignment(self, model: Any, name: str, func: Any) -> None:
-        if getattr(model, name, None) is not None:
-            setattr(model, name, func)
 
 
 @dataclass(eq=False)  # eq=False: transitions tells models apart by identity
@@ -76,16 +68,19 @@ class FlowMachine(Generic[S]):
     ) -> None:
         self.name = name
         self.states = states
-        self.machine = _OverrideMachine(
+        self.machine = Machine(
             model=None,
             states=states,
             transitions=[dict(t) for t in transitions],
             initial=initial,
             auto_transitions=False,
-            model_override=True,
             queued=True,  # the sync Machine queues per machine; "model" is AsyncMachine-only
             name=name,
         )
+        # The table is fixed once declared: which triggers each state allows.
+        self._allowed = {
+            state.name: frozenset(self.machine.get_triggers(state.name)) for state in states
+        }
 
     def parse(self, value: str) -> S | None:
         """The state stored as ``value``, or None when the flow has no such state."""
@@ -96,20 +91,10 @@ class FlowMachine(Generic[S]):
 
     def can(self, model: Step[S], trigger: str) -> bool:
         """Whether ``trigger`` is declared from the model's current state."""
-        return trigger in self.machine.get_triggers(model.state.name)
-
-    @contextmanager
-    def attached(self, model: Step[S]) -> Iterator[Step[S]]:
-        """Attach ``model`` for the span of one step; always detached afterwards."""
-        self.machine.add_model(model, initial=model.state)
-        try:
-            yield model
-        finally:
-            self.machine.remove_model(model)
+        return trigger in self._allowed[model.state.name]
 
     def fire(self, model: Step[S], trigger: str, *args: Any) -> bool:
         """Fire ``trigger`` on ``model``; False when it is not allowed in the current state."""
         if not self.can(model, trigger):
             return False
-        with self.attached(model):
-            return bool(getattr(model, trigger)(*args))
+        return bool(self.machine.events[trigger].trigger(model, *args))

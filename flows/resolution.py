@@ -46,19 +46,7 @@ TRANSITIONS = [
 
 
 class ResolutionStep(Step[Resolution]):
-    """One step of the resolution question; the trigger stubs are bound by the machine."""
-
-    def solved(self) -> bool:
-        raise NotImplementedError
-
-    def not_solved(self) -> bool:
-        raise NotImplementedError
-
-    def rate(self, rating: int) -> bool:
-        raise NotImplementedError
-
-    def skip_rating(self) -> bool:
-        raise NotImplementedError
+    """One step of the resolution question."""
 
     @property
     def ticket(self) -> int:

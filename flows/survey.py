@@ -40,19 +40,7 @@ TRANSITIONS = [
 
 
 class SurveyStep(Step[Survey]):
-    """One survey step; the trigger stubs are bound by the machine."""
-
-    def score_nps(self, score: int) -> bool:
-        raise NotImplementedError
-
-    def give_reason(self, text: str) -> bool:
-        raise NotImplementedError
-
-    def skip_reason(self) -> bool:
-        raise NotImplementedError
-
-    def score_csat(self, score: int) -> bool:
-        raise NotImplementedError
+    """One survey step."""
 
     @property
     def fid(self) -> int | None:
