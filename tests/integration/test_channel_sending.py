@@ -110,6 +110,26 @@ async def test_photos_and_documents_are_uploaded(
     assert document.files["document"] == ("my-data.jsonl", b'{"a": 1}\n')
 
 
+async def test_a_photo_keeps_its_buttons_and_a_text_too_long_for_a_caption_follows_it(
+    started: tuple[FakeBotApi, TelegramChannel], tmp_path: Path
+) -> None:
+    api, channel = started
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"\x89PNG fake image")
+    buttons = ((OutButton("More", "kpi:more"),),)
+    await channel.send(Outgoing(CHAT, "NPS by week", buttons=buttons, photo_path=str(chart)))
+    long_text = "x" * 1500  # captions hold 1,024 characters
+    await channel.send(Outgoing(CHAT, long_text, buttons=buttons, photo_path=str(chart)))
+    captioned, uncaptioned, text = api.sent(CHAT)
+    assert (captioned.method, captioned.text, captioned.callback_data) == (
+        "sendPhoto",
+        "NPS by week",
+        ["kpi:more"],
+    )
+    assert (uncaptioned.method, uncaptioned.text, uncaptioned.markup) == ("sendPhoto", "", {})
+    assert (text.method, text.text, text.callback_data) == ("sendMessage", long_text, ["kpi:more"])
+
+
 @pytest.mark.parametrize(
     ("status", "description", "retry_after", "expected"),
     [
