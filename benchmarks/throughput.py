@@ -337,7 +337,7 @@ async def child_full(concurrency: int) -> None:
 
 
 async def child_adapter(concurrency: int) -> None:
-    """Our adapter (polling, offsets, per-chat queue, dispatcher) with an echo, no engine."""
+    """Our adapter (polling, offsets, per-chat queue, the translation) with an echo, no engine."""
     from bot.channels.base import Incoming, Outgoing
     from bot.channels.telegram import build_telegram_channel
     from bot.settings import load_settings
