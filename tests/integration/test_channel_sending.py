@@ -88,12 +88,20 @@ async def test_the_contact_keyboard_and_its_removal(
     assert removed.markup == {"remove_keyboard": True}
 
 
+PNG = b"\x89PNG fake image"
+
+
+@pytest.fixture
+def chart(tmp_path: Path) -> Path:
+    path = tmp_path / "chart.png"
+    path.write_bytes(PNG)
+    return path
+
+
 async def test_photos_and_documents_are_uploaded(
-    started: tuple[FakeBotApi, TelegramChannel], tmp_path: Path
+    started: tuple[FakeBotApi, TelegramChannel], tmp_path: Path, chart: Path
 ) -> None:
     api, channel = started
-    chart = tmp_path / "chart.png"
-    chart.write_bytes(b"\x89PNG fake image")
     export = tmp_path / "export.jsonl"
     export.write_bytes(b'{"a": 1}\n')
     await channel.send(Outgoing(CHAT, "NPS by week", photo_path=str(chart)))
@@ -101,21 +109,15 @@ async def test_photos_and_documents_are_uploaded(
         Outgoing(CHAT, "Your data", document_path=str(export), document_name="my-data.jsonl")
     )
     photo, document = api.sent(CHAT)
-    assert (photo.method, photo.text, photo.files["photo"][1]) == (
-        "sendPhoto",
-        "NPS by week",
-        b"\x89PNG fake image",
-    )
+    assert (photo.method, photo.text, photo.files["photo"][1]) == ("sendPhoto", "NPS by week", PNG)
     assert document.method == "sendDocument"
     assert document.files["document"] == ("my-data.jsonl", b'{"a": 1}\n')
 
 
 async def test_a_photo_keeps_its_buttons_and_a_text_too_long_for_a_caption_follows_it(
-    started: tuple[FakeBotApi, TelegramChannel], tmp_path: Path
+    started: tuple[FakeBotApi, TelegramChannel], chart: Path
 ) -> None:
     api, channel = started
-    chart = tmp_path / "chart.png"
-    chart.write_bytes(b"\x89PNG fake image")
     buttons = ((OutButton("More", "kpi:more"),),)
     await channel.send(Outgoing(CHAT, "NPS by week", buttons=buttons, photo_path=str(chart)))
     long_text = "x" * 1500  # captions hold 1,024 characters
