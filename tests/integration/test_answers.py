@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -50,6 +50,12 @@ async def _score(db: Database, customer: int, fid: int | None, kind: str, score:
         return recorded
 
 
+async def _mark_answered(db: Database, fid: int, customer: int, at: datetime) -> None:
+    async with db.uow() as uow:
+        await answers.mark_answered(uow.session, fid, customer, at)
+        await uow.commit()
+
+
 async def test_a_score_is_recorded_with_its_order_and_the_follow_up_is_answered(
     db: Database,
 ) -> None:
@@ -67,9 +73,7 @@ async def test_a_second_answer_of_a_kind_records_nothing_and_keeps_the_first_tim
     customer, _, fid = await customer_with_delivered_order(db)
     assert fid is not None
     await _score(db, customer, fid, "nps", 9)
-    async with db.uow() as uow:
-        await answers.mark_answered(uow.session, fid, customer, T0 + timedelta(hours=3))
-        await uow.commit()
+    await _mark_answered(db, fid, customer, T0 + timedelta(hours=3))
     assert [r[-1] for r in await _responses(db)] == [9]
     assert await _score(db, customer, fid, "nps", 2)  # accepted, and ignored as a repeat
     assert [r[-1] for r in await _responses(db)] == [9]
@@ -81,9 +85,7 @@ async def test_another_customers_follow_up_is_neither_answered_nor_scored(db: Da
     intruder, _, _ = await customer_with_delivered_order(db, "c-2", chat_id="200")
     assert theirs is not None
     assert not await _score(db, intruder, theirs, "nps", 0)
-    async with db.uow() as uow:
-        await answers.mark_answered(uow.session, theirs, intruder, T0)
-        await uow.commit()
+    await _mark_answered(db, theirs, intruder, T0)
     assert await _responses(db) == []
     followup = await _followup(db, theirs)
     assert (followup.status, followup.answered_at) == ("sent", None)
