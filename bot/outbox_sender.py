@@ -35,6 +35,7 @@ from bot.channels.base import (
     Rejected,
     RetryAfter,
 )
+from bot.exports import discard_sent
 from bot.send_limits import ChatPacers, Pacer, SendLimits
 from bot.settings import Settings
 from storage import outbox_state as ob
@@ -363,6 +364,7 @@ class OutboxSender:
         try:
             if await self._attempt(entry):
                 self._done(head)
+                await self._discard(head)
         except Exception:
             # The result could not be stored: forget the message; the next read of the
             # outbox finds it queued again (this is where a duplicate can come from).
@@ -376,6 +378,14 @@ class OutboxSender:
     def _done(self, head: ob.Head) -> None:
         self._known.pop(head.key, None)
         self._finished.add(head.id)
+
+    async def _discard(self, head: ob.Head) -> None:
+        # The message is recorded as sent (or as finally failed): it will not be sent
+        # again, so a document that is the only copy of personal data can go.
+        try:
+            await discard_sent(head.body)
+        except OSError:
+            log.exception("outbox message %s: could not delete its document", head.id)
 
     async def _attempt(self, entry: _Entry) -> bool:
         """Send once and record the result; False when the message stays in memory."""

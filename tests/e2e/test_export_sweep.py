@@ -1,0 +1,53 @@
+"""``postsale run`` deletes /mydata files older than EXPORT_TTL as it starts: a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from bot.app import Database
+from tests.fakes.bot_api import TOKEN, FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_postsale_run_deletes_stale_export_files_at_start_up_and_keeps_fresh_ones(
+    tmp_path: Path,
+) -> None:
+    exports = tmp_path / "files" / "exports"
+    exports.mkdir(parents=True)
+    stale, fresh = exports / "mydata-1-stale.json", exports / "mydata-2-fresh.json"
+    for path in (stale, fresh):
+        path.write_text('{"customer": {"name": "Ana Souza"}}')
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'postsale.db'}"
+    await (await Database.open(url)).close()  # the schema, before the process starts
+    api = FakeBotApi()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DATA_DIR": str(tmp_path / "files"),
+        "EXPORT_TTL": "1h",
+        "TELEGRAM_API_URL": await api.start(),
+        "BOT_TOKEN": TOKEN,
+        "LOG_LEVEL": "WARNING",
+        "WEBHOOK_URL": "",
+        "INGEST_SECRET": "",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env
+    )
+    try:
+        async with asyncio.timeout(60):
+            while stale.exists():  # noqa: ASYNC110 - another process deletes it
+                await asyncio.sleep(0.1)
+        assert fresh.exists()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0
+        await api.close()
