@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -54,6 +55,11 @@ def utcnow() -> datetime:
 
 def to_outgoing(chat_id: str, body: Mapping[str, Any]) -> Outgoing:
     """The ``Outgoing`` for an outbox body; a malformed body is ``Rejected``."""
+    for key in ("photo_path", "document_path"):
+        path = body.get(key)
+        if path and not os.path.isfile(str(path)):
+            # Exports are deleted after EXPORT_TTL and on /forget: retrying cannot help.
+            raise Rejected(f"the file to send is gone: {path}")
     try:
         buttons = tuple(
             tuple(OutButton(str(b["text"]), str(b["data"])) for b in row)

@@ -8,21 +8,39 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import timedelta
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot import exports
 from bot.app import Database
+from bot.channels.telegram import build_telegram_channel
 from bot.engine import Engine
 from bot.operators import handle_operator
+from bot.outbox_sender import OutboxSender
 from bot.settings import Settings, SettingsError, load_settings
+from storage.models import OutboxMessage
 from tests.builders import T0, Clock, customer_with_delivered_order
 from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
-from tests.fakes.telegram_stack import BotStack, telegram_settings
+from tests.fakes.telegram_stack import FAST, BotStack, telegram_settings
 from tests.integration.staff_helpers import CUSTOMER_CHAT, press, send, staff_settings
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API server; ``api.url`` is where it listens (closed after the test)."""
+    server = FakeBotApi()
+    server.url = await server.start()  # type: ignore[attr-defined]
+    yield server
+    await server.close()
+
+
+async def ignore(_: object) -> None:
+    return None
 
 
 def files_in(folder: Path) -> list[str]:
@@ -31,23 +49,74 @@ def files_in(folder: Path) -> list[str]:
 
 @pytest.mark.parametrize("framework", ["aiogram", "ptb"])
 async def test_the_export_file_is_deleted_once_telegram_has_received_it(
-    db: Database, framework: str, tmp_path: Path
+    db: Database, api: FakeBotApi, framework: str, tmp_path: Path
 ) -> None:
     await customer_with_delivered_order(db)
-    api = FakeBotApi()
-    settings = telegram_settings(await api.start(), framework, data_dir=str(tmp_path))
+    settings = telegram_settings(api.url, framework, data_dir=str(tmp_path))  # type: ignore[attr-defined]
     stack = await BotStack(api, settings, db, Clock()).start()
     try:
         await stack.deliver(tg.message(int(CUSTOMER_CHAT), "/mydata"))
     finally:
         await stack.stop()  # returns once every send in hand is recorded and tidied
-        await api.close()
 
     (document,) = api.of("sendDocument", CUSTOMER_CHAT)
     name, content = document.files["document"]
     assert name == "mydata.json"
     assert json.loads(content)["orders"][0]["external_id"]
     assert files_in(tmp_path / exports.EXPORTS) == []
+
+
+async def queue_an_export(db: Database, tmp_path: Path) -> Path:
+    """Ana asks for her data; the export waits in the outbox (no sender runs yet)."""
+    await customer_with_delivered_order(db)
+    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    return Path((await send(db, engine, CUSTOMER_CHAT, "/mydata"))[-1]["document_path"])
+
+
+async def send_what_is_queued(db: Database, api: FakeBotApi, framework: str) -> None:
+    channel = build_telegram_channel(telegram_settings(api.url, framework), ignore)  # type: ignore[attr-defined]
+    await channel.start()
+    try:
+        await OutboxSender(db, {"telegram": channel}, FAST, log_every=3600).run(until_idle=True)
+    finally:
+        await channel.stop()
+        await channel.close()
+
+
+async def export_row(db: Database) -> OutboxMessage:
+    async with db.uow() as uow:
+        query = select(OutboxMessage).where(OutboxMessage.purpose == "export")
+        return (await uow.session.scalars(query)).one()
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_an_export_to_a_chat_that_blocked_the_bot_is_deleted_with_the_failure(
+    db: Database, api: FakeBotApi, framework: str, tmp_path: Path
+) -> None:
+    export = await queue_an_export(db, tmp_path)
+    api.fail("sendDocument", 403, "Forbidden: bot was blocked by the user", chat_id=CUSTOMER_CHAT)
+
+    await send_what_is_queued(db, api, framework)
+
+    row = await export_row(db)
+    assert row.status == "failed" and "bot was blocked by the user" in str(row.error)
+    assert files_in(export.parent) == []
+
+
+@pytest.mark.parametrize("framework", ["aiogram", "ptb"])
+async def test_an_export_whose_file_was_swept_fails_at_once_saying_so(
+    db: Database, api: FakeBotApi, framework: str, tmp_path: Path
+) -> None:
+    export = await queue_an_export(db, tmp_path)
+    later = datetime.now(UTC) + timedelta(hours=2)  # the sender was down for two hours
+    assert exports.sweep(export.parent.parent, timedelta(hours=1), later) == 1
+
+    await send_what_is_queued(db, api, framework)
+
+    row = await export_row(db)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.error == f"the file to send is gone: {export}"
+    assert api.of("sendDocument") == []
 
 
 async def test_forget_deletes_the_customers_export_files_and_no_one_elses(
