@@ -1,10 +1,11 @@
-"""``postsale run`` deletes /mydata files older than EXPORT_TTL as it starts: a real process."""
+"""`postsale run` and the terminal chat delete /mydata files older than EXPORT_TTL at start."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,16 +16,21 @@ from tests.fakes.bot_api import TOKEN, FakeBotApi
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def test_postsale_run_deletes_stale_export_files_at_start_up_and_keeps_fresh_ones(
-    tmp_path: Path,
-) -> None:
-    exports = tmp_path / "files" / "exports"
-    exports.mkdir(parents=True)
-    stale, fresh = exports / "mydata-1-stale.json", exports / "mydata-2-fresh.json"
+def stale_and_fresh_exports(folder: Path) -> tuple[Path, Path]:
+    """Two exports in ``folder``: one written two hours ago, one just now."""
+    folder.mkdir(parents=True)
+    stale, fresh = folder / "mydata-1-stale.json", folder / "mydata-2-fresh.json"
     for path in (stale, fresh):
         path.write_text('{"customer": {"name": "Ana Souza"}}')
     two_hours_ago = time.time() - 2 * 3600
     os.utime(stale, (two_hours_ago, two_hours_ago))
+    return stale, fresh
+
+
+async def test_postsale_run_deletes_stale_export_files_at_start_up_and_keeps_fresh_ones(
+    tmp_path: Path,
+) -> None:
+    stale, fresh = stale_and_fresh_exports(tmp_path / "files" / "exports")
     url = f"sqlite+aiosqlite:///{tmp_path / 'postsale.db'}"
     await (await Database.open(url)).close()  # the schema, before the process starts
     api = FakeBotApi()
@@ -51,3 +57,26 @@ async def test_postsale_run_deletes_stale_export_files_at_start_up_and_keeps_fre
         process.send_signal(signal.SIGTERM)
         assert await process.wait() == 0
         await api.close()
+
+
+def test_the_terminal_chat_deletes_stale_export_files_as_it_opens(tmp_path: Path) -> None:
+    stale, fresh = stale_and_fresh_exports(tmp_path / "files" / "exports")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
+        "DATA_DIR": str(tmp_path / "files"),
+        "EXPORT_TTL": "1h",
+        "BOT_TOKEN": "",
+        "LOG_LEVEL": "WARNING",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="/quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (stale.exists(), fresh.exists()) == (False, True)
