@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bot.app import Database
+from tests.e2e.test_console import run_console
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,22 +61,7 @@ async def test_postsale_run_deletes_stale_export_files_at_start_up_and_keeps_fre
 
 def test_the_terminal_chat_deletes_stale_export_files_as_it_opens(tmp_path: Path) -> None:
     stale, fresh = stale_and_fresh_exports(tmp_path / "files" / "exports")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.db'}",
-        "DATA_DIR": str(tmp_path / "files"),
-        "EXPORT_TTL": "1h",
-        "BOT_TOKEN": "",
-        "LOG_LEVEL": "WARNING",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        input="/quit\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+
+    run_console(tmp_path, ["/quit"])  # DATA_DIR is tmp_path/files, EXPORT_TTL the 1h default
+
     assert (stale.exists(), fresh.exists()) == (False, True)
