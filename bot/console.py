@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
+from bot import exports
 from bot.app import Database
 from bot.channels.base import Incoming
 from bot.engine import Engine, utcnow
@@ -232,6 +233,8 @@ def _operator_handler() -> Any:
 async def run_console(settings: Settings) -> int:
     db = await Database.open(settings.database_url)
     try:
+        # The console shows exports as paths and never deletes them; old ones go here.
+        await exports.sweep_now(settings.data_dir, settings.export_ttl)
         console = Console(db, settings)
         await console.seed_demo()
         await console.repl()

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from bot import exports
 from bot.context import UpdateContext
 from bot.i18n import render
 from flows import effects as fx
@@ -88,6 +86,11 @@ class EffectRunner:
 
             await flush_writes(session)  # this update's own lines are erased too
             report = await forget_customer(session, customer.id, now)
+            # The files go too, even if this transaction then fails: a copy of the
+            # data is never worth keeping against the customer's wish.
+            await asyncio.to_thread(
+                exports.erase_customer_files, ctx.settings.data_dir, customer.id
+            )
             log.info("customer %s forgotten: %s", customer.id, report)
             self.customer = None
             ctx.customer_id = None
@@ -159,20 +162,12 @@ class EffectRunner:
         await flush_writes(ctx.session)  # the export includes this update's lines
         data = await export_customer_data(ctx.session, ctx.customer_id)
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-        # An unguessable name: the file holds personal data.
-        name = f"mydata-{ctx.customer_id}-{ctx.now:%Y%m%dT%H%M%S}-{secrets.token_hex(8)}.json"
-        path = Path(ctx.settings.data_dir) / "exports" / name
-        await asyncio.to_thread(_write_private, path, text)
+        path = exports.export_path(ctx.settings.data_dir, ctx.customer_id, ctx.now)
+        await asyncio.to_thread(exports.write_private, path, text)
         body = render(say(EXPORT_CAPTION), ctx.locale)
         body.update(document_path=str(path), document_name="mydata.json")
+        body[exports.DISCARD_AFTER_SEND] = True
         await ctx.reply(body, purpose="export")
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
 
 
 async def _announce(ctx: UpdateContext, ticket: Ticket, reopened: bool = False) -> None:

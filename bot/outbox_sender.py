@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ from bot.channels.base import (
     Rejected,
     RetryAfter,
 )
+from bot.exports import discard_sent
 from bot.send_limits import ChatPacers, Pacer, SendLimits
 from bot.settings import Settings
 from storage import outbox_state as ob
@@ -53,6 +55,11 @@ def utcnow() -> datetime:
 
 def to_outgoing(chat_id: str, body: Mapping[str, Any]) -> Outgoing:
     """The ``Outgoing`` for an outbox body; a malformed body is ``Rejected``."""
+    for key in ("photo_path", "document_path"):
+        path = body.get(key)
+        if path and not os.path.isfile(str(path)):
+            # Exports are deleted after EXPORT_TTL and on /forget: retrying cannot help.
+            raise Rejected(f"the file to send is gone: {path}")
     try:
         buttons = tuple(
             tuple(OutButton(str(b["text"]), str(b["data"])) for b in row)
@@ -363,6 +370,7 @@ class OutboxSender:
         try:
             if await self._attempt(entry):
                 self._done(head)
+                await self._discard(head)
         except Exception:
             # The result could not be stored: forget the message; the next read of the
             # outbox finds it queued again (this is where a duplicate can come from).
@@ -376,6 +384,14 @@ class OutboxSender:
     def _done(self, head: ob.Head) -> None:
         self._known.pop(head.key, None)
         self._finished.add(head.id)
+
+    async def _discard(self, head: ob.Head) -> None:
+        # The message is recorded as sent (or as finally failed): it will not be sent
+        # again, so a document that is the only copy of personal data can go.
+        try:
+            await discard_sent(head.body)
+        except OSError:
+            log.exception("outbox message %s: could not delete its document", head.id)
 
     async def _attempt(self, entry: _Entry) -> bool:
         """Send once and record the result; False when the message stays in memory."""

@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from bot import exports
 from bot.app import Database
 from bot.engine import Engine, utcnow
 from bot.heap import tune_garbage_collector
@@ -67,6 +68,16 @@ async def _periodic(
             await asyncio.wait_for(stop.wait(), every)
 
 
+def _export_sweep(settings: Settings, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """Delete stale /mydata files now (start-up) and then a few times per ``EXPORT_TTL``."""
+    every = min(max(settings.export_ttl.total_seconds() / 4, 1.0), 300.0)
+
+    async def sweep() -> None:
+        await exports.sweep_now(settings.data_dir, settings.export_ttl)
+
+    return _periodic(stop, every, sweep, "export sweep")
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -110,6 +121,7 @@ async def run_bot(
             sender.wake()
 
     tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
+    tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
     http = None
     try:
         http = await start_http_server(settings, db, channel, on_orders=sender.wake)

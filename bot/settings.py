@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     send_rate_per_chat: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
     data_dir: str = "postsale-files"
+    # How long a /mydata export file may stay on disk if its send never happened.
+    export_ttl: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
 
     @field_validator("contact_window")
     @classmethod

@@ -1,0 +1,63 @@
+"""The repository's own documents: what README points to exists and docs/ covers the interface."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.cli import COMMANDS
+from bot.settings import Settings
+from flows.menu import CUSTOMER_COMMANDS, OPERATOR_COMMANDS
+
+ROOT = Path(__file__).resolve().parents[2]
+INTERFACE = ROOT / "docs" / "interface.md"
+
+
+def in_a_git_checkout() -> bool:
+    if shutil.which("git") is None:
+        return False
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--is-inside-work-tree"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return found.stdout.strip() == "true"
+
+
+@pytest.mark.skipif(not in_a_git_checkout(), reason="not a git checkout")
+def test_the_default_data_dir_with_its_exports_is_ignored_by_git() -> None:
+    default = Settings.model_fields["data_dir"].default
+    export = f"{default}/exports/mydata-1-20260310T150000-0123456789abcdef.json"
+    ignored = subprocess.run(
+        ["git", "-C", str(ROOT), "check-ignore", "--quiet", "--no-index", export], check=False
+    )
+    assert ignored.returncode == 0, f"{export} would be committed"
+
+
+def test_every_document_the_readme_names_is_in_the_repository() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    named = set(re.findall(r"[\w./-]+\.md\b", readme))
+    assert {"docs/design.md", "docs/interface.md"} <= named
+    assert sorted(name for name in named if not (ROOT / name).is_file()) == []
+
+
+def test_the_interface_document_names_every_setting() -> None:
+    text = INTERFACE.read_text("utf-8")
+    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in text]
+    assert missing == []
+
+
+def test_the_interface_document_names_every_command_line_command() -> None:
+    text = INTERFACE.read_text("utf-8")
+    assert [name for name, _, _ in COMMANDS if f"`postsale {name}" not in text] == []
+
+
+def test_the_interface_document_names_every_chat_command() -> None:
+    text = INTERFACE.read_text("utf-8")
+    commands = [name for name, _ in (*CUSTOMER_COMMANDS, *OPERATOR_COMMANDS)]
+    assert [name for name in commands if f"`/{name}" not in text] == []
