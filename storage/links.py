@@ -125,7 +125,9 @@ async def link_by_phone(
         await session.scalars(
             select(Customer.id)
             .where(Customer.phone == phone_e164, Customer.anonymised_at.is_(None))
-            .order_by(last_order.desc().nulls_last(), Customer.created_at.desc())
+            .order_by(
+                last_order.desc().nulls_last(), Customer.created_at.desc(), Customer.id.desc()
+            )
             .limit(2)
         )
     ).all()
