@@ -250,3 +250,29 @@ async def test_ingested_ids_that_are_not_text_are_rejected_and_nul_text_is_clean
     async with db.uow() as uow:
         assert list(await uow.session.scalars(select(Order.external_id))) == ["A-2"]
         assert list(await uow.session.scalars(select(Customer.name))) == ["Bea Lima"]
+
+
+async def test_far_off_dates_a_repeated_order_and_surrogates_are_answered_row_by_row(
+    endpoint: Endpoint, db: Database
+) -> None:
+    items = [
+        {**ORDER, "order_id": "A-1", "delivered_at": "9999-12-31T23:00:00+00:00"},
+        {**ORDER, "order_id": "A-2", "purchased_at": "0001-01-01T00:00:00+05:00"},
+        {**ORDER, "order_id": "A-3", "total": "1.00"},
+        {**ORDER, "order_id": "A-3", "total": "2.00", "customer_name": "Bea \ud800"},
+    ]
+    status, result = await endpoint.signed(items)
+    assert status == 200
+    assert (result["added"], result["rejected"]) == (1, 3)
+    assert result["rejections"] == [
+        {"line": 1, "reason": "delivered_at '9999-12-31T23:00:00+00:00' is in the future"},
+        {"line": 2, "reason": "purchased_at '0001-01-01T00:00:00+05:00' is out of range"},
+        {"line": 3, "reason": "order_id repeated on line 4, the row kept"},
+    ]
+    async with db.uow() as uow:
+        order = (await uow.session.scalars(select(Order))).one()
+        customer = await uow.session.get(Customer, order.customer_id)
+        assert (order.external_id, order.total_cents) == ("A-3", 200)
+        assert customer is not None and customer.name == "Bea \ufffd"
+    status, again = await endpoint.signed(items)
+    assert (again["added"], again["updated"], again["unchanged"]) == (0, 0, 1)
