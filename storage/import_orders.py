@@ -3,8 +3,11 @@
 Rows are read lazily and written ``batch_size`` at a time, each batch in its own
 transaction, so memory stays flat whatever the file size and the bot keeps running
 beside a long import. Idempotent on ``order_id``: a row equal to what is stored counts
-as unchanged and is not written. Customers are upserted on ``customer_id``; an empty
-field never erases a known value, and an anonymised customer is never filled in again.
+as unchanged and is not written; a row whose ``updated_at`` (the store's version of the
+order) is not newer than the stored one is stale and changes nothing, and a missing
+``delivered_at`` never clears a known delivery. Customers are upserted on
+``customer_id``; an empty field never erases a known value, and an anonymised customer
+is never filled in again.
 """
 
 from __future__ import annotations
