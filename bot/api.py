@@ -27,6 +27,7 @@ from storage.imports import (
     import_spend,
     numbered,
     open_csv,
+    replaced_lines,
 )
 
 IngestResult = ImportReport
@@ -46,16 +47,25 @@ async def record_orders(
     db: Database, items: Iterable[Mapping[str, Any]], settings: Settings, *, now: datetime
 ) -> IngestResult:
     """Upsert order objects (the orders CSV's fields); rejections name the item, from 1."""
-    return await import_orders(db.sessions, numbered(items), order_options(settings), now=now)
+    listed = list(items)
+    replaced = replaced_lines(numbered(listed))
+    options = order_options(settings)
+    return await import_orders(db.sessions, numbered(listed), options, now=now, replaced=replaced)
 
 
 async def import_orders_file(
     db: Database, path: Path, settings: Settings, *, now: datetime
 ) -> ImportReport:
-    """``postsale import-orders``: raises ``OSError`` or ``CsvHeaderError`` when unreadable."""
+    """``postsale import-orders``: raises ``OSError`` or ``CsvHeaderError`` when unreadable.
+
+    The file is read twice: once for the order ids alone (``replaced_lines``), then to import.
+    """
+    with open_csv(path) as handle:
+        replaced = replaced_lines(CsvRows(handle, REQUIRED_ORDER_COLUMNS))
     with open_csv(path) as handle:
         rows = CsvRows(handle, REQUIRED_ORDER_COLUMNS)
-        return await import_orders(db.sessions, rows, order_options(settings), now=now)
+        options = order_options(settings)
+        return await import_orders(db.sessions, rows, options, now=now, replaced=replaced)
 
 
 async def import_responses_file(db: Database, path: Path, settings: Settings) -> ImportReport:

@@ -50,9 +50,15 @@ def already_linked() -> Say:
     )
 
 
+SHARED_PHONE = N_(
+    "More than one account uses this phone number, so I linked the one with the most "
+    "recent order. If it is not yours, please open the link we sent you."
+)
+
+
 def answer_link(facts: Facts) -> Say:
     """The answer to the engine's result of a token or a shared contact."""
-    if facts.link == "linked":
+    if facts.link in ("linked", "linked_shared"):
         return welcome(facts)
     if facts.link == "already_linked":
         return already_linked()
@@ -105,8 +111,10 @@ def start(args: str, facts: Facts) -> tuple[tuple[Say, ...], tuple[Effect, ...]]
     return (back,), ()
 
 
-def contact(facts: Facts) -> Say:
-    """A shared phone number (the engine already tried to link it)."""
+def contact(facts: Facts) -> tuple[Say, ...]:
+    """The answers to a shared phone number (the engine already tried to link it)."""
     if facts.link is None:
-        return already_linked() if facts.linked else answer_link(Facts(False, link="no_match"))
-    return answer_link(facts)
+        return (already_linked() if facts.linked else answer_link(Facts(False, link="no_match")),)
+    if facts.link == "linked_shared":
+        return answer_link(facts), say(SHARED_PHONE)
+    return (answer_link(facts),)

@@ -79,8 +79,9 @@ def _step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
     if isinstance(event, CommandIn):
         return _command(state, event, facts, now)
     if isinstance(event, ContactIn):
-        after = State() if facts.link == "linked" else state  # a new link starts afresh
-        return Outcome(after, (linking.contact(facts),))
+        fresh = facts.link in ("linked", "linked_shared")
+        after = State() if fresh else state  # a new link starts afresh
+        return Outcome(after, linking.contact(facts))
     if isinstance(event, ButtonIn) and event.data.startswith("lang:"):
         text, effects = commands.choose_language(event.data)
         return Outcome(state, (text,), effects)

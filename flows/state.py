@@ -30,6 +30,7 @@ class Facts:
     active_ticket: int | None = None  # open / waiting_customer ticket id
     opted_out: bool = False
     # The engine's result of /start <token> or a shared contact: "linked",
+    # "linked_shared" (a phone several customers share: the latest buyer's account),
     # "already_linked", "used", "unknown", "no_match", "not_own".
     link: str | None = None
 

@@ -6,6 +6,7 @@ one transaction each, so that importing the same rows again changes nothing.
 """
 
 from storage.import_csv import CsvHeaderError, CsvRows, open_csv
+from storage.import_duplicates import replaced_lines
 from storage.import_orders import (
     ORDER_COLUMNS,
     REQUIRED_ORDER_COLUMNS,
@@ -44,4 +45,5 @@ __all__ = [
     "parse_order",
     "parse_response",
     "parse_spend",
+    "replaced_lines",
 ]

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Customer, LinkToken
+from storage.models import ChannelIdentity, Customer, LinkToken, Order
 
-LinkOutcome = Literal["linked", "already_linked", "used", "unknown", "no_match"]
+LinkOutcome = Literal["linked", "linked_shared", "already_linked", "used", "unknown", "no_match"]
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,30 @@ async def link_by_phone(
     language_code: str | None,
     now: datetime,
 ) -> LinkResult:
-    """Link the chat to the one customer with this phone number (E.164)."""
+    """Link the chat to the customer with this phone number (E.164).
+
+    Several customers may share a number (a family, or one person under two customer
+    ids): the one who bought most recently is linked, and the outcome says so
+    (``linked_shared``) so that the chat can tell them how to reach another account.
+    """
+    last_order = (
+        select(func.max(Order.purchased_at))
+        .where(Order.customer_id == Customer.id)
+        .scalar_subquery()
+    )
     ids = (
         await session.scalars(
             select(Customer.id)
             .where(Customer.phone == phone_e164, Customer.anonymised_at.is_(None))
+            .order_by(
+                last_order.desc().nulls_last(), Customer.created_at.desc(), Customer.id.desc()
+            )
             .limit(2)
         )
     ).all()
-    if len(ids) != 1:
-        # None, or ambiguous: several customers share the number; a token is needed then.
+    if not ids:
         return LinkResult("no_match")
-    return await _attach(session, ids[0], channel, chat_id, user_id, language_code, now)
+    result = await _attach(session, ids[0], channel, chat_id, user_id, language_code, now)
+    if len(ids) > 1 and result.outcome == "linked":
+        return LinkResult("linked_shared", result.customer_id)
+    return result

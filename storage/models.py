@@ -104,6 +104,9 @@ class Order(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     purchased_at: Mapped[datetime] = mapped_column(index=True)
     delivered_at: Mapped[datetime | None]
+    # The store's own version of the order (its ``updated_at``): an import carrying an
+    # older or equal one is stale and skipped, so a replayed event never rolls back.
+    source_updated_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     # Indexed: the follow-up planner polls for recently changed orders.
     updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -14,7 +14,7 @@ from storage.imports import ORDER_COLUMNS, ImportReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    importing.add_arguments(parser, ", ".join(ORDER_COLUMNS))
+    importing.add_arguments(parser, ", ".join(ORDER_COLUMNS) + " (and, optionally, updated_at)")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -72,6 +72,7 @@ def summary(name: str, report: ImportReport, show: int = SHOWN) -> str:
         ("added", report.added),
         ("updated", report.updated),
         ("unchanged", report.unchanged),
+        ("stale", report.stale),
         ("rejected", report.rejected),
     ):
         lines.append(f"  {label:<10}{count:>12,}")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.app import Database, open_database
 from bot.settings import Settings
-from storage.followups import unlinked_customers
+from storage.followups import plan_batch, unlinked_customers
 from storage.links import create_token
 from storage.models import Customer, KeyValue
 
@@ -90,10 +90,35 @@ async def link_for(db: Database, settings: Settings, external_id: str) -> str:
     return deep_link(await bot_username(db, settings), token)
 
 
+async def plan_outstanding(db: Database, settings: Settings, now: datetime) -> int:
+    """Plan the follow-ups of delivered orders that have none yet, as the running bot would.
+
+    Right after an import no bot may have run: without this the list would be empty.
+    Safe beside a running bot: an order planned twice keeps its first follow-up.
+    """
+    planned, batch = 0, 500
+    while True:
+        async with db.uow() as uow:
+            counts = await plan_batch(
+                uow.session,
+                now,
+                delay=settings.followup_delay,
+                window=settings.window,
+                default_tz=settings.tz,
+                stale_after=settings.survey_expires_after,
+                limit=batch,
+            )
+            await uow.commit()
+        planned += counts.planned
+        if counts.seen < batch:
+            return planned
+
+
 async def write_pending(db: Database, settings: Settings, limit: int | None) -> int:
     """CSV of customers with a follow-up waiting for a linked chat, and their links."""
     username = await bot_username(db, settings)
     now = datetime.now(UTC)
+    await plan_outstanding(db, settings, now)
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["customer_id", "name", "phone", "email", "first_due_at", "pending", "link"])
     async with db.uow() as uow:

@@ -1,10 +1,15 @@
 """``POST /ingest/orders``: the store pushes orders and deliveries, signed with HMAC-SHA256.
 
 The body is one order object or a list of them, with the fields of the orders CSV
-(INTERFACE.md). The header ``X-Postsale-Signature: sha256=<hex>`` must carry the
-HMAC-SHA256 of the raw body under ``INGEST_SECRET``; without a valid one nothing is
-read and the answer is 401. Orders are upserted on ``order_id``, so a replay
-changes nothing. The answer counts what was added, updated and rejected (and why).
+(INTERFACE.md). ``X-Postsale-Timestamp`` carries the time of sending (unix seconds) and
+``X-Postsale-Signature: sha256=<hex>`` the HMAC-SHA256 of ``"{timestamp}.{body}"`` under
+``INGEST_SECRET``; without a valid pair, or with a timestamp more than ``REPLAY_WINDOW``
+away from our clock, nothing is read and the answer is 401. A signature of the body
+alone is refused: anyone who once saw a request could send it again at any time.
+Within the window a replay changes nothing either: orders are upserted on ``order_id``
+and a row older than the stored order (by its ``updated_at``) is skipped as stale.
+The body may be at most ``MAX_BODY`` bytes, counted as it arrives (chunked or not).
+The answer counts what was added, updated, stale and rejected (and why).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -27,19 +32,45 @@ log = logging.getLogger("postsale.ingest")
 
 PATH = "/ingest/orders"
 SIGNATURE_HEADER = "X-Postsale-Signature"
+TIMESTAMP_HEADER = "X-Postsale-Timestamp"
 MAX_BODY = 5 * 1024 * 1024  # bytes; a store sends batches, not archives
+REPLAY_WINDOW = timedelta(minutes=5)
+"""How far a request's timestamp may be from our clock, either way."""
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The header value a sender puts on ``body``: ``sha256=<hex>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, timestamp: int | str) -> str:
+    """The signature header value a sender puts on ``body`` sent at ``timestamp``."""
+    signed = f"{timestamp}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of ``X-Postsale-Signature`` against the body."""
-    if not header:
+def signature_ok(
+    secret: str, body: bytes, header: str | None, timestamp: str | None, now: datetime
+) -> bool:
+    """Constant-time check of the signature, and of the timestamp against ``now``."""
+    if not header or not timestamp or not timestamp.strip().isdigit():
         return False
-    return hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
+    sent = int(timestamp)
+    if abs(sent - now.timestamp()) > REPLAY_WINDOW.total_seconds():
+        return False
+    expected = sign(secret, body, sent).encode()
+    return hmac.compare_digest(expected, header.strip().encode())
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed ``limit`` bytes.
+
+    Counted while reading: a chunked upload declares no length, and aiohttp's own
+    ``client_max_size`` would answer a larger body in plain text.
+    """
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -63,12 +94,20 @@ class IngestHandler:
         secret = self.settings.ingest_secret
         if not secret:
             return _error(404, "order ingestion is disabled (INGEST_SECRET is not set)")
-        if request.content_length is not None and request.content_length > MAX_BODY:
+        body = await read_body(request, MAX_BODY)
+        if body is None:
             return _error(413, f"body larger than {MAX_BODY} bytes")
-        body = await request.read()
-        if not signature_ok(secret, body, request.headers.get(SIGNATURE_HEADER)):
+        headers = request.headers
+        now = self.clock()
+        if not signature_ok(
+            secret, body, headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER), now
+        ):
             log.warning("ingest: bad or missing signature from %s", request.remote)
-            return _error(401, f"bad or missing {SIGNATURE_HEADER}")
+            return _error(
+                401,
+                f"bad or missing {SIGNATURE_HEADER}, or {TIMESTAMP_HEADER} missing or more "
+                f"than {int(REPLAY_WINDOW.total_seconds())} s from our clock",
+            )
         try:
             payload: Any = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -76,12 +115,13 @@ class IngestHandler:
         items = payload if isinstance(payload, list) else [payload]
         if not items or not all(isinstance(item, dict) for item in items):
             return _error(400, "expected an order object or a non-empty list of them")
-        result = await record_orders(self.db, items, self.settings, now=self.clock())
+        result = await record_orders(self.db, items, self.settings, now=now)
         log.info(
-            "ingest: %d orders, added=%d updated=%d rejected=%d",
+            "ingest: %d orders, added=%d updated=%d stale=%d rejected=%d",
             len(items),
             result.added,
             result.updated,
+            result.stale,
             result.rejected,
         )
         if self.on_recorded is not None and (result.added or result.updated):

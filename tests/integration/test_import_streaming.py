@@ -18,7 +18,7 @@ from storage.imports import (
     open_csv,
 )
 
-NOW = datetime(2024, 6, 1, tzinfo=UTC)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)  # after every row of the files
 BATCH = 1000
 
 

@@ -20,6 +20,7 @@ from storage.imports import (
     import_responses,
     import_spend,
     numbered,
+    replaced_lines,
 )
 from storage.models import Customer, MarketingSpend, Order, SurveyResponse
 
@@ -45,7 +46,8 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: tuple[str, ...]) 
 
 async def orders(db: Database, rows: list[dict[str, str]], now: datetime = NOW) -> ImportReport:
     options = order_options(SETTINGS)
-    return await import_orders(db.sessions, numbered(rows, 2), options, now=now)
+    replaced = replaced_lines(numbered(rows, 2))
+    return await import_orders(db.sessions, numbered(rows, 2), options, now=now, replaced=replaced)
 
 
 async def stored_orders(db: Database) -> dict[str, Order]:
@@ -133,12 +135,18 @@ async def test_a_changed_order_counts_as_updated_and_only_it_moves_updated_at(
     assert stored["o2"].created_at == NOW
 
 
-async def test_the_same_order_twice_in_one_file_is_compared_with_its_earlier_row(
+async def test_the_same_order_twice_keeps_the_last_row_and_names_both_lines(
     db: Database,
 ) -> None:
-    report = await orders(db, [order("o1", total="1.00"), order("o1", total="2.00")])
-    assert (report.added, report.updated) == (1, 1)
+    rows = [order("o1", total="1.00"), order("o2"), order("o1", total="2.00")]
+    report = await orders(db, rows)
+    assert (report.added, report.updated, report.rejected) == (2, 0, 1)
+    assert [(r.line, r.reason) for r in report.rejections] == [
+        (2, "order_id repeated on line 4, the row kept")
+    ]
     assert (await stored_orders(db))["o1"].total_cents == 200
+    again = await orders(db, rows)
+    assert (again.added, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 1)
 
 
 async def test_empty_fields_keep_what_is_known_and_the_forgotten_stay_forgotten(

@@ -41,7 +41,16 @@ ORDERS = (OrderRef(31, "#A31 (08/03)"), OrderRef(30, "#A30 (01/02)"))
 FIDS = (5, 6, 10**15)
 TICKETS = (7, 8)
 COMMANDS = ("start", "problem", "help", "language", "stop", "mydata", "forget", "kpi", "")
-LINKS = (None, "linked", "already_linked", "used", "unknown", "no_match", "not_own")
+LINKS = (
+    None,
+    "linked",
+    "linked_shared",
+    "already_linked",
+    "used",
+    "unknown",
+    "no_match",
+    "not_own",
+)
 
 FACTS = [
     Facts(linked=False),
