@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from bot.app import Database
+from bot.app import Database, open_database
 from bot.channels.base import Incoming
 from bot.engine import Engine, utcnow
 from bot.settings import Settings
@@ -230,7 +230,7 @@ def _operator_handler() -> Any:
 
 
 async def run_console(settings: Settings) -> int:
-    db = await Database.open(settings.database_url)
+    db = await open_database(settings)
     try:
         console = Console(db, settings)
         await console.seed_demo()
