@@ -9,7 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.app import Database
+from bot.app import Database, open_database
 from bot.engine import Engine, utcnow
 from bot.heap import tune_garbage_collector
 from bot.operators import handle_operator, sla_watch
@@ -86,12 +86,20 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    db = await Database.open(settings.database_url)
+    db = await open_database(settings)
     clock = utcnow
     engine = Engine(db, settings, clock, handle_operator)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
     channel = build_telegram_channel(settings, engine.handle, **options)
     channel.operator_ids = lambda: _operator_ids(db)
+    try:
+        # The token is checked before anything runs: with a wrong one, nothing is
+        # sent (and failed) and there is nothing in hand to finish.
+        await channel.open()
+    except BaseException:
+        await channel.close()
+        await db.close()
+        raise
     sender = OutboxSender(
         db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
     )
