@@ -57,17 +57,26 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def run_with_wrong_token(
+    tmp_path: Path, framework: str, level: str
+) -> tuple[FakeBotApi, str, int, str]:
+    """``postsale run`` with a token the server does not know: the server, its URL,
+    the exit code and the output."""
+    api = FakeBotApi(tokens={TOKEN})
+    url = await api.start()
+    try:
+        env = settings(tmp_path, framework, url, WRONG_TOKEN, level)
+        code, output = await finished(await start_postsale("run", cwd=tmp_path, **env))
+    finally:
+        await api.close()
+    return api, url, code, output
+
+
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_a_wrong_token_is_one_line_saying_what_to_do_and_a_failed_exit(
     framework: str, tmp_path: Path
 ) -> None:
-    api = FakeBotApi(tokens={TOKEN})
-    url = await api.start()
-    try:
-        env = settings(tmp_path, framework, url, WRONG_TOKEN, "INFO")
-        code, output = await finished(await start_postsale("run", cwd=tmp_path, **env))
-    finally:
-        await api.close()
+    api, url, code, output = await run_with_wrong_token(tmp_path, framework, "INFO")
     assert code == 1
     assert said(output) == [
         f"postsale: BOT_TOKEN was rejected by the Bot API at {url} (Unauthorized):"
@@ -117,13 +126,7 @@ async def test_at_debug_a_run_logs_no_token_or_secret(framework: str, tmp_path: 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 async def test_at_debug_a_rejected_token_is_not_logged(framework: str, tmp_path: Path) -> None:
-    api = FakeBotApi(tokens={TOKEN})
-    url = await api.start()
-    try:
-        env = settings(tmp_path, framework, url, WRONG_TOKEN, "DEBUG")
-        code, output = await finished(await start_postsale("run", cwd=tmp_path, **env))
-    finally:
-        await api.close()
+    api, url, code, output = await run_with_wrong_token(tmp_path, framework, "DEBUG")
     assert code == 1
     assert "BOT_TOKEN was rejected" in output
     assert_no_secret(output, WRONG_TOKEN)
