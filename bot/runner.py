@@ -18,6 +18,7 @@ from bot.outbox_sender import OutboxSender
 from bot.scheduler import Scheduler
 from bot.sender_lease import SenderLease, run_with_lease
 from bot.settings import Settings
+from bot.startup import StartupError
 
 log = logging.getLogger("postsale.run")
 
@@ -55,6 +56,22 @@ def _update_concurrency(settings: Settings) -> int:
     return 16 if is_sqlite(settings.database_url) else 32
 
 
+async def _serve_http(
+    settings: Settings, db: Database, channel: Any, on_orders: Callable[[], None]
+) -> Any:
+    """The HTTP server (when a webhook or ingestion needs it); a taken port is one line."""
+    from bot.http.app import start_http_server
+
+    try:
+        return await start_http_server(settings, db, channel, on_orders=on_orders)
+    except OSError as exc:
+        where = f"{settings.http_host}:{settings.http_port}"
+        raise StartupError(
+            f"HTTP_HOST:HTTP_PORT {where}: cannot listen ({exc.strerror or exc}):"
+            " set HTTP_PORT to a free port, or stop what listens there"
+        ) from exc
+
+
 async def _periodic(
     stop: asyncio.Event, every: float, job: Callable[[], Awaitable[object]], name: str
 ) -> None:
@@ -78,7 +95,6 @@ async def run_bot(
     ``channel_options`` tune the Telegram adapter (``concurrency``, ``pool_size``).
     """
     from bot.channels.telegram import build_telegram_channel
-    from bot.http.app import start_http_server
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -92,18 +108,19 @@ async def run_bot(
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
     channel = build_telegram_channel(settings, engine.handle, **options)
     channel.operator_ids = lambda: _operator_ids(db)
-    try:
-        # The token is checked before anything runs: with a wrong one, nothing is
-        # sent (and failed) and there is nothing in hand to finish.
-        await channel.open()
-    except BaseException:
-        await channel.close()
-        await db.close()
-        raise
     sender = OutboxSender(
         db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
     )
     engine.on_queued.append(sender.wake)
+    try:
+        # The token and the port are checked before anything runs: with a wrong one,
+        # nothing is sent (and failed) and there is nothing in hand to finish.
+        await channel.open()
+        http = await _serve_http(settings, db, channel, sender.wake)
+    except BaseException:
+        await channel.close()
+        await db.close()
+        raise
     scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
     tune_garbage_collector()
     tasks = [
@@ -118,9 +135,7 @@ async def run_bot(
             sender.wake()
 
     tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
-    http = None
     try:
-        http = await start_http_server(settings, db, channel, on_orders=sender.wake)
         await channel.start()
         log.info("postsale is running (%s); Ctrl+C stops it", settings.bot_framework)
         await stop.wait()

@@ -130,3 +130,23 @@ async def test_at_debug_a_rejected_token_is_not_logged(framework: str, tmp_path:
     assert code == 1
     assert "BOT_TOKEN was rejected" in output
     assert_no_secret(output, WRONG_TOKEN)
+
+
+async def test_a_taken_http_port_is_one_line_naming_it_before_anything_is_polled(
+    tmp_path: Path,
+) -> None:
+    api = FakeBotApi(tokens={TOKEN})
+    url = await api.start()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        env = {**settings(tmp_path, "aiogram", url, TOKEN, "INFO"), "HTTP_PORT": str(port)}
+        try:
+            code, output = await finished(await start_postsale("run", cwd=tmp_path, **env))
+        finally:
+            await api.close()
+    assert code == 1
+    [line] = said(output)
+    assert line.startswith(f"postsale: HTTP_HOST:HTTP_PORT 127.0.0.1:{port}: cannot listen (")
+    assert [call.method for call in api.calls] == ["getMe"]
