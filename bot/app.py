@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from bot.startup import OPEN_ERRORS, database_error, describe_database
 from storage import UnitOfWork, create_engine, session_factory, upgrade
 
 
@@ -27,7 +29,11 @@ class Database:
     async def open(cls, url: str, *, migrate: bool = True) -> Database:
         engine = create_engine(url)
         if migrate:
-            await upgrade(engine)
+            try:
+                await upgrade(engine)
+            except BaseException:
+                await engine.dispose()
+                raise
         lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         return cls(engine, session_factory(engine), lock)
 
@@ -43,4 +49,10 @@ class Database:
 
 
 async def open_database(settings: Settings) -> Database:
-    return await Database.open(settings.database_url)
+    """A command's database: named on stderr; a failure to open it is a ``StartupError``."""
+    url = settings.database_url
+    print(f"postsale: database {describe_database(url)}", file=sys.stderr)
+    try:
+        return await Database.open(url)
+    except OPEN_ERRORS as exc:
+        raise database_error(url, exc) from exc

@@ -14,7 +14,11 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from bot.log_secrets import hide_secrets
 from bot.settings import SettingsError, load_settings
+from bot.startup import StartupError
+
+log = logging.getLogger("postsale")
 
 # (command, module under bot.commands, help)
 COMMANDS: list[tuple[str, str, str]] = [
@@ -66,9 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     quiet_chatty_loggers(logging.getLogger().level)
-    result = args._module.run(args, settings)
-    if inspect.iscoroutine(result):
-        result = asyncio.run(result)
+    redactor = hide_secrets(settings)
+    try:
+        result = args._module.run(args, settings)
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+    except StartupError as exc:
+        print(f"postsale: {redactor.redact(str(exc))}", file=sys.stderr)
+        return 1
+    except Exception:
+        # Through the log, not Python's own printing, so that the secrets are hidden.
+        log.critical("postsale stopped on an unexpected error", exc_info=True)
+        return 1
     return int(result or 0)
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from bot import exports
-from bot.app import Database
+from bot.app import Database, open_database
 from bot.channels.base import Incoming
 from bot.engine import Engine, utcnow
 from bot.settings import Settings
@@ -231,7 +231,7 @@ def _operator_handler() -> Any:
 
 
 async def run_console(settings: Settings) -> int:
-    db = await Database.open(settings.database_url)
+    db = await open_database(settings)
     try:
         # The console shows exports as paths and never deletes them; old ones go here.
         await exports.sweep_now(settings.data_dir, settings.export_ttl)

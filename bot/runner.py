@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot import exports
-from bot.app import Database
+from bot.app import Database, open_database
 from bot.engine import Engine, utcnow
 from bot.heap import tune_garbage_collector
 from bot.operators import handle_operator, sla_watch
@@ -19,6 +19,7 @@ from bot.outbox_sender import OutboxSender
 from bot.scheduler import Scheduler
 from bot.sender_lease import SenderLease, run_with_lease
 from bot.settings import Settings
+from bot.startup import StartupError
 
 log = logging.getLogger("postsale.run")
 
@@ -56,6 +57,22 @@ def _update_concurrency(settings: Settings) -> int:
     return 16 if is_sqlite(settings.database_url) else 32
 
 
+async def _serve_http(
+    settings: Settings, db: Database, channel: Any, on_orders: Callable[[], None]
+) -> Any:
+    """The HTTP server (when a webhook or ingestion needs it); a taken port is one line."""
+    from bot.http.app import start_http_server
+
+    try:
+        return await start_http_server(settings, db, channel, on_orders=on_orders)
+    except OSError as exc:
+        where = f"{settings.http_host}:{settings.http_port}"
+        raise StartupError(
+            f"HTTP_HOST:HTTP_PORT {where}: cannot listen ({exc.strerror or exc}):"
+            " set HTTP_PORT to a free port, or stop what listens there"
+        ) from exc
+
+
 async def _periodic(
     stop: asyncio.Event, every: float, job: Callable[[], Awaitable[object]], name: str
 ) -> None:
@@ -89,7 +106,6 @@ async def run_bot(
     ``channel_options`` tune the Telegram adapter (``concurrency``, ``pool_size``).
     """
     from bot.channels.telegram import build_telegram_channel
-    from bot.http.app import start_http_server
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,7 +113,7 @@ async def run_bot(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    db = await Database.open(settings.database_url)
+    db = await open_database(settings)
     clock = utcnow
     engine = Engine(db, settings, clock, handle_operator)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
@@ -107,6 +123,15 @@ async def run_bot(
         db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
     )
     engine.on_queued.append(sender.wake)
+    try:
+        # The token and the port are checked before anything runs: with a wrong one,
+        # nothing is sent (and failed) and there is nothing in hand to finish.
+        await channel.open()
+        http = await _serve_http(settings, db, channel, sender.wake)
+    except BaseException:
+        await channel.close()
+        await db.close()
+        raise
     scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
     tune_garbage_collector()
     tasks = [
@@ -122,9 +147,7 @@ async def run_bot(
 
     tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
     tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
-    http = None
     try:
-        http = await start_http_server(settings, db, channel, on_orders=sender.wake)
         await channel.start()
         log.info("postsale is running (%s); Ctrl+C stops it", settings.bot_framework)
         await stop.wait()

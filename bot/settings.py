@@ -7,8 +7,10 @@ from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.durations import parse_duration
 from flows.business_hours import BusinessHours
@@ -28,8 +30,63 @@ def _id_list(value: Any) -> Any:
     return value
 
 
+_USER_ID = re.compile(r"\d+")
+
+
+def telegram_user_id(text: str) -> str:
+    """``text`` if it is a Telegram user id (a positive number), else ``ValueError``."""
+    value = text.strip()
+    if not _USER_ID.fullmatch(value):
+        raise ValueError(
+            f"not a Telegram user id: {text!r} (a user id is a number such as 123456789,"
+            " not a @username)"
+        )
+    return value
+
+
+def _user_ids(values: list[str]) -> list[str]:
+    return [telegram_user_id(v) for v in values]
+
+
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
-IdList = Annotated[list[str], NoDecode, BeforeValidator(_id_list)]
+IdList = Annotated[list[str], NoDecode, BeforeValidator(_id_list), AfterValidator(_user_ids)]
+
+# The schemes people paste, and the async driver each one means here.
+_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+_URL_FORMS = "sqlite+aiosqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
+
+
+def database_url(value: str) -> str:
+    """``value`` with its scheme made the async driver's; ``ValueError`` if unusable."""
+    value = value.strip()
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"not a database URL (use {_URL_FORMS})") from None
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(f"unsupported database {url.drivername!r} (use {_URL_FORMS})")
+    # Only the scheme changes: the rest (query options, quoting) stays as written.
+    return driver + value[value.index("://") :]
+
+
+def shown_url(value: str) -> str:
+    """A database URL fit for a log or a message: any password replaced by ``***``."""
+    try:
+        parsed = make_url(value)
+    except ArgumentError:
+        return re.sub(r":[^:@/]*@", ":***@", value)
+    # Re-rendered only when there is a password to hide: otherwise as it was written.
+    return value if parsed.password is None else parsed.render_as_string(hide_password=True)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -123,6 +180,21 @@ class Settings(BaseSettings):
                 return known
         raise ValueError(f"unsupported locale {value!r} (one of {', '.join(LOCALES)})")
 
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level == "WARN":
+            return "WARNING"
+        if level not in LOG_LEVELS:
+            raise ValueError(f"unknown log level {value!r} (one of {', '.join(LOG_LEVELS)})")
+        return level
+
     @field_validator("telegram_api_url", "webhook_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -153,5 +225,8 @@ def load_settings(**overrides: Any) -> Settings:
         lines = []
         for err in exc.errors():
             name = str(err["loc"][0]).upper() if err["loc"] else "?"
-            lines.append(f"  {name}: {err['msg']} (got {err.get('input')!r})")
+            got = err.get("input")
+            if name == "DATABASE_URL" and isinstance(got, str):
+                got = shown_url(got)  # a message may end up in a cron mail
+            lines.append(f"  {name}: {err['msg']} (got {got!r})")
         raise SettingsError("postsale: bad setting(s):\n" + "\n".join(lines)) from None

@@ -25,6 +25,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.types import (
     BotCommand,
@@ -111,7 +112,14 @@ class AiogramChannel(TelegramChannel):
         self.bot = Bot(settings.bot_token, session=JsonBodySession(api=api, limit=pool_size))
 
     async def _open(self) -> str:
-        me = await self.bot.get_me()
+        try:
+            me = await self.bot.get_me()
+        except TelegramUnauthorizedError:
+            raise self.token_rejected() from None
+        except (TelegramNetworkError, OSError, TimeoutError) as exc:
+            raise self.api_unreachable(str(exc) or type(exc).__name__) from None
+        except AiogramError as exc:
+            raise self.api_refused(str(exc)) from None
         return me.username or ""
 
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:

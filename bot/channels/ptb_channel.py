@@ -140,7 +140,16 @@ class PtbChannel(TelegramChannel):
             raise
 
     async def _open(self) -> str:
-        await self.application.initialize()  # getMe
+        try:
+            await self.application.initialize()  # getMe
+        except tg.InvalidToken:  # its message quotes the token: not repeated here
+            raise self.token_rejected() from None
+        except tg.BadRequest as exc:  # a NetworkError subclass in ptb
+            raise self.api_refused(str(exc)) from None
+        except (tg.NetworkError, OSError, TimeoutError) as exc:
+            raise self.api_unreachable(str(exc) or type(exc).__name__) from None
+        except tg.TelegramError as exc:
+            raise self.api_refused(str(exc)) from None
         return self.bot.username or ""
 
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:

@@ -34,6 +34,7 @@ from bot.channels.telegram_common import (
     to_incoming,
 )
 from bot.settings import Settings
+from bot.startup import StartupError
 
 log = logging.getLogger("postsale.channels")
 
@@ -127,9 +128,32 @@ class TelegramChannel(abc.ABC):
 
     # -- lifecycle ---------------------------------------------------------------------
 
+    async def open(self) -> None:
+        """Connect (``getMe``) once; a wrong token or no Bot API is a ``StartupError``."""
+        if self.username is None:
+            self.username = await self._open()
+
+    def token_rejected(self) -> StartupError:
+        return StartupError(
+            f"BOT_TOKEN was rejected by the Bot API at {self.settings.telegram_api_url}"
+            " (Unauthorized): copy the bot's token from @BotFather into BOT_TOKEN"
+        )
+
+    def api_unreachable(self, cause: str) -> StartupError:
+        return StartupError(
+            f"cannot reach the Bot API at {self.settings.telegram_api_url} ({cause}):"
+            " check the network connection, or TELEGRAM_API_URL"
+        )
+
+    def api_refused(self, cause: str) -> StartupError:
+        return StartupError(
+            f"the Bot API at {self.settings.telegram_api_url} refused getMe ({cause}):"
+            " check BOT_TOKEN and TELEGRAM_API_URL"
+        )
+
     async def start(self) -> None:
         """Connect, publish the command menu, then poll (or register the webhook)."""
-        self.username = await self._open()
+        await self.open()
         await self.publish_menu()
         if self.webhook:
             await self._set_webhook(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.app import Database
+from bot.app import open_database
 from bot.settings import Settings
 
 
@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    db = await Database.open(settings.database_url)
+    db = await open_database(settings)
     await db.close()
     print("database schema is up to date")
     return 0

@@ -8,14 +8,22 @@ from datetime import UTC, datetime
 
 from bot.app import open_database
 from bot.operators.access import staff_ids
-from bot.settings import Settings
+from bot.settings import Settings, telegram_user_id
 from storage.roles import Role, add_operator, remove_operator, staff
+
+
+def user_id(text: str) -> str:
+    """argparse's ``type``: our message, not argparse's generic "invalid value"."""
+    try:
+        return telegram_user_id(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="give a Telegram user id the operator (or admin) role")
-    add.add_argument("user_id")
+    add.add_argument("user_id", type=user_id)
     add.add_argument("--admin", action="store_true", help="an admin (manages operators too)")
     add.add_argument("--name", help="a name to show in lists")
     remove = sub.add_parser("remove", help="take the role away (from the operators table)")

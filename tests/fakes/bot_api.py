@@ -6,7 +6,8 @@ long polling and offset confirmation, ``sendMessage``, ``sendPhoto`` and
 ``editMessageReplyMarkup``, ``setMyCommands``, ``setWebhook``, ``deleteWebhook``,
 ``sendChatAction``), answers 429 with ``parameters.retry_after`` when configured
 limits are exceeded or a failure is scripted, and records every call. Several bots
-(tokens) may share one server: each token has its own update queue.
+(tokens) may share one server: each token has its own update queue. Given the bots'
+``tokens``, it answers any other token 401 Unauthorized, as Telegram does.
 
 Tests put updates in with ``inject`` (``tests.fakes.updates`` builds the JSON, and is
 re-exported here) and wait for
@@ -20,7 +21,7 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,9 +116,14 @@ class FakeBotApi:
     """The server; ``await start()`` gives its base URL (``TELEGRAM_API_URL``)."""
 
     def __init__(
-        self, *, limits: tuple[float, float] | None = None, username: str = "postsale_test_bot"
+        self,
+        *,
+        limits: tuple[float, float] | None = None,
+        username: str = "postsale_test_bot",
+        tokens: Collection[str] | None = None,
     ) -> None:
         self.limits = limits  # (sends a second overall, sends a second per chat)
+        self.tokens = None if tokens is None else set(tokens)  # None: every token is a bot
         self.username = username
         self.calls: list[Call] = []
         self.failures: list[Failure] = []
@@ -234,6 +240,8 @@ class FakeBotApi:
             await self._notify()
 
     async def _answer(self, call: Call) -> web.Response:
+        if self.tokens is not None and call.token not in self.tokens:
+            return _error(401, "Unauthorized")
         failure = self._scripted(call)
         if failure is not None:
             return failure
