@@ -48,9 +48,11 @@ def signature_ok(
     secret: str, body: bytes, header: str | None, timestamp: str | None, now: datetime
 ) -> bool:
     """Constant-time check of the signature, and of the timestamp against ``now``."""
-    if not header or not timestamp or not timestamp.strip().isdigit():
+    sent_text = (timestamp or "").strip()
+    # ASCII digits only, and few: int() refuses '²' and numbers of thousands of digits.
+    if not header or not (0 < len(sent_text) <= 12 and sent_text.isascii() and sent_text.isdigit()):
         return False
-    sent = int(timestamp)
+    sent = int(sent_text)
     if abs(sent - now.timestamp()) > REPLAY_WINDOW.total_seconds():
         return False
     expected = sign(secret, body, sent).encode()

@@ -38,7 +38,7 @@ class Endpoint:
         self.woken = 0
 
     async def post(
-        self, body: Any, signature: str | None, timestamp: int | None = None
+        self, body: Any, signature: str | None, timestamp: int | str | None = None
     ) -> tuple[int, dict[str, Any]]:
         headers = {
             "Content-Type": "application/json",
@@ -184,6 +184,16 @@ async def test_a_signed_request_outside_the_replay_window_is_refused(
     status, _ = await endpoint.post(body, sign(SECRET, body, sent), sent)
     assert status == 401
     assert await count(db, Order) == 0
+
+
+@pytest.mark.parametrize("stamp", ["\u00b2", "9" * 5000, "-5", "1.5e9"])
+async def test_a_timestamp_that_is_not_unix_seconds_is_refused(
+    endpoint: Endpoint, db: Database, stamp: str
+) -> None:
+    body = json.dumps(ORDER).encode()
+    status, result = await endpoint.post(body, sign(SECRET, body, stamp), stamp)
+    assert status == 401
+    assert TIMESTAMP_HEADER in result["error"]
 
 
 async def test_replaying_an_older_event_never_rolls_the_order_back(
