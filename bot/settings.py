@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
@@ -90,6 +91,8 @@ class Settings(BaseSettings):
     send_rate_per_chat: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
     data_dir: str = "postsale-files"
+    store_name: str = ""
+    review_url: str = ""  # e.g. https://shop.example/orders/{order_id}/review
 
     @field_validator("contact_window")
     @classmethod
@@ -121,10 +124,27 @@ class Settings(BaseSettings):
                 return known
         raise ValueError(f"unsupported locale {value!r} (one of {', '.join(LOCALES)})")
 
+    @field_validator("review_url")
+    @classmethod
+    def _check_review_url(cls, value: str) -> str:
+        try:
+            value.format(order_id="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"not a link template: {value!r} (only {{order_id}} may stand in braces)"
+            ) from exc
+        return value.strip()
+
     @field_validator("telegram_api_url", "webhook_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def review_link(self, order_id: str) -> str | None:
+        """``REVIEW_URL`` for the store's order ``order_id``, or None when none is set."""
+        return (
+            self.review_url.format(order_id=quote(order_id, safe="")) if self.review_url else None
+        )
 
     @property
     def window(self) -> ContactWindow:

@@ -137,6 +137,12 @@ def summary_text(
         f"resolved {_get(cur, 'tickets', 'resolved') or 0} · "
         f"reopened {_get(cur, 'tickets', 'reopened') or 0}"
     )
+    rated, rated0 = both("tickets", "satisfaction", "mean")
+    lines.append(
+        f"Ticket rating {number(rated, 2)}/5{change(rated, rated0, lambda d: f'{d:+.2f}')} "
+        f"({counted(_get(cur, 'tickets', 'satisfaction', 'responses') or 0, 'rating')}, "
+        "given after resolution)"
+    )
     for label, key in (("First response", "first_response_s"), ("Resolution", "resolution_s")):
         med, med0 = both("tickets", key, "median")
         p90, p900 = both("tickets", key, "p90")
