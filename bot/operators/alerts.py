@@ -69,6 +69,23 @@ async def tell_operators(
     return len(chats)
 
 
+async def opening_score(session: AsyncSession, ticket: Ticket) -> int | None:
+    """The NPS answer that opened a detractor ticket (the customer's last one before it)."""
+    if ticket.source != "detractor" or ticket.customer_id is None:
+        return None
+    score = await session.scalar(
+        select(SurveyResponse.score)
+        .where(
+            SurveyResponse.customer_id == ticket.customer_id,
+            SurveyResponse.kind == "nps",
+            SurveyResponse.answered_at <= ticket.opened_at,
+        )
+        .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
+        .limit(1)
+    )
+    return None if score is None else int(score)
+
+
 async def announce_ticket(
     session: AsyncSession,
     settings: Settings,
@@ -80,14 +97,7 @@ async def announce_ticket(
 ) -> None:
     """A new (or reopened) ticket, with buttons to open, take and resolve it."""
     customer = await session.get(Customer, ticket.customer_id) if ticket.customer_id else None
-    nps = None
-    if ticket.source == "detractor" and ticket.customer_id is not None:
-        nps = await session.scalar(
-            select(SurveyResponse.score)
-            .where(SurveyResponse.customer_id == ticket.customer_id, SurveyResponse.kind == "nps")
-            .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
-            .limit(1)
-        )
+    nps = await opening_score(session, ticket)
     body = view.announcement(ticket, customer, settings.operators_tz, reopened=reopened, nps=nps)
     await tell_operators(session, settings, body, now, purpose="ticket", channel=channel)
 

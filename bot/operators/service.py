@@ -14,7 +14,7 @@ from bot.i18n import resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
 from bot.operators.admin import AdminActions
-from bot.operators.alerts import targets_of
+from bot.operators.alerts import opening_score, targets_of
 from bot.operators.base import Body, OperatorError
 from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period
@@ -167,7 +167,9 @@ class OperatorService(AdminActions):
             # what they wrote, not their button presses and commands
             written = [m for m in messages if m.text and not m.text.startswith(("/", "["))]
             messages = written[:5][::-1]
-        return [view.details(ticket, customer, events, messages, self.tz)]
+        order = await self.session.get(Order, ticket.order_id) if ticket.order_id else None
+        nps = await opening_score(self.session, ticket)
+        return [view.details(ticket, customer, events, messages, self.tz, order=order, nps=nps)]
 
     async def reply(self, user_id: str, number: int, text: str) -> list[Body]:
         await self.allow(user_id, "reply")

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.operators.kpi_view import duration
-from storage.models import Customer, Message, Ticket, TicketEvent
+from storage.models import Customer, Message, Order, Ticket, TicketEvent
 
 TEXT_MAX = 3900  # Telegram allows 4096 characters in a message
 CATEGORY = {
@@ -59,6 +59,13 @@ def actions(ticket: Ticket, *, open_button: bool = False) -> list[list[dict[str,
     return [row + [button(f"Reopen #{n}", f"op:reo:{n}")]]
 
 
+def order_line(order: Order | None, tz: ZoneInfo) -> str:
+    if order is None:
+        return "none named"
+    delivered = f", delivered {when(order.delivered_at, tz)}" if order.delivered_at else ""
+    return f"#{order.external_id} (bought {when(order.purchased_at, tz)}{delivered})"
+
+
 def list_line(ticket: Ticket, tz: ZoneInfo) -> str:
     """One line of /tickets (no customer names: those are in the details)."""
     assignee = f" · assigned to {ticket.assignee}" if ticket.assignee else ""
@@ -74,11 +81,15 @@ def details(
     events: Sequence[TicketEvent],
     last_messages: Sequence[Message],
     tz: ZoneInfo,
+    *,
+    order: Order | None = None,
+    nps: int | None = None,
 ) -> dict[str, Any]:
     lines = [
         f"Ticket #{ticket.id} · {CATEGORY.get(ticket.category, ticket.category)} · "
         f"{STATUS.get(ticket.status, ticket.status)}",
         f"Customer: {who(customer)}",
+        f"Order: {order_line(order, tz)}" + (f" · opened by NPS {nps}" if nps is not None else ""),
         f"Assigned to: {ticket.assignee or 'nobody'}",
         f"Opened {when(ticket.opened_at, tz)} · first response "
         f"{duration(ticket.first_response_s)} · resolution {duration(ticket.resolution_s)} · "

@@ -19,6 +19,7 @@ from tests.integration.staff_helpers import (
     OPERATOR,
     bodies_after,
     buttons,
+    invite_to_survey,
     last_outbox_id,
     open_complaint,
     press,
@@ -205,3 +206,21 @@ async def test_after_hours_a_ticket_is_not_warned_about_until_the_clock_runs(
     assert not await sla_watch(db, settings, clock())
     clock.advance(hours=4, minutes=30)  # 12:30: 3.5h of business time used
     assert await sla_watch(db, settings, clock())
+
+
+async def test_a_detractor_ticket_shows_its_order_and_the_nps_score_that_opened_it(
+    db: Database, tmp_path: Path
+) -> None:
+    clock = Clock(T0)
+    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    _, _, fid = await customer_with_delivered_order(db, "c-9", chat_id=CUSTOMER_CHAT, now=T0)
+    assert fid is not None
+    await invite_to_survey(db, engine, fid, T0)
+    await send(db, engine, CUSTOMER_CHAT, press(f"nps:{fid}:3"))
+    await send(db, engine, CUSTOMER_CHAT, "It came late")
+    async with db.uow() as uow:
+        number = await uow.session.scalar(select(Ticket.id).where(Ticket.source == "detractor"))
+
+    details = texts(await send(db, engine, OPERATOR, f"/ticket {number}"))
+
+    assert "Order: #c-9-o1 (bought 28/02 12:00, delivered 08/03 12:00) · opened by NPS 3" in details

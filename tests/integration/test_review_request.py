@@ -10,19 +10,21 @@ from bot.app import Database
 from bot.engine import Engine
 from bot.operators import handle_operator
 from bot.settings import SettingsError, load_settings
-from storage.models import FollowUp
 from tests.builders import T0, Clock, customer_with_delivered_order
-from tests.integration.staff_helpers import press, send, staff_settings, texts
+from tests.integration.staff_helpers import (
+    invite_to_survey,
+    press,
+    send,
+    staff_settings,
+    texts,
+)
 
 
 async def a_survey_answered(db: Database, engine: Engine, nps: int, locale: str = "en") -> str:
     """The customer ``c 1/2`` answers ``nps``, skips the reason and gives CSAT 5."""
     _, _, fid = await customer_with_delivered_order(db, "c 1/2", locale=locale, now=T0)
-    async with db.uow() as uow:
-        followup = await uow.session.get(FollowUp, fid)
-        assert followup is not None
-        await engine.start_survey(uow.session, followup, T0)
-        await uow.commit()
+    assert fid is not None
+    await invite_to_survey(db, engine, fid, T0)
     await send(db, engine, "100", press(f"nps:{fid}:{nps}"))
     await send(db, engine, "100", press(f"skip:{fid}"))
     return texts(await send(db, engine, "100", press(f"csat:{fid}:5")))
