@@ -1,4 +1,5 @@
-"""Every text the flows can say is translated in every catalog, with the same parameters."""
+"""Every text the flows and the operators' screens can say is translated in every catalog,
+with the same parameters (and every count in each plural form its language has)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,24 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 
+import bot.operators
 import flows
 from bot.i18n import LOCALES, catalog, catalog_path, ngettext, po_catalog
 
 FLOWS_DIR = Path(flows.__file__).parent
+OPERATORS_DIR = Path(bot.operators.__file__).parent
 BABEL_CFG = FLOWS_DIR.parent / "babel.cfg"
-# The same keywords as babel.cfg's pybabel command: say(), button() and N_() take the msgid first.
-KEYWORDS = {"say": (1,), "button": (1,), "N_": (1,), "Plural": (1, 2)}
+# The same keywords as babel.cfg's pybabel command: say(), button(), N_(), translate() and _()
+# take the msgid first; Plural() and ngettext() the singular and the plural.
+KEYWORDS = {
+    "say": (1,),
+    "button": (1,),
+    "N_": (1,),
+    "translate": (1,),
+    "_": (1,),
+    "Plural": (1, 2),
+    "ngettext": (1, 2),
+}
 
 
 def extracted() -> tuple[set[str], set[tuple[str, str]]]:
@@ -24,8 +36,12 @@ def extracted() -> tuple[set[str], set[tuple[str, str]]]:
         method_map, options_map = parse_mapping_cfg(fh)
     found: set[str] = set()
     plurals: set[tuple[str, str]] = set()
-    for _, _, message, _, _ in extract_from_dir(
-        str(FLOWS_DIR), method_map=method_map, options_map=options_map, keywords=KEYWORDS
+    for _, _, message, _, _ in (
+        found
+        for where in (FLOWS_DIR, OPERATORS_DIR)
+        for found in extract_from_dir(
+            str(where), method_map=method_map, options_map=options_map, keywords=KEYWORDS
+        )
     ):
         if isinstance(message, tuple):
             assert len(message) == 2 and all(message), f"odd plural message: {message!r}"
@@ -83,8 +99,14 @@ def test_catalogs_hold_no_stale_messages(locale: str) -> None:
     assert sorted(set(plural_entries(locale)) - set(PLURALS)) == []
 
 
-def test_the_flows_count_things_with_plural_forms() -> None:
+def test_the_flows_and_operator_screens_count_things_with_plural_forms() -> None:
     assert ("{n} ticket", "{n} tickets") in PLURALS
+    assert ("{n} answer", "{n} answers") in PLURALS
+
+
+def test_the_operators_screens_are_in_the_catalogs() -> None:
+    assert "👎 Detractor follow-up, ticket #{n} (NPS {score})" in MSGIDS
+    assert "{what} by {who}" in MSGIDS
 
 
 @pytest.mark.parametrize("locale", LOCALES)
