@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from bot import exports
 from bot.app import Database, open_database
 from bot.channels.base import Incoming
 from bot.engine import Engine, utcnow
+from bot.log_secrets import hide_secrets
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from storage.models import ChannelIdentity, Customer, FollowUp, Order, OutboxMessage
@@ -62,6 +65,7 @@ class Console:
         self.engine = Engine(db, settings, clock, _operator_handler())
         self.role = "customer"
         self.buttons: dict[str, list[dict[str, str]]] = {"customer": [], "operator": []}
+        self._pressed: str | None = None
         self._ids = itertools.count(int(clock().timestamp() * 1000))
 
     async def seed_demo(self) -> None:
@@ -126,6 +130,7 @@ class Console:
             shown = self.buttons[self.role]
             index = int(text[1:]) - 1
             if 0 <= index < len(shown):
+                self._pressed = shown[index]["text"]  # the transcript shows this label
                 return ButtonIn(shown[index]["data"])
             self._print(f"(no button {text[1:]} on screen)")
             return None
@@ -150,8 +155,10 @@ class Console:
                 event=event,
                 language_code=None,
                 first_name="Operator" if chat == "operator" else "Ana",
+                button_label=self._pressed if isinstance(event, ButtonIn) else None,
             )
         )
+        self._pressed = None
         await self.drain()
 
     async def drain(self) -> None:
@@ -230,12 +237,33 @@ def _operator_handler() -> Any:
     return handle_operator
 
 
+def log_to_file(settings: Settings) -> Path:
+    """Keep log lines out of the chat: all of them to a file, WARNING and up on stderr."""
+    path = Path(settings.data_dir) / "console.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    on_screen = logging.StreamHandler(sys.stderr)
+    on_screen.setLevel(logging.WARNING)
+    on_screen.setFormatter(logging.Formatter("(log) %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(to_file)
+    root.addHandler(on_screen)
+    return path
+
+
 async def run_console(settings: Settings) -> int:
+    log_path = log_to_file(settings)
+    hide_secrets(settings)  # the new handlers redact as the ones they replace did
     db = await open_database(settings)
     try:
         # The console shows exports as paths and never deletes them; old ones go here.
         await exports.sweep_now(settings.data_dir, settings.export_ttl)
         console = Console(db, settings)
+        console._print(f"(log lines go to {log_path})")
         await console.seed_demo()
         await console.repl()
     finally:

@@ -12,10 +12,11 @@ from sqlalchemy import select
 
 from bot import exports
 from bot.context import UpdateContext
-from bot.i18n import render
+from bot.i18n import render, translate
 from flows import effects as fx
 from flows.replies import say
-from flows.staff import EXPORT_CAPTION, FORGET_DONE
+from flows.staff import EXPORT_CAPTION, forget_report
+from flows.survey import OUR_STORE, review_request
 from storage import answers, tickets
 from storage.conversations import ConversationRow, CustomerRow, set_locale, set_opted_out
 from storage.models import Ticket
@@ -75,6 +76,8 @@ class EffectRunner:
             await _announce(ctx, ticket)
         elif isinstance(effect, fx.AddToTicket | fx.CloseTicket | fx.ReopenTicket | fx.RateTicket):
             await self._ticket_effect(effect)
+        elif isinstance(effect, fx.AskForReview):
+            self.after_replies.append(lambda: self._ask_for_review(effect.order_id))
         elif isinstance(effect, fx.OptOut):
             await set_opted_out(session, customer, now)
         elif isinstance(effect, fx.OptIn):
@@ -94,12 +97,8 @@ class EffectRunner:
             log.info("customer %s forgotten: %s", customer.id, report)
             self.customer = None
             ctx.customer_id = None
-            done = say(
-                FORGET_DONE,
-                chats=report.chat_links,
-                messages=report.messages,
-                answers=report.answers_kept,
-                tickets=report.tickets_kept,
+            done = forget_report(
+                report.chat_links, report.messages, report.answers_kept, report.tickets_kept
             )
 
             async def tell() -> None:
@@ -152,6 +151,21 @@ class EffectRunner:
                 await tickets.rate(session, ticket, effect.rating, now)
         except (tickets.TicketStateError, ValueError) as exc:
             log.info("ticket effect %r not applied: %s", effect, exc)
+
+    async def _ask_for_review(self, order_id: int | None) -> None:
+        """The review request names ``STORE_NAME`` and links to ``REVIEW_URL`` for the order."""
+        ctx, settings = self.ctx, self.ctx.settings
+        store = settings.store_name or translate(OUR_STORE, ctx.locale)
+        external_id = await self._order_external_id(order_id)
+        url = settings.review_link(external_id) if external_id is not None else None
+        await ctx.reply(review_request(store, url), purpose="review")
+
+    async def _order_external_id(self, order_id: int | None) -> str | None:
+        if await self._own_order(order_id) is None:
+            return None
+        from storage.models import Order
+
+        return await self.ctx.session.scalar(select(Order.external_id).where(Order.id == order_id))
 
     async def _send_export(self) -> None:
         from storage.data_rights import export_customer_data

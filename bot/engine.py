@@ -27,6 +27,7 @@ from bot.context import OperatorHandler, UpdateContext
 from bot.effects import EffectRunner
 from bot.group_commit import GroupCommit
 from bot.i18n import resolve_locale
+from bot.keyboards import chosen_keyboard
 from bot.phones import normalise_phone
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
@@ -36,6 +37,7 @@ from storage import conversations as convs
 from storage.conversations import ConversationRow, CustomerRow
 from storage.links import link_by_phone, redeem_token
 from storage.models import ChannelIdentity, FollowUp, Order, Ticket
+from storage.outbox import enqueue
 from storage.sqlite_driver import inline
 from storage.write_buffer import flush_writes, start_buffer
 
@@ -50,14 +52,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def describe(event: Event) -> str:
-    """The transcript line of an incoming event."""
+def describe(event: Event, label: str | None = None) -> str:
+    """The transcript line of an incoming event (a button by the ``label`` it showed)."""
     if isinstance(event, TextIn):
         return event.text
     if isinstance(event, CommandIn):
         return f"/{event.name} {event.args}".rstrip()
     if isinstance(event, ButtonIn):
-        return f"[button] {event.data}"
+        return f"[button] {label or event.data}"
     if isinstance(event, ContactIn):
         return f"[contact] {event.phone}"
     return f"[{event.kind}]"
@@ -156,8 +158,19 @@ class Engine:
             conversation_id=conv.id,
         )
         await convs.record_incoming(
-            session, conv, customer, describe(event), _payload(incoming), now
+            session, conv, customer, describe(event, incoming.button_label), _payload(incoming), now
         )
+        closed = chosen_keyboard(incoming)
+        if closed is not None:
+            await enqueue(
+                session,
+                channel=incoming.channel,
+                chat_id=incoming.chat_id,
+                body=closed,
+                purpose="keyboard",
+                now=now,
+                customer_id=ctx.customer_id,
+            )
         handler = self.operator_handler
         if handler is not None and _maybe_operator(event):
             # Operator commands read transcripts and the outbox (write what is pending)
@@ -429,7 +442,8 @@ def _maybe_operator(event: Event) -> bool:
 def _payload(incoming: Incoming) -> dict[str, Any] | None:
     event = incoming.event
     if isinstance(event, ButtonIn):
-        return {"button": event.data}
+        label = incoming.button_label
+        return {"button": event.data, "label": label} if label else {"button": event.data}
     if isinstance(event, MediaIn):
         return {"media": event.kind}
     if isinstance(event, ContactIn):

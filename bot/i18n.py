@@ -1,16 +1,25 @@
-"""Translations: gettext catalogs per locale, read at run time with Babel."""
+"""Translations: gettext catalogs per locale, read at run time with Babel.
+
+The ``.po`` files are the source of truth: each is read once and compiled in memory
+(Babel's ``write_mo``) into a ``gettext`` catalog, so plural forms follow each
+catalog's ``Plural-Forms`` header and no ``.mo`` file has to be built or shipped.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from flows.commands import LANGUAGES
 from flows.linking import CONTACT_LABEL
-from flows.replies import Button, Param, Say
+from flows.replies import Button, Param, Plural, Say
 
 LOCALES: tuple[str, ...] = tuple(code for code, _ in LANGUAGES)
 """Our locales, the default first: ("pt-BR", "en", "es", "ca")."""
@@ -25,15 +34,29 @@ def catalog_path(locale: str) -> Path:
 
 
 @cache
-def catalog(locale: str) -> dict[str, str]:
-    """The translations of ``locale``: msgid -> msgstr (fuzzy and empty ones left out)."""
+def po_catalog(locale: str) -> Catalog:
+    """The Babel ``Catalog`` of ``locale`` as written in its ``.po`` file."""
     with catalog_path(locale).open("rb") as fh:
-        po = read_po(fh, locale=locale.replace("-", "_"))
+        return read_po(fh, locale=locale.replace("-", "_"))
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    """The translations of ``locale``: msgid -> msgstr (fuzzy, empty and plural ones left out)."""
     return {
         m.id: m.string
-        for m in po
+        for m in po_catalog(locale)
         if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy
     }
+
+
+@cache
+def translations(locale: str) -> Translations:
+    """``locale`` as a ``gettext`` catalog (compiled in memory; fuzzy entries left out)."""
+    compiled = BytesIO()
+    write_mo(compiled, po_catalog(locale))
+    compiled.seek(0)
+    return Translations(compiled)
 
 
 def match_locale(code: str | None) -> str | None:
@@ -65,15 +88,35 @@ class _Params(dict[str, Any]):
         return "{" + key + "}"
 
 
-def translate(msgid: str, locale: str, /, **params: Param) -> str:
-    """``msgid`` in ``locale`` with ``{name}`` parameters filled in."""
-    text = catalog(resolve_locale(locale, None)).get(msgid, msgid)
+def _fill(text: str, source: str, locale: str, params: dict[str, Param]) -> str:
     if not params:
         return text
+    values = _Params(
+        {k: translate_plural(v, locale) if isinstance(v, Plural) else v for k, v in params.items()}
+    )
     try:
-        return text.format_map(_Params(params))
+        return text.format_map(values)
     except (ValueError, IndexError, AttributeError):  # a broken translation: show the source
-        return msgid.format_map(_Params(params))
+        return source.format_map(values)
+
+
+def translate(msgid: str, locale: str, /, **params: Param) -> str:
+    """``msgid`` in ``locale`` with ``{name}`` parameters filled in (a ``Plural`` in words)."""
+    locale = resolve_locale(locale, None)
+    return _fill(catalog(locale).get(msgid, msgid), msgid, locale, params)
+
+
+def ngettext(singular: str, plural: str, n: int, locale: str, /, **params: Param) -> str:
+    """The form of ``singular``/``plural`` that ``n`` takes in ``locale``, ``{n}`` filled in."""
+    locale = resolve_locale(locale, None)
+    text = translations(locale).ngettext(singular, plural, n)
+    source = singular if n == 1 else plural
+    return _fill(text, source, locale, {"n": n, **params})
+
+
+def translate_plural(count: Plural, locale: str) -> str:
+    """A ``Plural`` parameter in words, e.g. ``3 tickets`` / ``3 chamados``."""
+    return ngettext(count.singular, count.plural, count.n, locale)
 
 
 def _label(button: Button, locale: str) -> str:

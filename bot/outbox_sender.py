@@ -75,9 +75,14 @@ def to_outgoing(chat_id: str, body: Mapping[str, Any]) -> Outgoing:
             photo_path=body.get("photo_path"),
             document_path=body.get("document_path"),
             document_name=body.get("document_name"),
+            edit_message_id=_optional_str(body.get("edit_message_id")),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise Rejected(f"malformed outbox body: {exc!r}") from exc
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 @dataclass

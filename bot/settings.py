@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
@@ -149,6 +150,8 @@ class Settings(BaseSettings):
     data_dir: str = "postsale-files"
     # How long a /mydata export file may stay on disk if its send never happened.
     export_ttl: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))
+    store_name: str = ""
+    review_url: str = ""  # e.g. https://shop.example/orders/{order_id}/review
 
     @field_validator("contact_window")
     @classmethod
@@ -195,10 +198,27 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown log level {value!r} (one of {', '.join(LOG_LEVELS)})")
         return level
 
+    @field_validator("review_url")
+    @classmethod
+    def _check_review_url(cls, value: str) -> str:
+        try:
+            value.format(order_id="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"not a link template: {value!r} (only {{order_id}} may stand in braces)"
+            ) from exc
+        return value.strip()
+
     @field_validator("telegram_api_url", "webhook_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def review_link(self, order_id: str) -> str | None:
+        """``REVIEW_URL`` for the store's order ``order_id``, or None when none is set."""
+        return (
+            self.review_url.format(order_id=quote(order_id, safe="")) if self.review_url else None
+        )
 
     @property
     def window(self) -> ContactWindow:

@@ -7,6 +7,7 @@ the operators start. Nothing here does I/O or reads the clock.
 
 from flows.effects import (
     AddToTicket,
+    AskForReview,
     CloseTicket,
     CompleteSurvey,
     Effect,
@@ -22,7 +23,7 @@ from flows.effects import (
     SetLocale,
 )
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
-from flows.replies import Button, Say, say
+from flows.replies import Button, Plural, Say, say
 from flows.router import (
     ask_resolution,
     expire_survey,
@@ -35,6 +36,7 @@ from flows.state import Facts, OrderRef, Outcome, State
 
 __all__ = [
     "AddToTicket",
+    "AskForReview",
     "Button",
     "ButtonIn",
     "CloseTicket",
@@ -52,6 +54,7 @@ __all__ = [
     "OptOut",
     "OrderRef",
     "Outcome",
+    "Plural",
     "RateTicket",
     "RecordReason",
     "RecordScore",

@@ -75,6 +75,13 @@ class RateTicket:
 
 
 @dataclass(frozen=True)
+class AskForReview:
+    """Ask a promoter to review ``order_id`` in the store (after this step's replies)."""
+
+    order_id: int | None
+
+
+@dataclass(frozen=True)
 class OptOut:
     """Stop contacting the customer (surveys, reminders)."""
 
@@ -110,6 +117,7 @@ Effect: TypeAlias = (
     | CloseTicket
     | ReopenTicket
     | RateTicket
+    | AskForReview
     | OptOut
     | OptIn
     | SetLocale

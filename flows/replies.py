@@ -9,7 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-Param: TypeAlias = str | int | float
+
+@dataclass(frozen=True)
+class Plural:
+    """A count in words, e.g. ``Plural("{n} ticket", "{n} tickets", 3)``.
+
+    As a ``say`` parameter it is rendered with the plural form the customer's
+    language gives ``n`` (gettext ``ngettext``), never as "ticket(s)".
+    """
+
+    singular: str
+    plural: str
+    n: int
+
+
+Param: TypeAlias = str | int | float | Plural
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The satisfaction survey: NPS 0-10, the main reason (skippable), CSAT 1-5, thanks.
 
 Detractors (0-6) get a follow-up ticket once their reason is known; promoters (9-10)
-are asked for a review. Every button carries the follow-up id, so a button of another
-survey, or one pressed twice, records nothing.
+are asked for a review (``AskForReview``: the engine knows the store and its link).
+Every button carries the follow-up id, so a button of another survey, or one pressed
+twice, records nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 
-from flows.effects import CompleteSurvey, OpenTicket, RecordReason, RecordScore
+from flows.effects import AskForReview, CompleteSurvey, OpenTicket, RecordReason, RecordScore
 from flows.events import ButtonIn, Event, TextIn
 from flows.inputs import as_int, get_int, get_str, parse_score
 from flows.machine import FlowMachine, Step
@@ -80,13 +81,25 @@ class SurveyStep(Step[Survey]):
         self.reply(say("Thank you for your answers! They help us improve."))
         nps = get_int(self.data, "nps")
         if nps is not None and nps >= 9:
-            self.reply(
-                say(
-                    "We are very glad you liked it! If you have a minute, a review of your "
-                    "order in our store would help other customers, and we would love it "
-                    "if you told your friends about us."
-                )
-            )
+            self.effect(AskForReview(get_int(self.data, "order")))
+
+
+REVIEW = N_(
+    "We are very glad you liked it! If you have a minute, a review of your order at "
+    "{store} would help other customers, and we would love it if you told your friends "
+    "about us."
+)
+REVIEW_AT = N_(
+    "We are very glad you liked it! If you have a minute, a review of your order at "
+    "{store} would help other customers: {url}\nAnd we would love it if you told your "
+    "friends about us."
+)
+OUR_STORE = N_("our store")
+
+
+def review_request(store: str, url: str | None) -> Say:
+    """The promoter's review request: the store by name (``STORE_NAME``), and a link if known."""
+    return say(REVIEW_AT, store=store, url=url) if url else say(REVIEW, store=store)
 
 
 MACHINE = FlowMachine(FLOW, Survey, TRANSITIONS, Survey.NPS)

@@ -15,7 +15,9 @@ Definitions (DESIGN.md):
   the customer), resolved (resolved or closed) and were ever reopened; first response
   (opened -> first operator reply) and resolution (opened -> resolved) in seconds:
   mean, median and p90 (see ``storage.percentiles``); ``waiting_s.mean`` (an addition)
-  is the time resolved tickets spent waiting on the customer, included in resolution.
+  is the time resolved tickets spent waiting on the customer, included in resolution;
+  ``satisfaction`` is the mean of the customers' 1-5 ratings of those tickets (after
+  resolution) and how many were rated.
 - Customers: ``with_orders`` bought in the period; repeat purchase = those with 2+
   orders / those with 1+; churn = customers who bought in the previous period of equal
   length but not in this one / customers who bought in the previous period (null for an
@@ -105,9 +107,12 @@ async def _tickets(
         _count_if(Ticket.resolved_at.is_not(None)),
         _count_if(Ticket.reopened_count > 0),
         func.sum(case((Ticket.resolution_s.is_not(None), Ticket.waiting_s))),
+        func.count(Ticket.rating),
+        func.sum(Ticket.rating),
         *(aggregate(column) for column in times for aggregate in (func.count, func.sum)),
     ).where(*where)
-    opened, active, resolved, reopened, waiting, *sums = (await session.execute(query)).one()
+    row = (await session.execute(query)).one()
+    opened, active, resolved, reopened, waiting, rated, rating_sum, *sums = row
     counts = [int(sums[0]), int(sums[2])]
     totals = [_whole(sums[1]), _whole(sums[3])]
     cuts = await median_and_p90(session, times, where, counts)
@@ -127,6 +132,8 @@ async def _tickets(
         }
     # Averaged over the tickets with a resolution time, of which it is a part.
     figures["waiting_s"] = {"mean": ratio(_whole(waiting), counts[1])}
+    # The customer's 1-5 rating after resolution, of the tickets rated so far.
+    figures["satisfaction"] = {"mean": ratio(_whole(rating_sum), int(rated)), "responses": rated}
     return figures
 
 

@@ -59,6 +59,7 @@ from bot.channels.telegram_common import (
     MAX_CAPTION,
     MenuScope,
     check_buttons,
+    inline_keyboard,
     numeric_id,
     reply_markup,
 )
@@ -168,6 +169,13 @@ class AiogramChannel(TelegramChannel):
     async def _send(self, message: Outgoing) -> str:
         """The sent message's id."""
         chat = message.chat_id
+        if message.edit_message_id is not None:
+            edited = await self.bot.edit_message_reply_markup(
+                chat_id=chat,
+                message_id=int(message.edit_message_id),
+                reply_markup=InlineKeyboardMarkup.model_validate(inline_keyboard(message)),
+            )
+            return message.edit_message_id if isinstance(edited, bool) else str(edited.message_id)
         if message.photo_path or message.document_path:
             keyboard = markup(message)
             caption = message.text if len(message.text) <= MAX_CAPTION else None

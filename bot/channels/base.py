@@ -37,6 +37,9 @@ class Incoming:
     username: str | None = None
     # a callback query to answer, when the event is a button press
     callback_id: str | None = None
+    # a button press: the message that carried the button, and the label it showed
+    message_id: str | None = None
+    button_label: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -63,6 +66,8 @@ class Outgoing:
     photo_path: str | None = None
     document_path: str | None = None
     document_name: str | None = None
+    # set: replace the inline keyboard of this earlier message instead of sending one
+    edit_message_id: str | None = None
 
 
 class SendError(Exception):

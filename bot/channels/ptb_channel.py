@@ -51,6 +51,7 @@ from bot.channels.telegram_common import (
     MenuScope,
     check_buttons,
     contact_label,
+    inline_keyboard,
     numeric_id,
 )
 from bot.settings import Settings
@@ -204,6 +205,14 @@ class PtbChannel(TelegramChannel):
 
     async def _send(self, message: Outgoing) -> Message:
         chat, keyboard = message.chat_id, markup(message)
+        if message.edit_message_id is not None:
+            edited = await self.bot.edit_message_reply_markup(
+                chat,
+                int(message.edit_message_id),
+                reply_markup=InlineKeyboardMarkup.de_json(inline_keyboard(message), self.bot),
+            )
+            assert isinstance(edited, Message)  # a chat's message, not an inline one
+            return edited
         if message.photo_path or message.document_path:
             caption = message.text if len(message.text) <= MAX_CAPTION else None
             media_keyboard = keyboard if caption is not None else None

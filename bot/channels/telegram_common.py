@@ -105,7 +105,7 @@ def message_event(message: Any, private: bool, bot_username: str | None = None) 
 def to_incoming(update: Any, bot_username: str | None = None) -> Incoming | None:
     """The ``Incoming`` of a library update object; None for what we ignore."""
     update_id = str(update.update_id)
-    callback_id: str | None = None
+    callback_id = message_id = label = None
     message = update.message
     edited = update.edited_message
     query = update.callback_query
@@ -119,6 +119,8 @@ def to_incoming(update: Any, bot_username: str | None = None) -> Incoming | None
         chat, sender = query.message.chat, query.from_user
         callback_id = str(query.id)
         event = ButtonIn(query.data) if query.data else None
+        message_id = str(query.message.message_id)
+        label = _pressed_label(query.message, query.data)
     else:
         return None  # channel posts, inline queries, members, polls...
     if event is None or sender is None:
@@ -134,7 +136,19 @@ def to_incoming(update: Any, bot_username: str | None = None) -> Incoming | None
         first_name=sender.first_name,
         username=sender.username,
         callback_id=callback_id,
+        message_id=message_id,
+        button_label=label,
     )
+
+
+def _pressed_label(message: Any, data: str | None) -> str | None:
+    """The text of the button with callback ``data`` on ``message`` (what the person saw)."""
+    keyboard = getattr(getattr(message, "reply_markup", None), "inline_keyboard", None) or ()
+    for row in keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return str(button.text)
+    return None
 
 
 def callback_id_of(update: Any) -> str | None:
@@ -155,15 +169,20 @@ def check_buttons(message: Outgoing) -> None:
                 )
 
 
+def inline_keyboard(message: Outgoing) -> dict[str, Any]:
+    """The ``InlineKeyboardMarkup`` object of the message's buttons (empty: no keyboard)."""
+    return {
+        "inline_keyboard": [
+            [{"text": b.text, "callback_data": b.data} for b in row] for row in message.buttons
+        ]
+    }
+
+
 def reply_markup(message: Outgoing) -> dict[str, Any] | None:
     """The Bot API's ``reply_markup`` object: inline buttons, else the share-my-phone
     keyboard, else a keyboard removal, else none."""
     if message.buttons:
-        return {
-            "inline_keyboard": [
-                [{"text": b.text, "callback_data": b.data} for b in row] for row in message.buttons
-            ]
-        }
+        return inline_keyboard(message)
     if message.request_contact:
         button = {"text": contact_label(message), "request_contact": True}
         return {"keyboard": [[button]], "resize_keyboard": True, "one_time_keyboard": True}

@@ -160,6 +160,12 @@ def table(figures: dict[str, Any], tz: tzinfo) -> str:
             f"mean; median {duration(resolution['median'])}, p90 {duration(resolution['p90'])}; "
             f"waiting on customer {duration(tickets.get('waiting_s', {}).get('mean'))}",
         ),
+        (
+            "Ticket rating",
+            _num(tickets.get("satisfaction", {}).get("mean")),
+            f"mean of {tickets.get('satisfaction', {}).get('responses', 0):,} ratings "
+            "(1-5, given after resolution)",
+        ),
         ("Customers", _num(customers["with_orders"]), "with an order in the period"),
         ("Repeat purchase", _num(customers["repeat_purchase_pct"], " %"), "2+ orders"),
         ("Churn", _num(customers["churn_pct"], " %"), "vs the previous period"),

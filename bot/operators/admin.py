@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.i18n import ngettext, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
 from bot.operators.base import Body, OperatorError, ServiceBase
+from flows.replies import N_
 from storage.models import Customer, Message
 from storage.roles import Role, add_operator, remove_operator, staff
 
 HISTORY_LINES = 30
+NOT_LISTED = N_("{who} is not in the operators table.")
+FROM_SETTINGS = N_("{who} is not in the operators table (it comes from OPERATOR_IDS/ADMIN_IDS).")
 
 
 class AdminActions(ServiceBase):
@@ -20,12 +24,16 @@ class AdminActions(ServiceBase):
         await self.allow(user_id, "history")
         ref = customer_ref.strip()
         if not ref:
-            raise OperatorError("Whose history? /history CUSTOMER_ID (the store's customer id)")
+            raise OperatorError(
+                translate(
+                    "Whose history? /history CUSTOMER_ID (the store's customer id)", self.lang
+                )
+            )
         customer = await self.session.scalar(select(Customer).where(Customer.external_id == ref))
         if customer is None and ref.startswith("#") and ref[1:].isascii() and ref[1:].isdigit():
             customer = await self.session.get(Customer, int(ref[1:]))
         if customer is None:
-            raise OperatorError(f"There is no customer {ref}.")
+            raise OperatorError(translate("There is no customer {ref}.", self.lang, ref=ref))
         rows = list(
             await self.session.scalars(
                 select(Message)
@@ -34,15 +42,24 @@ class AdminActions(ServiceBase):
                 .limit(HISTORY_LINES)
             )
         )[::-1]
-        head = f"Transcript of {view.who(customer)}, last {len(rows)} lines:"
+        lang, no_text = self.lang, translate("[no text]", self.lang)
         lines = [
             f"{view.when(m.at, self.tz)} {'→' if m.direction == 'in' else '←'} "
-            f"{view.clip(m.text, 300) or '[no text]'}"
+            f"{view.clip(m.text, 300) or no_text}"
             for m in rows
         ]
+        head = ngettext(
+            "Transcript of {who}, last {n} line:",
+            "Transcript of {who}, last {n} lines:",
+            len(rows),
+            lang,
+            who=view.who(customer, lang),
+        )
         while lines and len(head) + sum(len(x) + 1 for x in lines) > view.TEXT_MAX:
             lines.pop(0)  # keep the most recent lines
-        text = "\n".join([head, *lines]) if lines else f"{head}\n(no messages)"
+        text = (
+            "\n".join([head, *lines]) if lines else f"{head}\n" + translate("(no messages)", lang)
+        )
         return [{"text": text, **view.about(customer)}]
 
     async def operators(self, user_id: str, args: str) -> list[Body]:
@@ -52,11 +69,13 @@ class AdminActions(ServiceBase):
         ids = staff_ids(self.settings)
         if action == "list":
             members = await staff(self.session, ids)
-            lines = ["Operators and admins:"] + [
+            if not members:
+                return [{"text": translate("Nobody has a role yet.", self.lang)}]
+            lines = [translate("Operators and admins:", self.lang)] + [
                 f"{m.user_id} {m.role}{' ' + m.name if m.name else ''} ({m.source})"
                 for m in members
             ]
-            return [{"text": "\n".join(lines) if members else "Nobody has a role yet."}]
+            return [{"text": "\n".join(lines)}]
         if action in ("add", "remove") and len(words) >= 2:
             target = words[1]
             if action == "add":
@@ -65,18 +84,20 @@ class AdminActions(ServiceBase):
                 )
                 rest = words[3:] if role == "admin" else words[2:]
                 await add_operator(self.session, target, role, " ".join(rest) or None, self.now)
-                return [
-                    {"text": f"{target} is now {'an admin' if role == 'admin' else 'an operator'}."}
-                ]
-            if not await remove_operator(self.session, target):
-                where = (
-                    " (it comes from OPERATOR_IDS/ADMIN_IDS)"
-                    if target in ids.operators | ids.admins
-                    else ""
+                now_is = (
+                    N_("{who} is now an admin.")
+                    if role == "admin"
+                    else N_("{who} is now an operator.")
                 )
-                raise OperatorError(f"{target} is not in the operators table{where}.")
-            return [{"text": f"{target} was removed."}]
+                return [{"text": translate(now_is, self.lang, who=target)}]
+            if not await remove_operator(self.session, target):
+                absent = FROM_SETTINGS if target in ids.operators | ids.admins else NOT_LISTED
+                raise OperatorError(translate(absent, self.lang, who=target))
+            return [{"text": translate("{who} was removed.", self.lang, who=target)}]
         raise OperatorError(
-            "Use /operators list, /operators add USER_ID [admin] [name] "
-            "or /operators remove USER_ID."
+            translate(
+                "Use /operators list, /operators add USER_ID [admin] [name] "
+                "or /operators remove USER_ID.",
+                self.lang,
+            )
         )

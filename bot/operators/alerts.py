@@ -8,18 +8,22 @@ their user id). Messages go through the outbox in the caller's transaction.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
 from bot.operators.kpi_view import duration
 from bot.settings import Settings
 from flows.business_hours import BusinessHours
-from storage.models import Customer, SurveyResponse, Ticket
+from flows.replies import N_
+from storage.models import Conversation, Customer, SurveyResponse, Ticket
 from storage.outbox import enqueue
 from storage.roles import staff
 from storage.sla import NearBreach, Targets, near_breach
@@ -49,24 +53,62 @@ async def destinations(session: AsyncSession, settings: Settings) -> list[str]:
     return [member.user_id for member in await staff(session, staff_ids(settings))]
 
 
+async def chat_locales(
+    session: AsyncSession, settings: Settings, channel: str, chats: list[str]
+) -> dict[str, str]:
+    """The language of each chat: the one chosen there (/language), else DEFAULT_LOCALE."""
+    rows = await session.execute(
+        select(Conversation.chat_id, Conversation.locale).where(
+            Conversation.channel == channel,
+            Conversation.chat_id.in_(chats),
+            Conversation.locale.is_not(None),
+        )
+    )
+    chosen = {chat_id: locale for chat_id, locale in rows}
+    return {c: resolve_locale(chosen.get(c), None, settings.default_locale) for c in chats}
+
+
 async def tell_operators(
     session: AsyncSession,
     settings: Settings,
-    body: dict[str, Any],
+    body: Callable[[str], dict[str, Any]],
     now: datetime,
     *,
     purpose: str,
     channel: str = DEFAULT_CHANNEL,
 ) -> int:
-    """Queue ``body`` to every operators' destination; returns how many were queued."""
+    """Queue ``body(locale)`` to every operators' destination; returns how many were queued."""
     chats = await destinations(session, settings)
     if not chats:
         log.info("no operator chat to tell (%s): set OPERATOR_CHAT_ID or OPERATOR_IDS", purpose)
+    locales = await chat_locales(session, settings, channel, chats)
     for chat_id in chats:
         await enqueue(
-            session, channel=channel, chat_id=chat_id, body=body, purpose=purpose, now=now
+            session,
+            channel=channel,
+            chat_id=chat_id,
+            body=body(locales[chat_id]),
+            purpose=purpose,
+            now=now,
         )
     return len(chats)
+
+
+async def opening_score(session: AsyncSession, ticket: Ticket) -> int | None:
+    """The NPS answer that opened a detractor ticket (the customer's last one before it)."""
+    if ticket.source != "detractor" or ticket.customer_id is None:
+        return None
+    score = await session.scalar(
+        select(SurveyResponse.score)
+        .where(
+            SurveyResponse.customer_id == ticket.customer_id,
+            SurveyResponse.kind == "nps",
+            SurveyResponse.answered_at <= ticket.opened_at,
+        )
+        .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
+        .limit(1)
+    )
+    return None if score is None else int(score)
 
 
 async def announce_ticket(
@@ -80,33 +122,42 @@ async def announce_ticket(
 ) -> None:
     """A new (or reopened) ticket, with buttons to open, take and resolve it."""
     customer = await session.get(Customer, ticket.customer_id) if ticket.customer_id else None
-    nps = None
-    if ticket.source == "detractor" and ticket.customer_id is not None:
-        nps = await session.scalar(
-            select(SurveyResponse.score)
-            .where(SurveyResponse.customer_id == ticket.customer_id, SurveyResponse.kind == "nps")
-            .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
-            .limit(1)
-        )
-    body = view.announcement(ticket, customer, settings.operators_tz, reopened=reopened, nps=nps)
+    nps = await opening_score(session, ticket)
+    tz = settings.operators_tz
+
+    def body(lang: str) -> dict[str, Any]:
+        return view.announcement(ticket, customer, tz, lang, reopened=reopened, nps=nps)
+
     await tell_operators(session, settings, body, now, purpose="ticket", channel=channel)
 
 
-def warning(ticket: Ticket, near: NearBreach, settings: Settings) -> dict[str, Any]:
-    what = "first response" if near.kind == "first_response" else "resolution"
-    target = (
-        settings.sla_first_response if near.kind == "first_response" else settings.sla_resolution
-    )
-    limit = f"{duration(target.total_seconds())} in business hours"
+def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> dict[str, Any]:
+    first = near.kind == "first_response"
+    target = settings.sla_first_response if first else settings.sla_resolution
+    limit = duration(target.total_seconds())
+    n = ticket.id
     if near.remaining_bs <= 0:
-        text = f"⚠️ Ticket #{ticket.id} has missed its {what} target ({limit})."
-    else:
-        due = view.when(near.due_at, settings.operators_tz)
-        text = (
-            f"⏰ Ticket #{ticket.id}: {what} due in {duration(near.remaining_bs)} of business "
-            f"time (by {due}; target {limit})."
+        missed = (
+            N_("⚠️ Ticket #{n} has missed its first response target ({limit} in business hours).")
+            if first
+            else N_("⚠️ Ticket #{n} has missed its resolution target ({limit} in business hours).")
         )
-    return {"text": text, "buttons": view.actions(ticket, open_button=True)}
+        text = translate(missed, lang, n=n, limit=limit)
+    else:
+        due = (
+            N_(
+                "⏰ Ticket #{n}: first response due in {left} of business time "
+                "(by {due}; target {limit} in business hours)."
+            )
+            if first
+            else N_(
+                "⏰ Ticket #{n}: resolution due in {left} of business time "
+                "(by {due}; target {limit} in business hours)."
+            )
+        )
+        by = view.when(near.due_at, settings.operators_tz)
+        text = translate(due, lang, n=n, left=duration(near.remaining_bs), due=by, limit=limit)
+    return {"text": text, "buttons": view.actions(ticket, lang, open_button=True)}
 
 
 async def sla_watch(
@@ -129,10 +180,14 @@ async def sla_watch(
         queued = 0
         for ticket, near in found:
             ticket.sla_warned_at = now
-            body = warning(ticket, near, settings)
             queued += await tell_operators(
-                session, settings, body, now, purpose="sla", channel=channel
+                session,
+                settings,
+                partial(warning, ticket, near, settings),
+                now,
+                purpose="sla",
+                channel=channel,
             )
         await uow.commit()
-    log.info("SLA watch: warned about %d ticket(s)", len(found))
+    log.info("SLA watch: warned about %d tickets", len(found))
     return queued > 0

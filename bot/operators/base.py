@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import translate
 from bot.operators.access import authorize
 from bot.settings import Settings
 from storage.models import Ticket
@@ -36,10 +37,14 @@ class OperatorError(Exception):
     """A request that cannot be done as asked; the message says why, for the operator."""
 
 
-def ticket_number(text: str) -> int:
+def ticket_number(text: str, lang: str) -> int:
     raw = text.strip().lstrip("#")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        raise OperatorError(f"Which ticket? Give its number, e.g. 12 (got {text.strip()!r}).")
+        raise OperatorError(
+            translate(
+                "Which ticket? Give its number, e.g. 12 (got {got}).", lang, got=repr(text.strip())
+            )
+        )
     return int(raw)
 
 
@@ -51,6 +56,8 @@ class ServiceBase:
     settings: Settings
     engine: Engine
     now: datetime
+    # the operator's language (their chat's choice or Telegram's); empty: DEFAULT_LOCALE
+    locale: str = ""
 
     async def allow(self, user_id: str, command: str) -> Role:
         """Check ``user_id`` may run ``command`` (raises ``NotAllowed``, logged)."""
@@ -60,8 +67,14 @@ class ServiceBase:
     def tz(self) -> Any:
         return self.settings.operators_tz
 
+    @property
+    def lang(self) -> str:
+        return self.locale or self.settings.default_locale
+
     async def _ticket(self, number: int) -> Ticket:
         ticket = await self.session.get(Ticket, number)
         if ticket is None:
-            raise OperatorError(f"There is no ticket #{number}. See /tickets.")
+            raise OperatorError(
+                translate("There is no ticket #{n}. See /tickets.", self.lang, n=number)
+            )
         return ticket

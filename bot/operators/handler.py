@@ -7,15 +7,16 @@ more than a refusal), and again by every ``OperatorService`` method.
 from __future__ import annotations
 
 from bot.context import UpdateContext
+from bot.i18n import translate
 from bot.operators.access import NotAllowed, staff_ids
 from bot.operators.base import COMMANDS, Body, OperatorError, ticket_number
 from bot.operators.service import OperatorService
 from flows.events import ButtonIn, CommandIn
-from flows.replies import say
+from flows.replies import N_, say
 from flows.staff import ADMINS_ONLY, REFUSAL
 from storage.roles import role_of
 
-OPERATOR_HELP = """\
+OPERATOR_HELP = N_("""\
 Operator commands:
 /kpi [7d|30d|90d|YYYY-MM-DD..YYYY-MM-DD] - KPI summary and chart (default 30d)
 /tickets [open|mine|all] - tickets, 10 a page
@@ -23,11 +24,11 @@ Operator commands:
 /reply N text - answer the customer of ticket N
 /resolve N - mark solved; the customer is asked to confirm
 /reopen N - open a ticket again
-/assign N [USER_ID] - assign to you (or to USER_ID)"""
-ADMIN_HELP = """\
+/assign N [USER_ID] - assign to you (or to USER_ID)""")
+ADMIN_HELP = N_("""\
 Admin commands:
 /history CUSTOMER_ID - the customer's last messages
-/operators [list | add USER_ID [admin] [name] | remove USER_ID]"""
+/operators [list | add USER_ID [admin] [name] | remove USER_ID]""")
 
 # op:<kind>:... button -> the command whose role it needs
 BUTTONS = {
@@ -44,7 +45,7 @@ async def handle_operator(ctx: UpdateContext) -> bool:
     """Handle an operator command or button; False leaves the update to the customer flows."""
     event = ctx.incoming.event
     user = ctx.incoming.user_id
-    service = OperatorService(ctx.session, ctx.settings, ctx.engine, ctx.now)
+    service = OperatorService(ctx.session, ctx.settings, ctx.engine, ctx.now, ctx.locale)
     try:
         if isinstance(event, CommandIn):
             name = event.name.lower().split("@", 1)[0]
@@ -58,7 +59,7 @@ async def handle_operator(ctx: UpdateContext) -> bool:
         elif isinstance(event, ButtonIn) and event.data.startswith("op:"):
             kind = event.data.split(":")[1] if event.data.count(":") else ""
             if kind not in BUTTONS:
-                await ctx.reply({"text": "This button is no longer valid."})
+                await ctx.reply({"text": translate("This button is no longer valid.", ctx.locale)})
                 return True
             await service.allow(user, BUTTONS[kind])
             bodies = await _button(service, user, event.data)
@@ -79,7 +80,9 @@ async def handle_operator(ctx: UpdateContext) -> bool:
 async def _help(ctx: UpdateContext) -> None:
     role = await role_of(ctx.session, staff_ids(ctx.settings), ctx.incoming.user_id)
     if role is not None:
-        text = OPERATOR_HELP + ("\n\n" + ADMIN_HELP if role == "admin" else "")
+        text = translate(OPERATOR_HELP, ctx.locale)
+        if role == "admin":
+            text += "\n\n" + translate(ADMIN_HELP, ctx.locale)
         await ctx.reply({"text": text}, purpose="operator")
 
 
@@ -102,8 +105,10 @@ async def _command(service: OperatorService, user: str, name: str, args: str) ->
         return await service.operators(user, args)
     number, rest = _split(args)
     if name == "reply" and not number:
-        raise OperatorError("Use /reply N text, e.g. /reply 12 Your parcel left today.")
-    n = ticket_number(number)
+        raise OperatorError(
+            translate("Use /reply N text, e.g. /reply 12 Your parcel left today.", service.lang)
+        )
+    n = ticket_number(number, service.lang)
     if name == "ticket":
         return await service.ticket(user, n)
     if name == "reply":
@@ -126,7 +131,7 @@ async def _button(service: OperatorService, user: str, data: str) -> list[Body]:
         return await (service.kpi_definitions(user) if arg == "def" else service.kpi(user, arg))
     if kind == "tl":
         return await service.tickets(user, arg or "open", _page(parts[3] if len(parts) > 3 else ""))
-    n = ticket_number(arg)
+    n = ticket_number(arg, service.lang)
     if kind == "t":
         return await service.ticket(user, n)
     if kind == "res":

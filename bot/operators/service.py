@@ -14,10 +14,11 @@ from bot.i18n import resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
 from bot.operators.admin import AdminActions
-from bot.operators.alerts import targets_of
+from bot.operators.alerts import opening_score, targets_of
 from bot.operators.base import Body, OperatorError
 from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
-from bot.operators.periods import BadPeriod, parse_period
+from bot.operators.periods import BadPeriod, parse_period, period_label
+from flows.replies import N_
 from flows.staff import REPLY_HEADER
 from storage import tickets as tk
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
@@ -38,7 +39,9 @@ class OperatorService(AdminActions):
             period = parse_period(period_text, self.now, self.tz)
         except BadPeriod:
             raise OperatorError(
-                "Use /kpi 7d, /kpi 30d, /kpi 90d or /kpi 2026-01-01..2026-01-31."
+                translate(
+                    "Use /kpi 7d, /kpi 30d, /kpi 90d or /kpi 2026-01-01..2026-01-31.", self.lang
+                )
             ) from None
         try:
             targets = targets_of(self.settings)
@@ -52,25 +55,27 @@ class OperatorService(AdminActions):
         prev = await compute_kpis(s, before.since, before.until, self.now)
         sla = await sla_summary(s, period.since, period.until, targets, self.now)
         sla_prev = await sla_summary(s, before.since, before.until, targets, self.now)
+        label = period_label(period, self.lang)
         text = summary_text(
-            period.label,
+            label,
             cur,
             prev,
             sla,
             sla_prev,
+            lang=self.lang,
             currency=await self._currency(),
             hours=str(targets.hours),
             first_target=duration(targets.first_response_s),
             resolution_target=duration(targets.resolution_s),
         )
         buttons = [
-            [view.button("What the figures mean", "op:kpi:def")],
+            [view.button(translate("What the figures mean", self.lang), "op:kpi:def")],
             [view.button(p, f"op:kpi:{p}") for p in ("7d", "30d", "90d")],
         ]
         bodies: list[Body] = [{"text": text, "buttons": buttons}]
         weeks = await weekly_scores(s, period.since, period.until)
         if weeks:
-            title = f"NPS and CSAT by week, {period.label}"
+            title = translate("NPS and CSAT by week, {period}", self.lang, period=label)
             bodies.append({"text": title, "chart": chart_spec(list(weeks), title)})
         return bodies
 
@@ -80,8 +85,10 @@ class OperatorService(AdminActions):
             t = targets_of(self.settings)
         except ValueError as exc:
             raise OperatorError(str(exc)) from None
-        text = DEFINITIONS.format(
-            hours=t.hours,
+        text = translate(
+            DEFINITIONS,
+            self.lang,
+            hours=str(t.hours),
             tz=t.tz.key,
             first=duration(t.first_response_s),
             resolution=duration(t.resolution_s),
@@ -104,7 +111,9 @@ class OperatorService(AdminActions):
         await self.allow(user_id, "tickets")
         which = which or "open"
         if which not in ("open", "mine", "all"):
-            raise OperatorError("Use /tickets open, /tickets mine or /tickets all.")
+            raise OperatorError(
+                translate("Use /tickets open, /tickets mine or /tickets all.", self.lang)
+            )
         query = select(Ticket)
         if which != "all":
             query = query.where(Ticket.status.in_(tk.ACTIVE))
@@ -120,19 +129,28 @@ class OperatorService(AdminActions):
             await self.session.scalars(query.order_by(*order).offset((page - 1) * PAGE).limit(PAGE))
         )
         if not rows:
-            empty = {"open": "No open tickets.", "mine": "No open tickets of yours."}
-            return [{"text": empty.get(which, "No tickets yet.")}]
-        lines = [f"Tickets ({which}) · page {page} of {pages} · {total} in all"]
-        lines += [view.list_line(t, self.tz) for t in rows]
+            empty = {"open": N_("No open tickets."), "mine": N_("No open tickets of yours.")}
+            return [{"text": translate(empty.get(which, N_("No tickets yet.")), self.lang)}]
+        lines = [
+            translate(
+                "Tickets ({which}) · page {page} of {pages} · {total} in all",
+                self.lang,
+                which=which,
+                page=page,
+                pages=pages,
+                total=total,
+            )
+        ]
+        lines += [view.list_line(t, self.tz, self.lang) for t in rows]
         buttons = [
             [view.button(f"#{t.id}", f"op:t:{t.id}") for t in rows[i : i + 5]]
             for i in range(0, len(rows), 5)
         ]
         nav = []
         if page > 1:
-            nav.append(view.button("◀ Previous", f"op:tl:{which}:{page - 1}"))
+            nav.append(view.button(translate("◀ Previous", self.lang), f"op:tl:{which}:{page - 1}"))
         if page < pages:
-            nav.append(view.button("Next ▶", f"op:tl:{which}:{page + 1}"))
+            nav.append(view.button(translate("Next ▶", self.lang), f"op:tl:{which}:{page + 1}"))
         if nav:
             buttons.append(nav)
         return [{"text": view.fit("\n".join(lines)), "buttons": buttons}]
@@ -167,30 +185,51 @@ class OperatorService(AdminActions):
             # what they wrote, not their button presses and commands
             written = [m for m in messages if m.text and not m.text.startswith(("/", "["))]
             messages = written[:5][::-1]
-        return [view.details(ticket, customer, events, messages, self.tz)]
+        order = await self.session.get(Order, ticket.order_id) if ticket.order_id else None
+        nps = await opening_score(self.session, ticket)
+        return [
+            view.details(
+                ticket, customer, events, messages, self.tz, self.lang, order=order, nps=nps
+            )
+        ]
 
     async def reply(self, user_id: str, number: int, text: str) -> list[Body]:
         await self.allow(user_id, "reply")
         ticket = await self._ticket(number)
         text = text.strip()
         if not text:
-            raise OperatorError(f"What should I tell the customer? /reply {number} your text")
+            raise OperatorError(
+                translate(
+                    "What should I tell the customer? /reply {n} your text", self.lang, n=number
+                )
+            )
         if ticket.status == "closed":
-            raise OperatorError(f"Ticket #{number} is closed. /reopen {number} first.")
+            raise OperatorError(
+                translate("Ticket #{n} is closed. /reopen {n} first.", self.lang, n=number)
+            )
         customer = (
             await self.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
         )
         if customer is None or customer.anonymised_at is not None:
-            raise OperatorError(f"Ticket #{number} has no customer to write to.")
+            raise OperatorError(
+                translate("Ticket #{n} has no customer to write to.", self.lang, n=number)
+            )
         locale = resolve_locale(customer.locale, None, self.settings.default_locale)
         words = f"{translate(REPLY_HEADER, locale, n=ticket.id)}\n{text}"
         if not await self.engine.tell_customer(self.session, customer.id, words, self.now):
             raise OperatorError(
-                f"The customer of ticket #{number} has no linked chat; nothing was sent."
+                translate(
+                    "The customer of ticket #{n} has no linked chat; nothing was sent.",
+                    self.lang,
+                    n=number,
+                )
             )
         first = await tk.operator_reply(self.session, ticket, user_id, text, self.now)
-        note = f" First response after {duration(ticket.first_response_s)}." if first else ""
-        return [{"text": f"Sent to the customer of ticket #{number}.{note}"}]
+        sent = translate("Sent to the customer of ticket #{n}.", self.lang, n=number)
+        if first:
+            after = duration(ticket.first_response_s)
+            sent += translate(" First response after {after}.", self.lang, after=after)
+        return [{"text": sent}]
 
     async def resolve(self, user_id: str, number: int) -> list[Body]:
         await self.allow(user_id, "resolve")
@@ -199,20 +238,24 @@ class OperatorService(AdminActions):
             await tk.resolve(self.session, ticket, f"op:{user_id}", self.now)
         except tk.TicketStateError:
             raise OperatorError(
-                f"Ticket #{number} is {view.STATUS.get(ticket.status, ticket.status)}."
+                translate(
+                    "Ticket #{n} is {status}.",
+                    self.lang,
+                    n=number,
+                    status=view.status(ticket, self.lang),
+                )
             ) from None
         asked = await self.engine.ask_resolution(self.session, ticket, self.now)
         then = (
-            "The customer was asked whether it is solved."
+            N_("Ticket #{n} resolved after {after}. The customer was asked whether it is solved.")
             if asked
-            else "The customer has no linked chat, so nobody was asked."
+            else N_(
+                "Ticket #{n} resolved after {after}. "
+                "The customer has no linked chat, so nobody was asked."
+            )
         )
-        return [
-            {
-                "text": f"Ticket #{number} resolved after {duration(ticket.resolution_s)}. {then}",
-                "buttons": view.actions(ticket),
-            }
-        ]
+        text = translate(then, self.lang, n=number, after=duration(ticket.resolution_s))
+        return [{"text": text, "buttons": view.actions(ticket, self.lang)}]
 
     async def reopen(self, user_id: str, number: int) -> list[Body]:
         await self.allow(user_id, "reopen")
@@ -220,8 +263,11 @@ class OperatorService(AdminActions):
         try:
             await tk.reopen(self.session, ticket, f"op:{user_id}", self.now)
         except tk.TicketStateError:
-            raise OperatorError(f"Ticket #{number} is already open.") from None
-        return [{"text": f"Ticket #{number} is open again.", "buttons": view.actions(ticket)}]
+            raise OperatorError(
+                translate("Ticket #{n} is already open.", self.lang, n=number)
+            ) from None
+        text = translate("Ticket #{n} is open again.", self.lang, n=number)
+        return [{"text": text, "buttons": view.actions(ticket, self.lang)}]
 
     async def assign(self, user_id: str, number: int, assignee: str = "") -> list[Body]:
         await self.allow(user_id, "assign")
@@ -231,9 +277,12 @@ class OperatorService(AdminActions):
             assignee != user_id
             and await role_of(self.session, staff_ids(self.settings), assignee) is None
         ):
-            raise OperatorError(f"{assignee} is not an operator (see /operators).")
+            raise OperatorError(
+                translate("{who} is not an operator (see /operators).", self.lang, who=assignee)
+            )
         await tk.assign(self.session, ticket, assignee, f"op:{user_id}", self.now)
-        whom = "you" if assignee == user_id else assignee
-        return [
-            {"text": f"Ticket #{number} is assigned to {whom}.", "buttons": view.actions(ticket)}
-        ]
+        if assignee == user_id:
+            text = translate("Ticket #{n} is assigned to you.", self.lang, n=number)
+        else:
+            text = translate("Ticket #{n} is assigned to {who}.", self.lang, n=number, who=assignee)
+        return [{"text": text, "buttons": view.actions(ticket, self.lang)}]

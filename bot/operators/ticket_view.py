@@ -1,4 +1,7 @@
-"""How tickets look to operators: list lines, details with a timeline, announcements."""
+"""How tickets look to operators: list lines, details with a timeline, announcements.
+
+Every text is a gettext message id, rendered in the operator's language (``lang``).
+"""
 
 from __future__ import annotations
 
@@ -7,24 +10,53 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.i18n import translate
 from bot.operators.kpi_view import duration
-from storage.models import Customer, Message, Ticket, TicketEvent
+from flows.replies import N_
+from storage.models import Customer, Message, Order, Ticket, TicketEvent
 
 TEXT_MAX = 3900  # Telegram allows 4096 characters in a message
 CATEGORY = {
-    "late_delivery": "late delivery",
-    "damaged": "damaged or defective",
-    "wrong_item": "wrong item",
-    "return": "return or exchange",
-    "other": "other",
-    "detractor": "detractor follow-up",
+    "late_delivery": N_("late delivery"),
+    "damaged": N_("damaged or defective"),
+    "wrong_item": N_("wrong item"),
+    "return": N_("return or exchange"),
+    "other": N_("other"),
+    "detractor": N_("detractor follow-up"),
 }
 STATUS = {
-    "open": "open",
-    "waiting_customer": "waiting on the customer",
-    "resolved": "resolved, awaiting the customer's confirmation",
-    "closed": "closed",
+    "open": N_("open"),
+    "waiting_customer": N_("waiting on the customer"),
+    "resolved": N_("resolved, awaiting the customer's confirmation"),
+    "closed": N_("closed"),
 }
+# What the timeline calls each ticket event (storage.tickets writes these kinds).
+EVENT = {
+    "opened": N_("opened"),
+    "customer_message": N_("customer's message"),
+    "first_response": N_("first response"),
+    "reply": N_("reply"),
+    "waiting_customer": N_("waiting on the customer"),
+    "assigned": N_("assigned"),
+    "resolved": N_("resolved"),
+    "reopened": N_("reopened"),
+    "closed": N_("closed"),
+    "rated": N_("rated"),
+}
+ACTOR = {"customer": N_("the customer"), "system": N_("the system")}
+NPS_OPENED = N_(" · opened by NPS {score}")
+
+
+def _named(names: dict[str, str], key: str, lang: str) -> str:
+    return translate(names[key], lang) if key in names else key
+
+
+def category(ticket: Ticket, lang: str) -> str:
+    return _named(CATEGORY, ticket.category, lang)
+
+
+def status(ticket: Ticket, lang: str) -> str:
+    return _named(STATUS, ticket.status, lang)
 
 
 def button(text: str, data: str) -> dict[str, str]:
@@ -36,12 +68,12 @@ def when(at: datetime | None, tz: ZoneInfo) -> str:
     return "—" if at is None else f"{at.astimezone(tz):%d/%m %H:%M}"
 
 
-def who(customer: Customer | None) -> str:
+def who(customer: Customer | None, lang: str) -> str:
     if customer is None:
-        return "(no customer)"
+        return translate("(no customer)", lang)
     if customer.anonymised_at is not None:
-        return "(anonymised customer)"
-    return f"{customer.name or '(no name)'} ({customer.external_id})"
+        return translate("(anonymised customer)", lang)
+    return f"{customer.name or translate('(no name)', lang)} ({customer.external_id})"
 
 
 def clip(text: str | None, limit: int) -> str:
@@ -49,23 +81,52 @@ def clip(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def actions(ticket: Ticket, *, open_button: bool = False) -> list[list[dict[str, str]]]:
+def actions(ticket: Ticket, lang: str, *, open_button: bool = False) -> list[list[dict[str, str]]]:
     """The common actions on a ticket as inline buttons (callback ``op:...``)."""
     n = ticket.id
-    row = [button(f"Open #{n}", f"op:t:{n}")] if open_button else []
+    row = [button(translate("Open #{n}", lang, n=n), f"op:t:{n}")] if open_button else []
     if ticket.status in ("open", "waiting_customer"):
-        row.append(button("Assign to me", f"op:asg:{n}"))
-        return [row, [button(f"Resolve #{n}", f"op:res:{n}")]]
-    return [row + [button(f"Reopen #{n}", f"op:reo:{n}")]]
+        row.append(button(translate("Assign to me", lang), f"op:asg:{n}"))
+        return [row, [button(translate("Resolve #{n}", lang, n=n), f"op:res:{n}")]]
+    return [row + [button(translate("Reopen #{n}", lang, n=n), f"op:reo:{n}")]]
 
 
-def list_line(ticket: Ticket, tz: ZoneInfo) -> str:
-    """One line of /tickets (no customer names: those are in the details)."""
-    assignee = f" · assigned to {ticket.assignee}" if ticket.assignee else ""
-    return (
-        f"#{ticket.id} [{ticket.status}] {CATEGORY.get(ticket.category, ticket.category)} · "
-        f"opened {when(ticket.opened_at, tz)}{assignee}"
+def order_line(order: Order | None, tz: ZoneInfo, lang: str) -> str:
+    if order is None:
+        return translate("none named", lang)
+    bought = when(order.purchased_at, tz)
+    if order.delivered_at is None:
+        return translate("#{order} (bought {bought})", lang, order=order.external_id, bought=bought)
+    return translate(
+        "#{order} (bought {bought}, delivered {delivered})",
+        lang,
+        order=order.external_id,
+        bought=bought,
+        delivered=when(order.delivered_at, tz),
     )
+
+
+def list_line(ticket: Ticket, tz: ZoneInfo, lang: str) -> str:
+    """One line of /tickets (no customer names: those are in the details)."""
+    line = translate(
+        "#{n} [{status}] {category} · opened {when}",
+        lang,
+        n=ticket.id,
+        status=ticket.status,
+        category=category(ticket, lang),
+        when=when(ticket.opened_at, tz),
+    )
+    if ticket.assignee:
+        line += translate(" · assigned to {who}", lang, who=ticket.assignee)
+    return line
+
+
+def _timeline_line(event: TicketEvent, tz: ZoneInfo, lang: str) -> str:
+    actor = event.actor
+    actor = actor[3:] if actor.startswith("op:") else _named(ACTOR, actor, lang)
+    what = translate("{what} by {who}", lang, what=_named(EVENT, event.kind, lang), who=actor)
+    note = f": {clip(event.note, 80)}" if event.note else ""
+    return f"  {when(event.at, tz)} {what}{note}"
 
 
 def details(
@@ -74,47 +135,71 @@ def details(
     events: Sequence[TicketEvent],
     last_messages: Sequence[Message],
     tz: ZoneInfo,
+    lang: str,
+    *,
+    order: Order | None = None,
+    nps: int | None = None,
 ) -> dict[str, Any]:
+    def _(msgid: str, **params: str | int) -> str:  # gettext's name, for extraction
+        return translate(msgid, lang, **params)
+
+    times = _(
+        "Opened {when} · first response {first} · resolution {resolution} · "
+        "waiting on the customer {waiting}",
+        when=when(ticket.opened_at, tz),
+        first=duration(ticket.first_response_s),
+        resolution=duration(ticket.resolution_s),
+        waiting=duration(ticket.waiting_s),
+    )
     lines = [
-        f"Ticket #{ticket.id} · {CATEGORY.get(ticket.category, ticket.category)} · "
-        f"{STATUS.get(ticket.status, ticket.status)}",
-        f"Customer: {who(customer)}",
-        f"Assigned to: {ticket.assignee or 'nobody'}",
-        f"Opened {when(ticket.opened_at, tz)} · first response "
-        f"{duration(ticket.first_response_s)} · resolution {duration(ticket.resolution_s)} · "
-        f"waiting on the customer {duration(ticket.waiting_s)}"
-        + (f" · rated {ticket.rating}/5" if ticket.rating else ""),
+        " · ".join((_("Ticket #{n}", n=ticket.id), category(ticket, lang), status(ticket, lang))),
+        _("Customer: {who}", who=who(customer, lang)),
+        _("Order: {order}", order=order_line(order, tz, lang))
+        + (_(NPS_OPENED, score=nps) if nps is not None else ""),
+        _("Assigned to: {who}", who=ticket.assignee or _("nobody")),
+        times + (_(" · rated {rating}/5", rating=ticket.rating) if ticket.rating else ""),
     ]
     if ticket.description:
-        lines.append(f"Description: {clip(ticket.description, 600)}")
-    lines.append("Timeline:")
-    for event in events[-15:]:
-        note = f": {clip(event.note, 80)}" if event.note else ""
-        lines.append(f"  {when(event.at, tz)} {event.kind} by {event.actor}{note}")
+        lines.append(_("Description: {text}", text=clip(ticket.description, 600)))
+    lines.append(_("Timeline:"))
+    lines += [_timeline_line(event, tz, lang) for event in events[-15:]]
     if last_messages:
-        lines.append("Customer's last messages:")
+        lines.append(_("Customer's last messages:"))
         for message in last_messages:
             lines.append(f"  {when(message.at, tz)} {clip(message.text, 200)}")
-    lines.append(f"Answer with /reply {ticket.id} your text")
-    return {"text": fit("\n".join(lines)), "buttons": actions(ticket), **about(customer)}
+    lines.append(_("Answer with /reply {n} your text", n=ticket.id))
+    return {"text": fit("\n".join(lines)), "buttons": actions(ticket, lang), **about(customer)}
 
 
 def announcement(
-    ticket: Ticket, customer: Customer | None, tz: ZoneInfo, *, reopened: bool, nps: int | None
+    ticket: Ticket,
+    customer: Customer | None,
+    tz: ZoneInfo,
+    lang: str,
+    *,
+    reopened: bool,
+    nps: int | None,
 ) -> dict[str, Any]:
+    n = ticket.id
     if reopened:
-        head = f"🔁 Ticket #{ticket.id} was reopened: the customer says it is not solved"
+        head = translate(
+            "🔁 Ticket #{n} was reopened: the customer says it is not solved", lang, n=n
+        )
+    elif ticket.source == "detractor" and nps is not None:
+        head = translate("👎 Detractor follow-up, ticket #{n} (NPS {score})", lang, n=n, score=nps)
     elif ticket.source == "detractor":
-        score = f" (NPS {nps})" if nps is not None else ""
-        head = f"👎 Detractor follow-up, ticket #{ticket.id}{score}"
+        head = translate("👎 Detractor follow-up, ticket #{n}", lang, n=n)
     else:
-        head = f"🆕 New ticket #{ticket.id} · {CATEGORY.get(ticket.category, ticket.category)}"
-    lines = [head, f"{who(customer)} · opened {when(ticket.opened_at, tz)}"]
+        head = translate(
+            "🆕 New ticket #{n} · {category}", lang, n=n, category=category(ticket, lang)
+        )
+    opened = translate("opened {when}", lang, when=when(ticket.opened_at, tz))
+    lines = [head, f"{who(customer, lang)} · {opened}"]
     if ticket.description and not reopened:
         lines.append(f"“{clip(ticket.description, 300)}”")
     return {
         "text": "\n".join(lines),
-        "buttons": actions(ticket, open_button=True),
+        "buttons": actions(ticket, lang, open_button=True),
         **about(customer),
     }
 

@@ -38,6 +38,7 @@ from tests.fakes.updates import (
     group_message,
     message,
     photo,
+    press,
     sticker,
     unknown_kind,
     user,
@@ -48,6 +49,7 @@ __all__ = [
     "Call",
     "FakeBotApi",
     "callback",
+    "press",
     "channel_post",
     "chat",
     "contact",
@@ -63,6 +65,7 @@ __all__ = [
 TOKEN = "123456:TEST-TOKEN"
 JSON_PARAMS = {"reply_markup", "allowed_updates", "commands", "scope", "entities"}
 SENDS = {"sendMessage", "sendPhoto", "sendDocument"}
+EDITS = {"editMessageReplyMarkup"}
 
 
 @dataclass
@@ -132,6 +135,8 @@ class FakeBotApi:
         self.sends: dict[str, int] = defaultdict(int)  # by token
         self.last_send_at: dict[str, float] = {}
         self._bots: dict[str, _Bot] = defaultdict(_Bot)
+        # the messages sent, by (chat id, message id), as Telegram holds them (edits too)
+        self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self._update_ids = itertools.count(100_000)
@@ -205,6 +210,10 @@ class FakeBotApi:
             c for c in self.calls if c.method in SENDS and (chat_id is None or c.chat_id == chat_id)
         ]
 
+    def delivered(self) -> int:
+        """How many outbox rows reached the server: sends and keyboard edits."""
+        return sum(1 for c in self.calls if c.method in SENDS or c.method in EDITS)
+
     def texts(self, chat_id: str) -> list[str]:
         return [c.text for c in self.sent(chat_id)]
 
@@ -252,6 +261,8 @@ class FakeBotApi:
         if handler is None:
             return _error(404, "Not Found")
         result: Any = await handler(call)
+        if isinstance(result, web.Response):  # the method's own error answer
+            return result
         return web.json_response({"ok": True, "result": result})
 
     def _scripted(self, call: Call) -> web.Response | None:
@@ -331,7 +342,17 @@ class FakeBotApi:
         }
         if call.markup.get("inline_keyboard"):
             message["reply_markup"] = call.markup
+        if self.record:
+            self.messages[(str(chat), message["message_id"])] = message
         return message
+
+    def last_message(self, chat_id: str) -> dict[str, Any]:
+        """The newest message sent to ``chat_id``, as it stands now."""
+        return [m for (chat, _), m in self.messages.items() if chat == str(chat_id)][-1]
+
+    def message(self, chat_id: str, message_id: int | str) -> dict[str, Any]:
+        """A message sent to ``chat_id`` as it stands now (after any edits)."""
+        return self.messages[(str(chat_id), int(message_id))]
 
     async def _m_sendMessage(self, call: Call) -> dict[str, Any]:
         return await self._sent_message(call, text=call.params.get("text", ""))
@@ -353,8 +374,26 @@ class FakeBotApi:
     async def _m_editMessageText(self, call: Call) -> dict[str, Any]:
         return await self._sent_message(call, text=call.params.get("text", ""))
 
-    async def _m_editMessageReplyMarkup(self, call: Call) -> dict[str, Any]:
-        return await self._sent_message(call, text="")
+    async def _m_editMessageReplyMarkup(self, call: Call) -> dict[str, Any] | web.Response:
+        """Replace (or, with an empty or no keyboard, remove) a sent message's buttons."""
+        key = (call.chat_id, int(call.params.get("message_id") or 0))
+        message = self.messages.get(key)
+        if message is None:
+            return _error(400, "Bad Request: message to edit not found")
+        keyboard = call.markup if call.markup.get("inline_keyboard") else None
+        if keyboard == message.get("reply_markup"):
+            return _error(
+                400,
+                "Bad Request: message is not modified: specified new message content and "
+                "reply markup are exactly the same as a current content and reply markup "
+                "of the message",
+            )
+        if keyboard is None:
+            message.pop("reply_markup", None)
+        else:
+            message["reply_markup"] = keyboard
+        message["edit_date"] = int(time.time())
+        return message
 
     async def _m_answerCallbackQuery(self, call: Call) -> bool:
         return True

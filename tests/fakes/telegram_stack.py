@@ -103,7 +103,7 @@ class BotStack:
         return ids
 
     async def flush(self) -> None:
-        """Wait until everything in the outbox was sent (each row is one send)."""
+        """Wait until everything in the outbox was sent (each row is one send or edit)."""
         queued = await self.queued_messages()
         self.sender.wake()
-        await self.api.wait_until(lambda: len(self.api.sent()) >= queued)
+        await self.api.wait_until(lambda: self.api.delivered() >= queued)

@@ -54,19 +54,26 @@ def group_message(chat_id: int, sender: int, text: str) -> dict[str, Any]:
 
 def callback(chat_id: int, data: str, *, query_id: str | None = None) -> dict[str, Any]:
     """A press of an inline button on a message the bot sent to ``chat_id``."""
+    asked = {
+        "message_id": next(_message_ids),
+        "date": int(time.time()),
+        "chat": chat(chat_id),
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Postsale"},
+        "text": "a question",
+    }
+    return press(asked, data, query_id=query_id)
+
+
+def press(message: dict[str, Any], data: str, *, query_id: str | None = None) -> dict[str, Any]:
+    """A press of the button ``data`` on ``message``, a message the bot really sent."""
+    chat_id = int(message["chat"]["id"])
     return {
         "callback_query": {
             "id": query_id or f"cq{next(_message_ids)}",
             "from": user(chat_id),
             "chat_instance": f"ci{chat_id}",
             "data": data,
-            "message": {
-                "message_id": next(_message_ids),
-                "date": int(time.time()),
-                "chat": chat(chat_id),
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Postsale"},
-                "text": "a question",
-            },
+            "message": dict(message),
         }
     }
 

@@ -114,6 +114,15 @@ async def snapshot(db: Database) -> dict[str, list[tuple]]:
     return found
 
 
+async def invite_to_survey(db: Database, engine: Engine, followup_id: int, now: Any) -> None:
+    """What the scheduler does when the follow-up is due: the survey invitation."""
+    async with db.uow() as uow:
+        followup = await uow.session.get(FollowUp, followup_id)
+        assert followup is not None
+        await engine.start_survey(uow.session, followup, now)
+        await uow.commit()
+
+
 async def open_complaint(
     db: Database, engine: Engine, text: str = "The mug arrived broken", chat: str = CUSTOMER_CHAT
 ) -> int:

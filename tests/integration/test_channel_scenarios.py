@@ -159,6 +159,47 @@ async def test_a_survey_answered_with_buttons_records_scores_and_answers_every_p
     assert sorted(answered) == ["q-csat", "q-nps"]
 
 
+async def test_a_pressed_survey_keyboard_keeps_only_the_chosen_score_marked(
+    stack: BotStack, api: FakeBotApi, db: Database
+) -> None:
+    _, _, fid = await customer_with_delivered_order(db, chat_id=str(CHAT))
+    await invite(stack, fid)
+    asked = api.last_message(str(CHAT))
+
+    await stack.deliver(tg.press(asked, f"nps:{fid}:9"))
+
+    (edit,) = api.of("editMessageReplyMarkup")
+    shown = api.message(str(CHAT), edit.params["message_id"])
+    assert shown["text"] == asked["text"]  # the question stays; only its buttons change
+    assert shown["reply_markup"] == {
+        "inline_keyboard": [[{"text": "✓ 9", "callback_data": f"nps:{fid}:9"}]]
+    }
+    skip_question = api.last_message(str(CHAT))
+    await stack.deliver(tg.press(skip_question, f"skip:{fid}"))
+    csat_question = api.last_message(str(CHAT))
+    await stack.deliver(tg.press(csat_question, f"csat:{fid}:4"))
+    marked = [
+        b["text"]
+        for m in (skip_question, csat_question)
+        for row in api.message(str(CHAT), m["message_id"])["reply_markup"]["inline_keyboard"]
+        for b in row
+    ]
+    assert marked == ["✓ Skip", "✓ 4 🙂"]
+    assert await answers(db) == {"nps": (9, None), "csat": (4, None)}
+    async with db.uow() as uow:
+        lines = list(
+            await uow.session.scalars(select(Message.text).where(Message.direction == "in"))
+        )
+    assert "[button] 9" in lines and "[button] Skip" in lines  # what the customer saw
+
+    # The chosen button pressed again: a clear answer, no second score, no new edit.
+    before = len(api.sent(str(CHAT)))
+    await stack.deliver(tg.press(api.message(str(CHAT), edit.params["message_id"]), f"nps:{fid}:9"))
+    assert "closed or was already answered" in api.texts(str(CHAT))[before]
+    assert len(api.of("editMessageReplyMarkup")) == 3
+    assert await answers(db) == {"nps": (9, None), "csat": (4, None)}
+
+
 async def test_a_survey_answered_by_typing_is_recorded_the_same(
     stack: BotStack, api: FakeBotApi, db: Database
 ) -> None:

@@ -132,7 +132,7 @@ async def test_forget_erases_personal_data_and_keeps_scores_and_ticket_times(
     done = texts((await bodies_after(db, 0, CUSTOMER_CHAT))[-2:])
 
     assert "Your data has been deleted" in done
-    assert "1 chat link(s) were removed" in done and "2 survey answer(s) and 2 ticket(s)" in done
+    assert "Removed: 1 chat link." in done and "2 survey answers and 2 tickets." in done
     stored = await everything_as_text(db)
     assert [word for word in PERSONAL if word in stored] == []
     async with db.uow() as uow:

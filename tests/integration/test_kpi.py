@@ -108,10 +108,12 @@ async def build(db: Database) -> None:
 
         # Tickets opened in March: first response 10..50 s, resolution 100/200/300/1000 s.
         tickets: list[dict[str, Any]] = [
-            {"status": "closed", "first_response_s": 10, "resolution_s": 100, "waiting_s": 5},
+            {"status": "closed", "first_response_s": 10, "resolution_s": 100, "waiting_s": 5}
+            | {"rating": 5},
             {"status": "resolved", "first_response_s": 20, "resolution_s": 200},
-            {"status": "closed", "first_response_s": 30, "resolution_s": 300, "waiting_s": 15},
-            {"status": "closed", "first_response_s": 40, "resolution_s": 1000},
+            {"status": "closed", "first_response_s": 30, "resolution_s": 300, "waiting_s": 15}
+            | {"rating": 4},
+            {"status": "closed", "first_response_s": 40, "resolution_s": 1000, "rating": 2},
             {"status": "open", "reopened_count": 1},
             {"status": "waiting_customer", "first_response_s": 50, "waiting_s": 7},
         ]
@@ -140,6 +142,7 @@ async def build(db: Database) -> None:
                 resolved_at=at(2, 3),
                 waiting_s=0,
                 reopened_count=3,
+                rating=1,  # opened in February: not this period's
             )
         )
         for month, channel, cents in [
@@ -206,6 +209,18 @@ async def test_ticket_times_have_mean_median_and_interpolated_p90(db: Database) 
     # 100, 200, 300, 1000: median (200 + 300) / 2; p90 at rank 2.7 -> 300 + 0.7 * 700
     assert tickets["resolution_s"] == {"mean": 400.0, "median": 250.0, "p90": 790.0}
     assert tickets["waiting_s"] == {"mean": 5.0}  # (5 + 0 + 15 + 0) / 4 resolved
+
+
+async def test_ticket_satisfaction_is_the_mean_rating_of_the_periods_rated_tickets(
+    db: Database,
+) -> None:
+    await build(db)
+    assert (await kpis(db, SINCE, UNTIL))["tickets"]["satisfaction"] == {
+        "mean": 3.7,  # (5 + 4 + 2) / 3; the unrated tickets are left out
+        "responses": 3,
+    }
+    empty = await kpis(db, datetime(2030, 1, 1, tzinfo=UTC), datetime(2030, 2, 1, tzinfo=UTC))
+    assert empty["tickets"]["satisfaction"] == {"mean": None, "responses": 0}
 
 
 async def test_customer_figures_repeat_churn_ltv_and_cac(db: Database) -> None:

@@ -17,7 +17,7 @@ from bot.operators.chart import HEIGHT_PX, WIDTH_PX, build_figure, materialize_a
 from bot.operators.kpi_view import duration, number
 from bot.operators.periods import parse_period
 from bot.settings import Settings
-from storage.models import FollowUp
+from storage.models import FollowUp, Ticket
 from tests.builders import T0, Clock, customer_with_delivered_order
 from tests.integration.staff_helpers import (
     OPERATOR,
@@ -134,3 +134,26 @@ def png_size(path: Path) -> tuple[int, int]:
     header = path.read_bytes()[:24]
     assert header[:8] == b"\x89PNG\r\n\x1a\n"
     return int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")
+
+
+async def test_kpi_shows_the_mean_rating_customers_gave_their_resolved_tickets(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    settings = staff_settings(tmp_path, database_url=db_url)
+    clock = Clock(T0 - timedelta(days=2))
+    engine = Engine(db, settings, clock, handle_operator)
+    numbers = []
+    for n in range(3):
+        await customer_with_delivered_order(db, f"r-{n}", chat_id=f"11{n}", now=clock())
+        numbers.append(await open_complaint(db, engine, "broken", chat=f"11{n}"))
+    async with db.uow() as uow:
+        for number, rating in zip(numbers, (5, 4, None), strict=True):
+            ticket = await uow.session.get(Ticket, number)
+            assert ticket is not None
+            ticket.rating = rating
+        await uow.commit()
+    clock.now = T0
+
+    summary, *_ = await send(db, engine, OPERATOR, "/kpi 7d")
+
+    assert "Ticket rating 4.50/5 (2 ratings, given after resolution)" in summary["text"]

@@ -19,6 +19,7 @@ from tests.integration.staff_helpers import (
     OPERATOR,
     bodies_after,
     buttons,
+    invite_to_survey,
     last_outbox_id,
     open_complaint,
     press,
@@ -97,8 +98,8 @@ async def test_an_operator_resolves_a_ticket_and_the_clock_gives_its_times(
     assert times.first_response_met and times.resolution_met
 
     details = texts(await send(db, engine, OPERATOR, f"/ticket {n}"))
-    assert "Timeline:" in details and "10/03 12:00 opened by customer" in details
-    assert "11/03 10:00 resolved by op:900" in details
+    assert "Timeline:" in details and "10/03 12:00 opened by the customer" in details
+    assert "11/03 10:00 resolved by 900" in details
     assert "Thank you, I will wait" in details  # the customer's last messages
 
 
@@ -205,3 +206,58 @@ async def test_after_hours_a_ticket_is_not_warned_about_until_the_clock_runs(
     assert not await sla_watch(db, settings, clock())
     clock.advance(hours=4, minutes=30)  # 12:30: 3.5h of business time used
     assert await sla_watch(db, settings, clock())
+
+
+async def test_a_detractor_ticket_shows_its_order_and_the_nps_score_that_opened_it(
+    db: Database, tmp_path: Path
+) -> None:
+    clock = Clock(T0)
+    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    _, _, fid = await customer_with_delivered_order(db, "c-9", chat_id=CUSTOMER_CHAT, now=T0)
+    assert fid is not None
+    await invite_to_survey(db, engine, fid, T0)
+    await send(db, engine, CUSTOMER_CHAT, press(f"nps:{fid}:3"))
+    await send(db, engine, CUSTOMER_CHAT, "It came late")
+    async with db.uow() as uow:
+        number = await uow.session.scalar(select(Ticket.id).where(Ticket.source == "detractor"))
+
+    details = texts(await send(db, engine, OPERATOR, f"/ticket {number}"))
+
+    assert "Order: #c-9-o1 (bought 28/02 12:00, delivered 08/03 12:00) · opened by NPS 3" in details
+
+
+async def test_an_operator_whose_telegram_speaks_portuguese_gets_the_screens_in_portuguese(
+    db: Database, tmp_path: Path
+) -> None:
+    clock = Clock(T0)
+    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    await customer_with_delivered_order(db, now=T0)
+    n = await open_complaint(db, engine)
+
+    details = texts(await send(db, engine, OPERATOR, f"/ticket {n}", language_code="pt-br"))
+
+    assert f"Chamado #{n} · danificado ou com defeito · aberto" in details
+    assert "Linha do tempo:" in details and "aberto por cliente" in details
+    assert f"Responda com /reply {n} seu texto" in details
+    assert "Timeline:" not in details and "customer_message" not in details
+    english = texts(await send(db, engine, OPERATOR, f"/ticket {n}", language_code="en"))
+    assert "Timeline:" in english and "opened by the customer" in english
+
+
+async def test_announcements_use_the_language_chosen_in_the_operators_chat(
+    db: Database, tmp_path: Path
+) -> None:
+    clock = Clock(T0)
+    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    await send(db, engine, OPERATOR, "/language")
+    await send(db, engine, OPERATOR, press("lang:es"))
+    await customer_with_delivered_order(db, now=T0)
+    before = await last_outbox_id(db)
+
+    n = await open_complaint(db, engine)
+
+    told = texts(await bodies_after(db, before, OPERATOR))
+    assert f"🆕 Nueva incidencia #{n} · dañado o defectuoso" in told
+    (admin_told,) = await bodies_after(db, before, ADMIN)
+    assert admin_told["text"].startswith(f"🆕 New ticket #{n} · damaged or defective")
+    assert [b["text"] for row in admin_told["buttons"] for b in row][:1] == [f"Open #{n}"]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from flows import (
+    AskForReview,
     ButtonIn,
     CommandIn,
     CompleteSurvey,
@@ -104,8 +105,8 @@ def test_the_nps_split_decides_ticket_and_review_request(
     if detractor:
         told = [s for s in outcomes[1].replies if ("n", "$ticket") in s.params]
         assert told, "the detractor is told the ticket number"
-    review = any("review" in s.text for s in outcomes[2].replies)
-    assert review is promoter
+    review = [e for e in outcomes[2].effects if isinstance(e, AskForReview)]
+    assert review == ([AskForReview(ORDER.id)] if promoter else [])
 
 
 def test_a_skipped_reason_still_opens_the_detractor_ticket_without_description() -> None:

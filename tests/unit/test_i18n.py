@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.i18n import LOCALES, match_locale, render, resolve_locale, translate
-from flows.replies import Button, Say, button, plain_button, say
+from flows.replies import Button, Plural, Say, button, plain_button, say
+from flows.staff import forget_report
 
 
 def test_our_locales_are_the_four_supported_with_brazilian_portuguese_first() -> None:
@@ -91,3 +92,42 @@ def test_verbatim_text_is_not_translated() -> None:
 
 def test_remove_keyboard_is_passed_on() -> None:
     assert render(say("Cancel", remove_keyboard=True), "en")["remove_keyboard"] is True
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "en",
+            ["Removed: 1 chat link.", "the text of 0 messages.", "2 survey answers and 1 ticket."],
+        ),
+        ("pt-BR", ["1 vínculo de conversa", "o texto de 0 mensagem.", "2 respostas de pesquisa"]),
+        (
+            "es",
+            [
+                "1 vínculo de chat",
+                "el texto de 0 mensajes.",
+                "2 respuestas de encuesta y 1 incidencia.",
+            ],
+        ),
+        (
+            "ca",
+            [
+                "1 vincle de xat",
+                "el text de 0 missatges.",
+                "2 respostes d'enquesta i 1 incidència.",
+            ],
+        ),
+    ],
+)
+def test_the_forget_report_words_each_count_in_its_plural_form(
+    locale: str, expected: list[str]
+) -> None:
+    text = render(forget_report(chats=1, messages=0, answers=2, tickets=1), locale)["text"]
+    assert [part for part in expected if part not in text] == []
+    assert "(s)" not in text and "(ns)" not in text and "(es)" not in text
+
+
+def test_a_plural_parameter_of_an_unknown_message_still_counts_in_english() -> None:
+    told = say("Found {what}.", what=Plural("{n} box", "{n} boxes", 3))
+    assert render(told, "pt-BR")["text"] == "Found 3 boxes."

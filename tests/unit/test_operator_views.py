@@ -5,13 +5,15 @@ from __future__ import annotations
 import struct
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.operators.chart import HEIGHT_PX, WIDTH_PX, build_figure, chart_path, render_chart
-from bot.operators.kpi_view import change, duration
+from bot.operators.kpi_view import change, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period
+from storage.sla import SlaSummary
 
 SP = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -100,9 +102,47 @@ def test_the_chart_plots_exactly_the_numbers_it_was_given() -> None:
     assert labels == ["02-02", "02-09", "02-16", "02-23"]
 
 
-def test_counts_read_in_the_singular_for_one() -> None:
-    from bot.operators.kpi_view import counted
+NO_SLA = SlaSummary(0, 0, 0, 0, None, None, None)
 
-    assert counted(1, "answer") == "1 answer"
-    assert counted(0, "answer") == "0 answers"
-    assert counted(12, "follow-up") == "12 follow-ups"
+
+def summary(lang: str, answers: int) -> str:
+    figures: dict[str, Any] = {
+        "nps": {"score": 100.0, "promoters": answers, "responses": answers},
+        "csat": {"mean": 5.0, "responses": answers},
+        "followups": {"sent": answers, "answered": answers},
+    }
+    return summary_text(
+        "x",
+        figures,
+        {},
+        NO_SLA,
+        NO_SLA,
+        lang=lang,
+        currency="BRL",
+        hours="mon-fri 09:00-18:00",
+        first_target="4h",
+        resolution_target="2d",
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "two"),
+    [
+        ("en", ["(1 answer)", "of 1 follow-up)"], ["(2 answers)", "of 2 follow-ups)"]),
+        ("pt-BR", ["(1 resposta)", "de 1 acompanhamento)"], ["(2 respostas)", "2 acompanhamentos"]),
+        ("es", ["(1 respuesta)", "de 1 seguimiento)"], ["(2 respuestas)", "2 seguimientos"]),
+        ("ca", ["(1 resposta)", "de 1 seguiment)"], ["(2 respostes)", "2 seguiments"]),
+    ],
+)
+def test_the_kpi_summary_counts_in_the_operators_language_and_its_plural_forms(
+    lang: str, one: list[str], two: list[str]
+) -> None:
+    assert [part for part in one if part not in summary(lang, 1)] == []
+    assert [part for part in two if part not in summary(lang, 2)] == []
+
+
+def test_the_kpi_summary_is_written_in_the_operators_language() -> None:
+    text = summary("pt-BR", 3)
+    assert "promotores 3, neutros 0, detratores 0" in text
+    assert "SLA em horário comercial (mon-fri 09:00-18:00)" in text
+    assert "promoters" not in text and "SLA in business hours" not in text
