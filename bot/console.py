@@ -258,6 +258,7 @@ def log_to_file(settings: Settings) -> Path:
 async def run_console(settings: Settings) -> int:
     log_path = log_to_file(settings)
     hide_secrets(settings)  # the new handlers redact as the ones they replace did
+    logging.getLogger("postsale.console").info("console chat on %s", settings.database_url)
     db = await open_database(settings)
     try:
         # The console shows exports as paths and never deletes them; old ones go here.
