@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import Database
+from bot.dead_letters import DeadLetters
 from bot.engine import Engine, utcnow
 from bot.heap import tune_garbage_collector
 from bot.operators import handle_operator, sla_watch
@@ -92,6 +93,7 @@ async def run_bot(
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
     channel = build_telegram_channel(settings, engine.handle, **options)
     channel.operator_ids = lambda: _operator_ids(db)
+    channel.dead_letters = DeadLetters(db, clock).record
     sender = OutboxSender(
         db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
     )

@@ -6,7 +6,16 @@ queued per chat in a ``ChatQueue`` (one chat in order, chats concurrently), then
 ``_process`` hands the library's update object to ``_on_update`` (python-telegram-bot
 through its ``Application``, aiogram directly), which translates it into an
 ``Incoming`` for the engine.
-Callback queries are always answered, handled or not, so the client's spinner stops.
+Callback queries are always answered, handled, failed or unreadable, so the
+client's spinner stops.
+
+Failures (issue 21): an update that fails because the database or the disk is
+failing (``storage.failures.is_infrastructure``) is held, not given up: polling keeps
+it in hand (so the offset stays below it) and tries again with backoff until the
+database is back; a webhook update is refused with 503 (``Unavailable``) so that
+Telegram sends it again. An update that fails by itself (another error, or an
+outage error while other updates succeed) is tried ``ATTEMPTS`` times, then kept
+as a dead update (``dead_letters``) and confirmed; so is one that cannot be read.
 
 Stopping: no new updates are taken, the ones in hand are finished, then the
 handled ones are confirmed to Telegram (polling) -- nothing lost, nothing twice.
@@ -18,8 +27,9 @@ import abc
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
 from bot.channels.base import Outgoing, UpdateHandler
@@ -34,26 +44,30 @@ from bot.channels.telegram_common import (
     to_incoming,
 )
 from bot.settings import Settings
+from storage.failures import is_infrastructure
 
 log = logging.getLogger("postsale.channels")
 
 OperatorIds = Callable[[], Awaitable[Iterable[str]]]
+# Keeps an update given up on: (channel, update id or None, its JSON, the error).
+DeadLetters = Callable[[str, str | None, Mapping[str, Any], str], Awaitable[None]]
 RECENT_IDS = 10_000  # webhook updates remembered for the in-memory duplicate check
-ATTEMPTS = 3  # tries of one update before it is given up (and logged)
+ATTEMPTS = 3  # tries of an update failing by itself before it is kept as dead
+OUTAGE_BACKOFF_MAX = 30.0  # seconds between tries of an update held by an outage
 
 
 class Stopping(Exception):
     """The channel is stopping: a webhook update is refused, Telegram sends it again."""
 
 
+class Unavailable(Exception):
+    """The database is failing: a webhook update is refused (503), Telegram sends it again."""
+
+
 class TelegramChannel(abc.ABC):
     """Library-independent receiving, ordering, shutdown and command menu."""
 
     name = "telegram"
-    # Whether ``_fetch`` gives JSON objects. python-telegram-bot has no public way to
-    # get ``getUpdates`` unparsed (``do_api_request`` refuses it), so its adapter
-    # fetches parsed updates, repeats included.
-    fetches_json = False
 
     def __init__(
         self,
@@ -72,16 +86,20 @@ class TelegramChannel(abc.ABC):
             self._dispatch,
             timeout=poll_timeout,
             ahead=concurrency,
-            parse=self._parse if self.fetches_json else None,
+            parse=self._parse,
+            on_unreadable=self._unreadable,
         )
         self.retry_delay = retry_delay
         # Extra operator ids for the command menu (the operators table), set by the runner.
         self.operator_ids: OperatorIds | None = None
+        # Where updates given up on are kept (the dead_updates table), set by the runner.
+        self.dead_letters: DeadLetters | None = None
         self.username: str | None = None
         self._stop = asyncio.Event()
         self._poller: asyncio.Task[None] | None = None
         self._answers: set[asyncio.Task[None]] = set()
         self._recent: OrderedDict[int, None] = OrderedDict()
+        self._successes = 0  # updates handled: tells a poison update from an outage
 
     @property
     def webhook(self) -> bool:
@@ -95,12 +113,16 @@ class TelegramChannel(abc.ABC):
 
     @abc.abstractmethod
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
-        """``getUpdates``: the library's update objects, or with ``fetches_json`` their
-        JSON objects (``UpdatePump`` has ``_parse`` read the new ones only)."""
+        """``getUpdates``: the library's update objects or their JSON objects, which
+        ``UpdatePump`` has ``_parse`` read (the new ones only, each on its own)."""
 
     @abc.abstractmethod
     def _parse(self, data: dict[str, Any]) -> Any:
-        """A webhook request's JSON as the library's update object."""
+        """An update's JSON as the library's update object (raises when unreadable)."""
+
+    @abc.abstractmethod
+    def _dump(self, update: Any) -> dict[str, Any]:
+        """The library's update object as the Bot API's JSON (for a dead update)."""
 
     @abc.abstractmethod
     async def _process(self, update: Any) -> None:
@@ -175,27 +197,90 @@ class TelegramChannel(abc.ABC):
 
     # -- receiving ---------------------------------------------------------------------
 
-    def _dispatch(self, update: Any) -> asyncio.Future[None]:
-        return self.queue.submit(chat_key(update), lambda: self._handle(update))
+    def _dispatch(self, update: Any, *, hold: bool = True) -> asyncio.Future[None]:
+        return self.queue.submit(chat_key(update), lambda: self._handle(update, hold))
 
-    async def _handle(self, update: Any) -> None:
+    async def _handle(self, update: Any, hold: bool) -> None:
         try:
-            for attempt in range(1, ATTEMPTS + 1):
-                try:
-                    await self._process(update)
-                    return
-                except Exception:
-                    if attempt == ATTEMPTS:
-                        log.exception("update %s failed %d times", update.update_id, attempt)
-                        raise
-                    log.warning("update %s failed; trying again", update.update_id, exc_info=True)
-                    await asyncio.sleep(self.retry_delay * attempt)
+            await self._attempt(update, hold)
         finally:
             callback_id = callback_id_of(update)
             if callback_id is not None:
-                task = asyncio.create_task(self._answer_quietly(callback_id))
-                self._answers.add(task)
-                task.add_done_callback(self._answers.discard)
+                self._spawn(self._answer_quietly(callback_id))
+
+    async def _attempt(self, update: Any, hold: bool) -> None:
+        """Handle ``update``: held through an outage, kept as dead when it fails by itself."""
+        failures = outages = 0
+        mark = self._successes
+        while True:
+            try:
+                await self._process(update)
+            except Exception as exc:
+                # An outage error while other updates succeed (since this one last
+                # failed) is this update's own failure.
+                others_fine, mark = self._successes > mark, self._successes
+                if is_infrastructure(exc) and not others_fine:
+                    outages += 1
+                    await self._wait_out(update.update_id, exc, outages, hold)
+                    continue
+                failures += 1
+                if failures >= ATTEMPTS:
+                    log.exception("update %s failed %d times: dead", update.update_id, ATTEMPTS)
+                    await self._bury(str(update.update_id), self._dump(update), exc, hold)
+                    return
+                log.warning("update %s failed; trying again", update.update_id, exc_info=True)
+                await asyncio.sleep(self.retry_delay * failures)
+            else:
+                self._successes += 1
+                return
+
+    async def _wait_out(self, update_id: int, exc: Exception, outages: int, hold: bool) -> None:
+        """Back off before the next try of an update an outage failed; raise when not holding."""
+        if not hold:
+            raise Unavailable(f"update {update_id}: {exc}") from exc
+        if self._stop.is_set():
+            raise exc  # not confirmed: the next run takes it again
+        delay = min(OUTAGE_BACKOFF_MAX, self.retry_delay * 2 ** min(outages - 1, 8))
+        log.warning(
+            "update %s held: the database is failing (%s); again in %.1fs", update_id, exc, delay
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), delay)
+
+    async def _bury(
+        self, update_id: str | None, raw: Mapping[str, Any], exc: Exception, hold: bool
+    ) -> None:
+        """Keep an update given up on; an outage while keeping it is waited out too."""
+        error = "".join(traceback.format_exception_only(exc)).strip()
+        outages = 0
+        while self.dead_letters is not None:
+            try:
+                await self.dead_letters(self.name, update_id, raw, error)
+                return
+            except Exception as failed:
+                if not is_infrastructure(failed):
+                    log.exception("could not keep dead update %s: %.2000r", update_id, raw)
+                    return
+                outages += 1
+                await self._wait_out(int(update_id or 0), failed, outages, hold)
+        log.error("dead update %s (nowhere to keep it): %s: %.2000r", update_id, error, raw)
+
+    def _unreadable(self, item: Any, exc: Exception) -> None:
+        """An update the library cannot read: answer its button press, keep it as dead."""
+        data = item if isinstance(item, Mapping) else self._dump(item)
+        self._spawn(self._keep_unreadable(data, exc, hold=True))
+
+    async def _keep_unreadable(self, data: Mapping[str, Any], exc: Exception, hold: bool) -> None:
+        callback_id = _raw_callback_id(data)
+        if callback_id is not None:
+            await self._answer_quietly(callback_id)
+        update_id = data.get("update_id")
+        await self._bury(None if update_id is None else str(update_id), data, exc, hold)
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
 
     async def _answer_quietly(self, callback_id: str) -> None:
         try:
@@ -212,10 +297,20 @@ class TelegramChannel(abc.ABC):
         await self.handler(incoming)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Handle one webhook update; returns once it is handled (then Telegram is answered)."""
+        """Handle one webhook update; returns once it is handled (then Telegram is answered).
+
+        Raises ``Stopping`` or ``Unavailable`` when Telegram should send it again; an
+        update that cannot be read, or fails by itself, is kept as dead and answered.
+        """
         if self._stop.is_set():
             raise Stopping("stopping")
-        update = self._parse(data)
+        try:
+            update = self._parse(data)
+            chat_key(update)  # a shape the library let through but that names no chat
+        except Exception as exc:
+            log.exception("webhook update %s could not be read", data.get("update_id"))
+            await self._keep_unreadable(data, exc, hold=False)
+            return
         update_id = int(update.update_id)
         if update_id in self._recent:
             return  # Telegram resent it (our answer was slow or lost)
@@ -223,7 +318,7 @@ class TelegramChannel(abc.ABC):
         while len(self._recent) > RECENT_IDS:
             self._recent.popitem(last=False)
         try:
-            await self._dispatch(update)
+            await self._dispatch(update, hold=False)
         except Exception:
             self._recent.pop(update_id, None)  # let Telegram's retry through
             raise
@@ -234,3 +329,10 @@ class TelegramChannel(abc.ABC):
         while self._answers:
             with contextlib.suppress(Exception):
                 await asyncio.gather(*list(self._answers), return_exceptions=True)
+
+
+def _raw_callback_id(data: Mapping[str, Any]) -> str | None:
+    """The id of the button press in an update's JSON, if it has one that can be read."""
+    query = data.get("callback_query")
+    found = query.get("id") if isinstance(query, Mapping) else None
+    return found if isinstance(found, str) and found else None

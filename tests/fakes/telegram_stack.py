@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.app import Database
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
+from bot.dead_letters import DeadLetters
 from bot.engine import Engine
 from bot.operators import handle_operator
 from bot.operators.chart import materialize_attachments
@@ -59,6 +60,7 @@ class BotStack:
         self.channel: TelegramChannel = build_telegram_channel(
             settings, self.engine.handle, **channel_options
         )
+        self.channel.dead_letters = DeadLetters(db, clock).record
         self.sender = OutboxSender(
             db,
             {"telegram": self.channel},
