@@ -16,9 +16,10 @@ from bot.operators.access import staff_ids
 from bot.operators.admin import AdminActions
 from bot.operators.alerts import targets_of
 from bot.operators.base import Body, OperatorError
-from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
+from bot.operators.kpi_view import DEFINITIONS, counted, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period
 from flows.staff import REPLY_HEADER
+from storage import dead_updates
 from storage import tickets as tk
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
 from storage.roles import role_of
@@ -63,6 +64,9 @@ class OperatorService(AdminActions):
             first_target=duration(targets.first_response_s),
             resolution_target=duration(targets.resolution_s),
         )
+        dead = await dead_updates.count(s)
+        if dead:  # updates given up on (issue 21): somebody should look at them
+            text += f"\n⚠️ {counted(dead, 'update')} given up on: postsale dead-updates lists them"
         buttons = [
             [view.button("What the figures mean", "op:kpi:def")],
             [view.button(p, f"op:kpi:{p}") for p in ("7d", "30d", "90d")],
