@@ -99,6 +99,7 @@ async def run_bot(
     )
     engine.on_queued.append(sender.wake)
     scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
+    engine.on_linked = scheduler.start_due_of
     tune_garbage_collector()
     tasks = [
         asyncio.create_task(

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Database
-from storage.models import DeadUpdate, Message
-from tests.builders import Clock, customer_with_delivered_order
+from storage.links import create_token
+from storage.models import DeadUpdate, FollowUp, Message, SurveyResponse
+from tests.builders import T0, Clock, customer_with_delivered_order
 from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.telegram_stack import BotStack, telegram_settings
@@ -118,3 +119,29 @@ async def test_in_a_private_chat_a_command_is_answered_whichever_bot_it_names(
     [reply] = api.texts(str(CHAT))
     assert "/problem" in reply  # the help text, not the "not understood" answer
     assert await inbound_texts(stack.db) == ["/help"]
+
+
+async def test_a_deep_link_with_a_due_survey_asks_it_at_once_and_a_typed_score_counts(
+    api: FakeBotApi, db: Database, framework: str
+) -> None:
+    customer_id, _, fid = await customer_with_delivered_order(db, chat_id=None)
+    async with db.uow() as uow:
+        followup = await uow.session.get(FollowUp, fid)
+        assert followup is not None
+        followup.status, followup.sent_at = "pending", None  # due, waiting for a link
+        token = await create_token(uow.session, customer_id, T0)
+        await uow.commit()
+    running = await started(api, db, framework)
+    try:
+        await running.deliver(tg.message(200, f"/start {token}"))
+        welcome, question = api.sent("200")
+        assert "Welcome, Ana!" in welcome.text
+        assert question.callback_data == [f"nps:{fid}:{n}" for n in range(11)]
+        await running.deliver(tg.message(200, "9"))  # typed at once: the answer
+    finally:
+        await running.stop()
+    async with db.uow() as uow:
+        followup = await uow.session.get(FollowUp, fid)
+        scores = [(r.kind, r.score) for r in await uow.session.scalars(select(SurveyResponse))]
+    assert followup is not None and (followup.status, followup.sent_at) == ("answered", T0)
+    assert scores == [("nps", 9)]
