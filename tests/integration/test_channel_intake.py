@@ -76,20 +76,32 @@ async def test_a_button_press_that_cannot_be_read_is_still_answered(
     assert [d.raw["callback_query"]["id"] for d in await dead_updates(stack.db)] == ["q-unreadable"]
 
 
+async def polls_per_second(api: FakeBotApi, seconds: float) -> float:
+    before = len(api.of("getUpdates"))
+    await asyncio.sleep(seconds)  # measuring a rate: real time is the point here
+    return (len(api.of("getUpdates")) - before) / seconds
+
+
 async def test_a_server_answering_an_empty_poll_at_once_is_not_asked_hundreds_of_times(
     api: FakeBotApi, sqlite_db: Database, framework: str
 ) -> None:
     api.ignores_timeout = True
     running = await started(api, sqlite_db, framework)
+    pump = running.channel.pump
+    paused = pump.idle_pause
     try:
-        await asyncio.sleep(2.0)  # measuring a rate: real time is the point here
-        calls = len(api.of("getUpdates"))
+        pump.idle_pause = 0.0  # as before the pause
+        spinning = await polls_per_second(api, 1.0)
+        pump.idle_pause = paused
+        await asyncio.sleep(paused)  # the poll under way ends
+        calm = await polls_per_second(api, 3.0)
         # Still served: an update that arrives is handled at the next poll.
         await running.deliver(tg.message(CHAT, "hello"))
     finally:
         await running.stop()
-    print(f"{framework}: {calls / 2.0:.1f} getUpdates calls/s against an early empty answer")
-    assert calls / 2.0 <= 5  # ~450 a second before the pause
+    print(f"{framework}: getUpdates {spinning:.0f}/s without the pause, {calm:.1f}/s with it")
+    assert spinning > 10  # the fault mode is real: the server answers at once
+    assert calm <= 2  # one call a second (the pause), not hundreds
     assert len(api.texts(str(CHAT))) == 1
 
 
