@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.channels.attempts import Unavailable
 from bot.channels.base import UpdateHandler
-from bot.channels.telegram_base import Stopping, TelegramChannel, Unavailable
+from bot.channels.telegram_base import Stopping, TelegramChannel
 from bot.settings import Settings
 
 __all__ = ["Stopping", "TelegramChannel", "Unavailable", "build_telegram_channel"]

@@ -9,13 +9,9 @@ through its ``Application``, aiogram directly), which translates it into an
 Callback queries are always answered, handled, failed or unreadable, so the
 client's spinner stops.
 
-Failures (issue 21): an update that fails because the database or the disk is
-failing (``storage.failures.is_infrastructure``) is held, not given up: polling keeps
-it in hand (so the offset stays below it) and tries again with backoff until the
-database is back; a webhook update is refused with 503 (``Unavailable``) so that
-Telegram sends it again. An update that fails by itself (another error, or an
-outage error while other updates succeed) is tried ``ATTEMPTS`` times, then kept
-as a dead update (``dead_letters``) and confirmed; so is one that cannot be read.
+Failures (issue 21, ``bot.channels.attempts``): an update that fails because the
+database is failing is held (polling) or refused with 503 (webhook), never given up;
+one that fails by itself, or cannot be read, is kept as a dead update.
 
 Stopping: no new updates are taken, the ones in hand are finished, then the
 handled ones are confirmed to Telegram (polling) -- nothing lost, nothing twice.
@@ -27,11 +23,11 @@ import abc
 import asyncio
 import contextlib
 import logging
-import traceback
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.channels.attempts import Attempts, DeadLetters, Unavailable
 from bot.channels.base import Outgoing, UpdateHandler
 from bot.channels.chat_queue import ChatQueue
 from bot.channels.polling import UpdatePump
@@ -44,24 +40,17 @@ from bot.channels.telegram_common import (
     to_incoming,
 )
 from bot.settings import Settings
-from storage.failures import is_infrastructure
+
+__all__ = ["DeadLetters", "Stopping", "TelegramChannel", "Unavailable"]
 
 log = logging.getLogger("postsale.channels")
 
 OperatorIds = Callable[[], Awaitable[Iterable[str]]]
-# Keeps an update given up on: (channel, update id or None, its JSON, the error).
-DeadLetters = Callable[[str, str | None, Mapping[str, Any], str], Awaitable[None]]
 RECENT_IDS = 10_000  # webhook updates remembered for the in-memory duplicate check
-ATTEMPTS = 3  # tries of an update failing by itself before it is kept as dead
-OUTAGE_BACKOFF_MAX = 30.0  # seconds between tries of an update held by an outage
 
 
 class Stopping(Exception):
     """The channel is stopping: a webhook update is refused, Telegram sends it again."""
-
-
-class Unavailable(Exception):
-    """The database is failing: a webhook update is refused (503), Telegram sends it again."""
 
 
 class TelegramChannel(abc.ABC):
@@ -89,17 +78,23 @@ class TelegramChannel(abc.ABC):
             parse=self._parse,
             on_unreadable=self._unreadable,
         )
-        self.retry_delay = retry_delay
         # Extra operator ids for the command menu (the operators table), set by the runner.
         self.operator_ids: OperatorIds | None = None
-        # Where updates given up on are kept (the dead_updates table), set by the runner.
-        self.dead_letters: DeadLetters | None = None
         self.username: str | None = None
         self._stop = asyncio.Event()
+        self.attempts = Attempts(self.name, self._stop, retry_delay)
         self._poller: asyncio.Task[None] | None = None
         self._answers: set[asyncio.Task[None]] = set()
         self._recent: OrderedDict[int, None] = OrderedDict()
-        self._successes = 0  # updates handled: tells a poison update from an outage
+
+    @property
+    def dead_letters(self) -> DeadLetters | None:
+        """Where updates given up on are kept (the dead_updates table), set by the runner."""
+        return self.attempts.dead_letters
+
+    @dead_letters.setter
+    def dead_letters(self, keep: DeadLetters | None) -> None:
+        self.attempts.dead_letters = keep
 
     @property
     def webhook(self) -> bool:
@@ -202,68 +197,16 @@ class TelegramChannel(abc.ABC):
 
     async def _handle(self, update: Any, hold: bool) -> None:
         try:
-            await self._attempt(update, hold)
+            await self.attempts.run(
+                update.update_id,
+                lambda: self._process(update),
+                lambda: self._dump(update),
+                hold=hold,
+            )
         finally:
             callback_id = callback_id_of(update)
             if callback_id is not None:
                 self._spawn(self._answer_quietly(callback_id))
-
-    async def _attempt(self, update: Any, hold: bool) -> None:
-        """Handle ``update``: held through an outage, kept as dead when it fails by itself."""
-        failures = outages = 0
-        mark = self._successes
-        while True:
-            try:
-                await self._process(update)
-            except Exception as exc:
-                # An outage error while other updates succeed (since this one last
-                # failed) is this update's own failure.
-                others_fine, mark = self._successes > mark, self._successes
-                if is_infrastructure(exc) and not others_fine:
-                    outages += 1
-                    await self._wait_out(update.update_id, exc, outages, hold)
-                    continue
-                failures += 1
-                if failures >= ATTEMPTS:
-                    log.exception("update %s failed %d times: dead", update.update_id, ATTEMPTS)
-                    await self._bury(str(update.update_id), self._dump(update), exc, hold)
-                    return
-                log.warning("update %s failed; trying again", update.update_id, exc_info=True)
-                await asyncio.sleep(self.retry_delay * failures)
-            else:
-                self._successes += 1
-                return
-
-    async def _wait_out(self, update_id: int, exc: Exception, outages: int, hold: bool) -> None:
-        """Back off before the next try of an update an outage failed; raise when not holding."""
-        if not hold:
-            raise Unavailable(f"update {update_id}: {exc}") from exc
-        if self._stop.is_set():
-            raise exc  # not confirmed: the next run takes it again
-        delay = min(OUTAGE_BACKOFF_MAX, self.retry_delay * 2 ** min(outages - 1, 8))
-        log.warning(
-            "update %s held: the database is failing (%s); again in %.1fs", update_id, exc, delay
-        )
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), delay)
-
-    async def _bury(
-        self, update_id: str | None, raw: Mapping[str, Any], exc: Exception, hold: bool
-    ) -> None:
-        """Keep an update given up on; an outage while keeping it is waited out too."""
-        error = "".join(traceback.format_exception_only(exc)).strip()
-        outages = 0
-        while self.dead_letters is not None:
-            try:
-                await self.dead_letters(self.name, update_id, raw, error)
-                return
-            except Exception as failed:
-                if not is_infrastructure(failed):
-                    log.exception("could not keep dead update %s: %.2000r", update_id, raw)
-                    return
-                outages += 1
-                await self._wait_out(int(update_id or 0), failed, outages, hold)
-        log.error("dead update %s (nowhere to keep it): %s: %.2000r", update_id, error, raw)
 
     def _unreadable(self, item: Any, exc: Exception) -> None:
         """An update the library cannot read: answer its button press, keep it as dead."""
@@ -275,7 +218,8 @@ class TelegramChannel(abc.ABC):
         if callback_id is not None:
             await self._answer_quietly(callback_id)
         update_id = data.get("update_id")
-        await self._bury(None if update_id is None else str(update_id), data, exc, hold)
+        found = None if update_id is None else str(update_id)
+        await self.attempts.bury(found, data, exc, hold=hold)
 
     def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(job)

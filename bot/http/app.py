@@ -63,7 +63,8 @@ def webhook_handler(settings: Settings, channel: WebhookReceiver) -> Callable[[w
             return web.json_response({"error": "malformed JSON"}, status=400)
         if not isinstance(data, dict) or "update_id" not in data:
             return web.json_response({"error": "not an update"}, status=400)
-        from bot.channels.telegram_base import Stopping, Unavailable
+        from bot.channels.attempts import Unavailable
+        from bot.channels.telegram_base import Stopping
 
         try:
             await channel.feed_webhook(data)
