@@ -32,6 +32,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("conversations", "conversations", "list, show or export stored conversations"),
     ("operators", "operators", "add, remove or list operators and admins"),
     ("outbox", "outbox", "show the outbox: queued, sent and failed messages"),
+    ("dead-updates", "dead_updates", "list the updates given up on, with their errors"),
     ("migrate", "migrate", "bring the database schema up to date"),
 ]
 

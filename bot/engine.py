@@ -11,7 +11,7 @@ paths through the ``start_survey`` / ``remind`` / ``expire`` / ``ask_resolution`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +88,9 @@ class Engine:
         self.operator_handler = operator_handler
         # Called after each commit that queued messages (wakes the outbox sender).
         self.on_queued: list[Callable[[], None]] = []
+        # Starts a due survey of a customer who has just linked a chat, in the link's
+        # transaction (the scheduler's ``start_due_of``, set by the runner).
+        self.on_linked: Callable[[AsyncSession, int, datetime], Awaitable[bool]] | None = None
         self.chat_locks = KeyedLocks()
         # SQLite (one writer): updates that wait for the writer share its next commit.
         self.group: GroupCommit[Incoming] | None = None
@@ -200,7 +203,17 @@ class Engine:
         )
         outcome = flows.step(state, event, facts, now)
         await self._apply(ctx, conv, customer, outcome, purpose="reply")
+        if link is not None and link.outcome == "linked" and link.customer_id is not None:
+            await self._start_due(session, link.customer_id, now)
         return ctx
+
+    async def _start_due(self, session: AsyncSession, customer_id: int, now: datetime) -> None:
+        """After the welcome: the survey that was waiting for this link, in this transaction."""
+        if self.on_linked is None:
+            return
+        await flush_writes(session)  # the survey reads the conversation just written
+        if await self.on_linked(session, customer_id, now):
+            log.info("survey started on linking customer %s", customer_id)
 
     def _locale(
         self, customer: CustomerRow | None, conv: ConversationRow, language_code: str | None

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot import exports
 from bot.app import Database, open_database
+from bot.dead_letters import DeadLetters
 from bot.engine import Engine, utcnow
 from bot.heap import tune_garbage_collector
 from bot.operators import handle_operator, sla_watch
@@ -119,6 +120,7 @@ async def run_bot(
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
     channel = build_telegram_channel(settings, engine.handle, **options)
     channel.operator_ids = lambda: _operator_ids(db)
+    channel.dead_letters = DeadLetters(db, clock).record
     sender = OutboxSender(
         db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
     )
@@ -133,6 +135,7 @@ async def run_bot(
         await db.close()
         raise
     scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
+    engine.on_linked = scheduler.start_due_of
     tune_garbage_collector()
     tasks = [
         asyncio.create_task(

@@ -190,6 +190,15 @@ class Scheduler:
                 return
             after = claimed[-1].followup.id
 
+    async def start_due_of(self, session: AsyncSession, customer_id: int, now: datetime) -> bool:
+        """Start a due survey of a customer who has just linked a chat, in the link's
+        transaction: the question follows the welcome at once, not at the next pass
+        (a message typed in between was read as idle chat; issue 14)."""
+        report = TickReport()
+        for item in await fu.claim_due_of(session, customer_id, now, stale_after=self.stale_after):
+            await self._send_one(session, item, now, report)
+        return report.sent > 0
+
     async def _send_one(
         self, session: AsyncSession, item: fu.Claimed, now: datetime, report: TickReport
     ) -> None:

@@ -187,6 +187,26 @@ async def claim_due(
     return await _claim(session, where, after_id, limit)
 
 
+async def claim_due_of(
+    session: AsyncSession, customer_id: int, now: datetime, *, stale_after: timedelta
+) -> list[Claimed]:
+    """The customer's pending follow-ups due by ``now`` that may still be sent.
+
+    For a customer who has just linked a chat, inside the link's transaction: the
+    scheduler's pass skips the others (opted out, unreachable, forgotten, stale).
+    """
+    where = and_(
+        FollowUp.customer_id == customer_id,
+        FollowUp.status == "pending",
+        FollowUp.due_at <= now,
+        FollowUp.due_at > now - stale_after,
+        Customer.opted_out_at.is_(None),
+        Customer.unreachable_at.is_(None),
+        Customer.anonymised_at.is_(None),
+    )
+    return await _claim(session, where, 0, 10)
+
+
 async def claim_reminders(
     session: AsyncSession,
     now: datetime,

@@ -281,6 +281,20 @@ class HandledUpdate(Base):
     handled_at: Mapped[datetime]
 
 
+class DeadUpdate(Base):
+    """An update given up on: it failed by itself (or could not be read), kept to look at."""
+
+    __tablename__ = "dead_updates"
+    __table_args__ = (Index("ix_dead_updates_failed_at", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    update_id: Mapped[str | None] = mapped_column(String(64))  # None: no id could be read
+    raw: Mapped[dict[str, Any]]  # the update's JSON, as it came
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime]
+
+
 class Operator(Base):
     """Somebody allowed to run operator (or, as admin, also admin) commands."""
 

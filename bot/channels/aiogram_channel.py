@@ -98,8 +98,6 @@ def markup(message: Outgoing) -> Markup:
 class AiogramChannel(TelegramChannel):
     """``Channel`` on aiogram: ``Bot`` on the configured API server."""
 
-    fetches_json = True  # GetRawUpdates
-
     def __init__(
         self,
         settings: Settings,
@@ -132,6 +130,10 @@ class AiogramChannel(TelegramChannel):
 
     def _parse(self, data: dict[str, Any]) -> Any:
         return Update.model_validate(data, context={"bot": self.bot})
+
+    def _dump(self, update: Any) -> dict[str, Any]:
+        dumped: dict[str, Any] = update.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return dumped
 
     async def _process(self, update: Any) -> None:
         if update.message is None and update.edited_message is None and not update.callback_query:

@@ -8,6 +8,12 @@ pool has one connection: ``pool_size`` raises it, or sends would queue on it. No
 far: httpcore checks every pooled connection on each request, so a large pool costs
 CPU per send (benchmarks/throughput.py, 1,000 updates: 163 updates/s with 64
 connections, 198 with 16, the outbox sender's concurrency).
+
+``Bot.get_updates`` parses the whole batch at once: one update it cannot read
+failed every fetch, and (confirmed by offset only) came back for ever, so no other
+update was handled (issue 14). Its ``getUpdates`` request keeps the last answer
+(``KeepsAnswer``, an ``HTTPXRequest``: ptb's own extension point), and a batch that
+cannot be read is handed over as JSON, for ``UpdatePump`` to read one by one.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from telegram import (
 )
 from telegram import error as tg
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest, RequestData
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.base import (
@@ -101,6 +108,37 @@ def markup(message: Outgoing) -> Markup:
     return None
 
 
+class KeepsAnswer(HTTPXRequest):
+    """ptb's HTTP request for ``getUpdates``, keeping the last answer's body."""
+
+    def __init__(self) -> None:
+        super().__init__(connection_pool_size=1)  # ptb's own default for getUpdates
+        self.last: bytes = b""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        self.last = b""
+        status, body = await super().do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        self.last = body
+        return status, body
+
+    def last_updates(self) -> list[dict[str, Any]]:
+        """The updates of the last answer as JSON objects (those with an id)."""
+        result = self.parse_json_payload(self.last).get("result")
+        found = result if isinstance(result, list) else []
+        return [u for u in found if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
+
+
 class PtbChannel(TelegramChannel):
     """``Channel`` on python-telegram-bot: an ``Application`` on the configured API server."""
 
@@ -114,6 +152,7 @@ class PtbChannel(TelegramChannel):
     ) -> None:
         super().__init__(settings, handler, **options)
         url = settings.telegram_api_url
+        self._updates_request = KeepsAnswer()
         self.application = (
             Application.builder()
             .token(settings.bot_token)
@@ -121,6 +160,7 @@ class PtbChannel(TelegramChannel):
             .base_file_url(f"{url}/file/bot")
             .connection_pool_size(pool_size)
             .pool_timeout(30.0)
+            .get_updates_request(self._updates_request)
             .updater(None)
             .build()
         )
@@ -154,16 +194,29 @@ class PtbChannel(TelegramChannel):
         return self.bot.username or ""
 
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
-        updates: Sequence[Any] = await self.bot.get_updates(
-            offset=offset,
-            limit=limit,
-            timeout=int(wait),
-            allowed_updates=ALLOWED_UPDATES,
-        )
+        try:
+            updates: Sequence[Any] = await self.bot.get_updates(
+                offset=offset,
+                limit=limit,
+                timeout=int(wait),
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        except tg.TelegramError:
+            raise  # the request failed: the poller backs off
+        except Exception:
+            # Received, but ptb could not read the batch: hand it over as JSON.
+            return self._updates_request.last_updates()
         return updates
 
     def _parse(self, data: dict[str, Any]) -> Any:
-        return Update.de_json(data, self.bot)
+        update = Update.de_json(data, self.bot)
+        if update is None:
+            raise ValueError("not an update")
+        return update
+
+    def _dump(self, update: Any) -> dict[str, Any]:
+        dumped: dict[str, Any] = update.to_dict()
+        return dumped
 
     async def _process(self, update: Any) -> None:
         if update.message is None and update.edited_message is None and not update.callback_query:

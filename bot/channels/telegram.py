@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.channels.attempts import Unavailable
 from bot.channels.base import UpdateHandler
 from bot.channels.telegram_base import Stopping, TelegramChannel
 from bot.settings import Settings
 
-__all__ = ["Stopping", "TelegramChannel", "build_telegram_channel"]
+__all__ = ["Stopping", "TelegramChannel", "Unavailable", "build_telegram_channel"]
 
 
 def build_telegram_channel(

@@ -6,7 +6,12 @@ queued per chat in a ``ChatQueue`` (one chat in order, chats concurrently), then
 ``_process`` hands the library's update object to ``_on_update`` (python-telegram-bot
 through its ``Application``, aiogram directly), which translates it into an
 ``Incoming`` for the engine.
-Callback queries are always answered, handled or not, so the client's spinner stops.
+Callback queries are always answered, handled, failed or unreadable, so the
+client's spinner stops.
+
+Failures (issue 21, ``bot.channels.attempts``): an update that fails because the
+database is failing is held (polling) or refused with 503 (webhook), never given up;
+one that fails by itself, or cannot be read, is kept as a dead update.
 
 Stopping: no new updates are taken, the ones in hand are finished, then the
 handled ones are confirmed to Telegram (polling) -- nothing lost, nothing twice.
@@ -19,9 +24,10 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.channels.attempts import Attempts, DeadLetters, Unavailable
 from bot.channels.base import Outgoing, UpdateHandler
 from bot.channels.chat_queue import ChatQueue
 from bot.channels.polling import UpdatePump
@@ -36,11 +42,12 @@ from bot.channels.telegram_common import (
 from bot.settings import Settings
 from bot.startup import StartupError
 
+__all__ = ["DeadLetters", "Stopping", "TelegramChannel", "Unavailable"]
+
 log = logging.getLogger("postsale.channels")
 
 OperatorIds = Callable[[], Awaitable[Iterable[str]]]
 RECENT_IDS = 10_000  # webhook updates remembered for the in-memory duplicate check
-ATTEMPTS = 3  # tries of one update before it is given up (and logged)
 
 
 class Stopping(Exception):
@@ -51,10 +58,6 @@ class TelegramChannel(abc.ABC):
     """Library-independent receiving, ordering, shutdown and command menu."""
 
     name = "telegram"
-    # Whether ``_fetch`` gives JSON objects. python-telegram-bot has no public way to
-    # get ``getUpdates`` unparsed (``do_api_request`` refuses it), so its adapter
-    # fetches parsed updates, repeats included.
-    fetches_json = False
 
     def __init__(
         self,
@@ -73,16 +76,26 @@ class TelegramChannel(abc.ABC):
             self._dispatch,
             timeout=poll_timeout,
             ahead=concurrency,
-            parse=self._parse if self.fetches_json else None,
+            parse=self._parse,
+            on_unreadable=self._unreadable,
         )
-        self.retry_delay = retry_delay
         # Extra operator ids for the command menu (the operators table), set by the runner.
         self.operator_ids: OperatorIds | None = None
         self.username: str | None = None
         self._stop = asyncio.Event()
+        self.attempts = Attempts(self.name, self._stop, retry_delay)
         self._poller: asyncio.Task[None] | None = None
         self._answers: set[asyncio.Task[None]] = set()
         self._recent: OrderedDict[int, None] = OrderedDict()
+
+    @property
+    def dead_letters(self) -> DeadLetters | None:
+        """Where updates given up on are kept (the dead_updates table), set by the runner."""
+        return self.attempts.dead_letters
+
+    @dead_letters.setter
+    def dead_letters(self, keep: DeadLetters | None) -> None:
+        self.attempts.dead_letters = keep
 
     @property
     def webhook(self) -> bool:
@@ -96,12 +109,16 @@ class TelegramChannel(abc.ABC):
 
     @abc.abstractmethod
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
-        """``getUpdates``: the library's update objects, or with ``fetches_json`` their
-        JSON objects (``UpdatePump`` has ``_parse`` read the new ones only)."""
+        """``getUpdates``: the library's update objects or their JSON objects, which
+        ``UpdatePump`` has ``_parse`` read (the new ones only, each on its own)."""
 
     @abc.abstractmethod
     def _parse(self, data: dict[str, Any]) -> Any:
-        """A webhook request's JSON as the library's update object."""
+        """An update's JSON as the library's update object (raises when unreadable)."""
+
+    @abc.abstractmethod
+    def _dump(self, update: Any) -> dict[str, Any]:
+        """The library's update object as the Bot API's JSON (for a dead update)."""
 
     @abc.abstractmethod
     async def _process(self, update: Any) -> None:
@@ -199,27 +216,39 @@ class TelegramChannel(abc.ABC):
 
     # -- receiving ---------------------------------------------------------------------
 
-    def _dispatch(self, update: Any) -> asyncio.Future[None]:
-        return self.queue.submit(chat_key(update), lambda: self._handle(update))
+    def _dispatch(self, update: Any, *, hold: bool = True) -> asyncio.Future[None]:
+        return self.queue.submit(chat_key(update), lambda: self._handle(update, hold))
 
-    async def _handle(self, update: Any) -> None:
+    async def _handle(self, update: Any, hold: bool) -> None:
         try:
-            for attempt in range(1, ATTEMPTS + 1):
-                try:
-                    await self._process(update)
-                    return
-                except Exception:
-                    if attempt == ATTEMPTS:
-                        log.exception("update %s failed %d times", update.update_id, attempt)
-                        raise
-                    log.warning("update %s failed; trying again", update.update_id, exc_info=True)
-                    await asyncio.sleep(self.retry_delay * attempt)
+            await self.attempts.run(
+                update.update_id,
+                lambda: self._process(update),
+                lambda: self._dump(update),
+                hold=hold,
+            )
         finally:
             callback_id = callback_id_of(update)
             if callback_id is not None:
-                task = asyncio.create_task(self._answer_quietly(callback_id))
-                self._answers.add(task)
-                task.add_done_callback(self._answers.discard)
+                self._spawn(self._answer_quietly(callback_id))
+
+    def _unreadable(self, item: Any, exc: Exception) -> None:
+        """An update the library cannot read: answer its button press, keep it as dead."""
+        data = item if isinstance(item, Mapping) else self._dump(item)
+        self._spawn(self._keep_unreadable(data, exc, hold=True))
+
+    async def _keep_unreadable(self, data: Mapping[str, Any], exc: Exception, hold: bool) -> None:
+        callback_id = _raw_callback_id(data)
+        if callback_id is not None:
+            await self._answer_quietly(callback_id)
+        update_id = data.get("update_id")
+        found = None if update_id is None else str(update_id)
+        await self.attempts.bury(found, data, exc, hold=hold)
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(job)
+        self._answers.add(task)
+        task.add_done_callback(self._answers.discard)
 
     async def _answer_quietly(self, callback_id: str) -> None:
         try:
@@ -236,10 +265,20 @@ class TelegramChannel(abc.ABC):
         await self.handler(incoming)
 
     async def feed_webhook(self, data: dict[str, Any]) -> None:
-        """Handle one webhook update; returns once it is handled (then Telegram is answered)."""
+        """Handle one webhook update; returns once it is handled (then Telegram is answered).
+
+        Raises ``Stopping`` or ``Unavailable`` when Telegram should send it again; an
+        update that cannot be read, or fails by itself, is kept as dead and answered.
+        """
         if self._stop.is_set():
             raise Stopping("stopping")
-        update = self._parse(data)
+        try:
+            update = self._parse(data)
+            chat_key(update)  # a shape the library let through but that names no chat
+        except Exception as exc:
+            log.exception("webhook update %s could not be read", data.get("update_id"))
+            await self._keep_unreadable(data, exc, hold=False)
+            return
         update_id = int(update.update_id)
         if update_id in self._recent:
             return  # Telegram resent it (our answer was slow or lost)
@@ -247,7 +286,7 @@ class TelegramChannel(abc.ABC):
         while len(self._recent) > RECENT_IDS:
             self._recent.popitem(last=False)
         try:
-            await self._dispatch(update)
+            await self._dispatch(update, hold=False)
         except Exception:
             self._recent.pop(update_id, None)  # let Telegram's retry through
             raise
@@ -258,3 +297,10 @@ class TelegramChannel(abc.ABC):
         while self._answers:
             with contextlib.suppress(Exception):
                 await asyncio.gather(*list(self._answers), return_exceptions=True)
+
+
+def _raw_callback_id(data: Mapping[str, Any]) -> str | None:
+    """The id of the button press in an update's JSON, if it has one that can be read."""
+    query = data.get("callback_query")
+    found = query.get("id") if isinstance(query, Mapping) else None
+    return found if isinstance(found, str) and found else None

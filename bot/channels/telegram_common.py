@@ -10,7 +10,12 @@ Choices (documented in the README):
   silently, and the original was already handled);
 * channel posts, their edits and update kinds we do not know are ignored;
 * group messages are passed on with their ``chat_type``: the engine serves only the
-  operators' group; service messages in groups (someone joined, ...) are ignored.
+  operators' group; service messages in groups (someone joined, ...) are ignored;
+* ``/cmd@name``: in a group, a command naming another bot is left to that bot; in a
+  private chat only this bot reads the message, so the name is ignored and the
+  command answered (``/help@old_name`` after a rename still gets help);
+* text (messages, names, button data) is cleaned on the way in (``clean_text``: no
+  NUL, no lone surrogates), so that both databases store it and a reply comes.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bot.i18n import LOCALES, translate
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.linking import CONTACT_LABEL
 from flows.menu import CUSTOMER_COMMANDS, OPERATOR_COMMANDS
+from flows.text_safety import clean_text
 
 CHANNEL = "telegram"
 MAX_CALLBACK_DATA = 64  # bytes, Bot API limit
@@ -87,15 +93,17 @@ def message_event(message: Any, private: bool, bot_username: str | None = None) 
     """The neutral event of a message; None when there is nothing to handle."""
     text = message.text
     if text:
+        text = clean_text(text)
         try:
-            return parse_command(text, bot_username) or TextIn(text)
+            # Private: nobody else reads the chat, whichever bot the command names.
+            return parse_command(text, None if private else bot_username) or TextIn(text)
         except ForAnotherBot:
             return None  # in a group, another bot's business
     contact = message.contact
     if contact is not None:
         sender = message.from_user
         own = contact.user_id is not None and sender is not None and contact.user_id == sender.id
-        return ContactIn(contact.phone_number, own=own)
+        return ContactIn(clean_text(contact.phone_number), own=own)
     for kind in MEDIA_KINDS:
         if getattr(message, kind, None):
             return MediaIn(kind)
@@ -118,7 +126,7 @@ def to_incoming(update: Any, bot_username: str | None = None) -> Incoming | None
     elif query is not None and query.message is not None:
         chat, sender = query.message.chat, query.from_user
         callback_id = str(query.id)
-        event = ButtonIn(query.data) if query.data else None
+        event = ButtonIn(clean_text(query.data)) if query.data else None
         message_id = str(query.message.message_id)
         label = _pressed_label(query.message, query.data)
     else:
@@ -132,9 +140,9 @@ def to_incoming(update: Any, bot_username: str | None = None) -> Incoming | None
         user_id=str(sender.id),
         chat_type=_str(chat.type),
         event=event,
-        language_code=sender.language_code,
-        first_name=sender.first_name,
-        username=sender.username,
+        language_code=_clean(sender.language_code),
+        first_name=_clean(sender.first_name),
+        username=_clean(sender.username),
         callback_id=callback_id,
         message_id=message_id,
         button_label=label,
@@ -149,6 +157,10 @@ def _pressed_label(message: Any, data: str | None) -> str | None:
             if button.callback_data == data:
                 return str(button.text)
     return None
+
+
+def _clean(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
 
 
 def callback_id_of(update: Any) -> str | None:

@@ -5,7 +5,9 @@ when ``INGEST_SECRET`` is set (``POST /ingest/orders``), on ``HTTP_HOST:HTTP_POR
 A webhook request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to
 ``WEBHOOK_SECRET`` (compared in constant time); without it the answer is 401 and
 nothing is read. An update is answered 200 only once it is handled (committed), so
-a crash before that makes Telegram send it again; 503 while stopping, for the same.
+a crash before that makes Telegram send it again; 503 while stopping or while the
+database is failing, for the same. An update that cannot be read or fails by itself
+is kept as a dead update and answered 200: sending it again would not help.
 """
 
 from __future__ import annotations
@@ -61,12 +63,16 @@ def webhook_handler(settings: Settings, channel: WebhookReceiver) -> Callable[[w
             return web.json_response({"error": "malformed JSON"}, status=400)
         if not isinstance(data, dict) or "update_id" not in data:
             return web.json_response({"error": "not an update"}, status=400)
+        from bot.channels.attempts import Unavailable
         from bot.channels.telegram_base import Stopping
 
         try:
             await channel.feed_webhook(data)
         except Stopping:
             return web.json_response({"error": "stopping"}, status=503)
+        except Unavailable:
+            log.warning("webhook: update %s refused: database unavailable", data.get("update_id"))
+            return web.json_response({"error": "database unavailable"}, status=503)
         except Exception:
             log.exception("webhook: update %s failed", data.get("update_id"))
             return web.json_response({"error": "internal error"}, status=500)

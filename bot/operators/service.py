@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.i18n import resolve_locale, translate
+from bot.i18n import ngettext, resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
 from bot.operators.admin import AdminActions
@@ -20,6 +20,7 @@ from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period, period_label
 from flows.replies import N_
 from flows.staff import REPLY_HEADER
+from storage import dead_updates
 from storage import tickets as tk
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
 from storage.roles import role_of
@@ -68,6 +69,15 @@ class OperatorService(AdminActions):
             first_target=duration(targets.first_response_s),
             resolution_target=duration(targets.resolution_s),
         )
+        dead = await dead_updates.count(s)
+        if dead:  # updates given up on (issue 21): somebody should look at them
+            text += "\n⚠️ " + ngettext(
+                "{n} update given up on: postsale dead-updates lists it",
+                "{n} updates given up on: postsale dead-updates lists them",
+                dead,
+                self.lang,
+                n=dead,
+            )
         buttons = [
             [view.button(translate("What the figures mean", self.lang), "op:kpi:def")],
             [view.button(p, f"op:kpi:{p}") for p in ("7d", "30d", "90d")],

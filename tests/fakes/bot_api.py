@@ -7,7 +7,9 @@ long polling and offset confirmation, ``sendMessage``, ``sendPhoto`` and
 ``sendChatAction``), answers 429 with ``parameters.retry_after`` when configured
 limits are exceeded or a failure is scripted, and records every call. Several bots
 (tokens) may share one server: each token has its own update queue. Given the bots'
-``tokens``, it answers any other token 401 Unauthorized, as Telegram does.
+``tokens``, it answers any other token 401 Unauthorized, as Telegram does. Fault modes:
+``ignores_timeout`` answers an empty ``getUpdates`` at once (as some proxies and
+emulators do), and ``inject`` queues any JSON, readable by the libraries or not.
 
 Tests put updates in with ``inject`` (``tests.fakes.updates`` builds the JSON, and is
 re-exported here) and wait for
@@ -41,6 +43,8 @@ from tests.fakes.updates import (
     press,
     sticker,
     unknown_kind,
+    unreadable_callback,
+    unreadable_message,
     user,
 )
 
@@ -59,6 +63,8 @@ __all__ = [
     "photo",
     "sticker",
     "unknown_kind",
+    "unreadable_callback",
+    "unreadable_message",
     "user",
 ]
 
@@ -132,6 +138,7 @@ class FakeBotApi:
         self.failures: list[Failure] = []
         self.too_many = 0
         self.record = True  # benchmarks turn the call log off and count sends instead
+        self.ignores_timeout = False  # answer an empty long poll at once
         self.sends: dict[str, int] = defaultdict(int)  # by token
         self.last_send_at: dict[str, float] = {}
         self._bots: dict[str, _Bot] = defaultdict(_Bot)
@@ -318,7 +325,7 @@ class FakeBotApi:
         def ready() -> bool:
             return bool(bot.updates) or self._closing
 
-        if not ready() and timeout > 0:
+        if not ready() and timeout > 0 and not self.ignores_timeout:
             try:
                 async with asyncio.timeout(timeout), self._changed:
                     await self._changed.wait_for(ready)

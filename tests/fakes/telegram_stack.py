@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 
 from bot.app import Database
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
+from bot.dead_letters import DeadLetters
 from bot.engine import Engine
 from bot.operators import handle_operator
 from bot.operators.chart import materialize_attachments
 from bot.outbox_sender import OutboxSender
+from bot.scheduler import Scheduler
 from bot.send_limits import SendLimits
 from bot.settings import Settings
 from storage.db import is_sqlite
@@ -53,12 +55,16 @@ class BotStack:
     ) -> None:
         self.api, self.settings, self.db = api, settings, db
         self.engine = Engine(db, settings, clock, handle_operator)
+        # As ``postsale run`` wires it; the scheduler's passes are the tests' to run.
+        self.scheduler = Scheduler(db, settings, self.engine, clock)
+        self.engine.on_linked = self.scheduler.start_due_of
         channel_options.setdefault("poll_timeout", 5.0)
         # As ``postsale run`` does: SQLite has one writer, so updates go one at a time.
         channel_options.setdefault("concurrency", 1 if is_sqlite(str(db.engine.url)) else 32)
         self.channel: TelegramChannel = build_telegram_channel(
             settings, self.engine.handle, **channel_options
         )
+        self.channel.dead_letters = DeadLetters(db, clock).record
         self.sender = OutboxSender(
             db,
             {"telegram": self.channel},

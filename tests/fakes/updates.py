@@ -119,3 +119,15 @@ def channel_post(channel_id: int, text: str) -> dict[str, Any]:
 def unknown_kind() -> dict[str, Any]:
     """An update of a kind neither library knows (a future Bot API addition)."""
     return {"future_thing": {"id": 1, "what": "something new"}}
+
+
+def unreadable_message(chat_id: int, text: str = "hello") -> dict[str, Any]:
+    """A message neither library can read (no ``chat``): a malformed or future shape."""
+    found = _message(chat_id, text=text)
+    del found["chat"]
+    return {"message": found}
+
+
+def unreadable_callback(query_id: str) -> dict[str, Any]:
+    """A button press neither library can read (no ``from``), with an id to answer."""
+    return {"callback_query": {"id": query_id, "chat_instance": "ci0", "data": "nps:1:9"}}

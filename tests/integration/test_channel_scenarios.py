@@ -31,23 +31,7 @@ from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.telegram_stack import BotStack, telegram_settings
 
-FRAMEWORKS = ["aiogram", "ptb"]
 CHAT = 100
-
-
-@pytest.fixture(params=FRAMEWORKS)
-def framework(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    server = FakeBotApi()
-    server.url = await server.start()  # type: ignore[attr-defined]
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture

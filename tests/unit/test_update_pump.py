@@ -100,6 +100,20 @@ async def test_only_updates_not_taken_in_yet_are_parsed() -> None:
     assert pump.parsed == 600 and store.returned == 600 + pump.skipped
 
 
+async def run_until(pump: UpdatePump, queue: ChatQueue, done: Callable[[], bool]) -> None:
+    """Poll until ``done()`` (at most 3 s), then stop, finish and confirm as a channel does."""
+    stop = asyncio.Event()
+    poller = asyncio.create_task(pump.run(stop))
+    for _ in range(300):
+        if done():
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await poller
+    await queue.join()
+    await pump.confirm()
+
+
 async def test_an_update_that_cannot_be_read_is_skipped_not_retried_forever() -> None:
     def parse(data: dict[str, Any]) -> SimpleNamespace:
         if data["update_id"] % 100 == 0:
@@ -117,15 +131,25 @@ async def test_an_update_that_cannot_be_read_is_skipped_not_retried_forever() ->
         return queue.submit(update.update_id % 7, lambda: handle(update))
 
     pump = UpdatePump(store.fetch, dispatch, timeout=0.01, ahead=4, parse=parse)
-    stop = asyncio.Event()
-    poller = asyncio.create_task(pump.run(stop))
-    for _ in range(300):
-        if len(handled) == 297:
-            break
-        await asyncio.sleep(0.01)
-    stop.set()
-    await poller
-    await queue.join()
-    await pump.confirm()
+    await run_until(pump, queue, lambda: len(handled) == 297)
     assert sorted(handled) == [n for n in range(1, 301) if n % 100]
     assert store.confirmed == 300  # the unreadable ones did not hold the offset back
+
+
+async def test_an_update_given_up_unhandled_holds_the_offset_and_is_taken_again() -> None:
+    store = UpdateStore(5)
+    queue = ChatQueue(4)
+    tries: Counter[int] = Counter()
+
+    async def handle(update: Any) -> None:
+        tries[update.update_id] += 1
+        if update.update_id == 3 and tries[3] == 1:
+            raise ConnectionError("the database went away")  # given up by the channel
+
+    def dispatch(update: Any) -> asyncio.Future[None]:
+        return queue.submit(update.update_id, lambda: handle(update))
+
+    pump = UpdatePump(store.fetch, dispatch, timeout=0.01, ahead=4)
+    await run_until(pump, queue, lambda: tries[3] == 2 and len(tries) == 5 and pump.offset == 6)
+    assert tries == Counter({1: 1, 2: 1, 3: 2, 4: 1, 5: 1})  # 3 again, the others once
+    assert store.confirmed == 5
