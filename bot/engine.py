@@ -92,10 +92,11 @@ class Engine:
         self.group: GroupCommit[Incoming] | None = None
         if db.writer_lock is not None and group_limit > 1:
             self.group = GroupCommit(group_limit, self._handle_batch, self._handle_in_order)
-        # PostgreSQL: other processes may handle this chat's updates (webhooks behind a
+        # Webhooks on PostgreSQL: other processes may handle this chat's updates (behind a
         # balancer); the update ids, not the arrival order, decide (bot/update_order.py).
+        # A long-polling bot reads its updates in order, alone (Telegram allows one).
         self.order: UpdateOrder | None = None
-        if db.engine.dialect.name == "postgresql":
+        if settings.webhook_url and db.engine.dialect.name == "postgresql":
             self.order = UpdateOrder(db, clock)
 
     # -- incoming updates -------------------------------------------------------------

@@ -88,9 +88,9 @@ class UpdateOrder:
         seq = sequence(incoming)
         if seq is None:
             return
-        since = now - self.wait
-        channel, chat_id = incoming.channel, incoming.chat_id
-        waiting = await received.older_one_waiting(session, channel, chat_id, seq, since=since)
+        channel, since = incoming.channel, now - self.wait
+        waiting = await received.older_one_waiting(
+            session, channel, incoming.chat_id, seq, since=since
+        )
         if waiting and (channel, seq) not in self._overdue:
             raise OutOfTurn
-        await received.forget_received(session, channel, chat_id, seq, before=since)

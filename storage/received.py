@@ -23,53 +23,43 @@ async def note_received(
 ) -> None:
     """Note the update as received; make sure its chat has a conversation row to lock.
 
-    Neither statement waits for the conversation's lock (PostgreSQL only: SQLite has
-    one writer, and one process handles a chat's updates in arrival order there).
+    One statement that waits for no lock (PostgreSQL only: SQLite has one writer,
+    and one process handles a chat's updates in arrival order there).
     """
     noted = postgresql.insert(ReceivedUpdate).values(
         channel=channel, update_id=update_id, chat_id=chat_id, received_at=now
     )
-    await session.execute(
-        noted.on_conflict_do_update(
-            index_elements=["channel", "update_id"], set_={"received_at": now}
-        )
+    noted = noted.on_conflict_do_update(
+        index_elements=["channel", "update_id"], set_={"received_at": now}
     )
     conversation = postgresql.insert(Conversation).values(
         channel=channel, chat_id=chat_id, flow="idle", state="idle", data={}, updated_at=now
     )
-    await session.execute(conversation.on_conflict_do_nothing())
+    await session.execute(conversation.on_conflict_do_nothing().add_cte(noted.cte("noted")))
 
 
 async def older_one_waiting(
     session: AsyncSession, channel: str, chat_id: str, update_id: int, *, since: datetime
 ) -> bool:
-    """Locks the chat's conversation, then: is an older update of it received since ``since``?
+    """In the update's transaction: lock its chat, forget it, is an older one waiting?
 
-    Called in the transaction that handles the update. An older update noted before
-    ``since`` is presumed lost with its process (Telegram sends it again, unanswered).
+    The lock comes first, in a statement of its own: the question that follows then
+    sees every note committed while this waited for the lock. The answer counts
+    older updates noted since ``since``; one noted before is presumed lost with its
+    process (Telegram sends it again, unanswered), and forgotten here with this one.
+    When the answer is yes the transaction is rolled back, forgetting nothing.
     """
     await session.execute(
         select(Conversation.id)
         .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
         .with_for_update()
     )
+    of_chat = (ReceivedUpdate.channel == channel) & (ReceivedUpdate.chat_id == chat_id)
+    forgotten = delete(ReceivedUpdate).where(
+        of_chat,
+        (ReceivedUpdate.update_id == update_id) | (ReceivedUpdate.received_at < since),
+    )
     older = exists().where(
-        ReceivedUpdate.channel == channel,
-        ReceivedUpdate.chat_id == chat_id,
-        ReceivedUpdate.update_id < update_id,
-        ReceivedUpdate.received_at >= since,
+        of_chat, ReceivedUpdate.update_id < update_id, ReceivedUpdate.received_at >= since
     )
-    return bool(await session.scalar(select(older)))
-
-
-async def forget_received(
-    session: AsyncSession, channel: str, chat_id: str, update_id: int, *, before: datetime
-) -> None:
-    """The update is handled (in this transaction): forget it, and its chat's lost ones."""
-    await session.execute(
-        delete(ReceivedUpdate).where(
-            ReceivedUpdate.channel == channel,
-            ReceivedUpdate.chat_id == chat_id,
-            (ReceivedUpdate.update_id == update_id) | (ReceivedUpdate.received_at < before),
-        )
-    )
+    return bool(await session.scalar(select(older).add_cte(forgotten.cte("forgotten"))))

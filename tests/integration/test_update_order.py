@@ -66,10 +66,19 @@ async def transcripts(db: Database) -> dict[str, list[str]]:
         return lines
 
 
+def webhook_settings() -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        default_locale="en",
+        webhook_url="https://bot.example.test/tg/hook",
+        webhook_secret="s3cret",
+    )
+
+
 async def test_an_older_update_received_by_one_process_goes_before_a_newer_one_of_another(
     db: Database, other: Database
 ) -> None:
-    settings = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
+    settings = webhook_settings()
     clock = Clock()
     first, second = Engine(db, settings, clock), Engine(other, settings, clock)
     chats = [str(9000 + n) for n in range(CHATS)]
@@ -119,7 +128,7 @@ async def test_an_older_update_received_by_one_process_goes_before_a_newer_one_o
 async def test_an_older_update_lost_with_its_process_holds_a_newer_one_only_briefly(
     db: Database,
 ) -> None:
-    settings = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
+    settings = webhook_settings()
     clock = Clock()
     engine = Engine(db, settings, clock)
     assert engine.order is not None
@@ -133,3 +142,14 @@ async def test_an_older_update_lost_with_its_process_holds_a_newer_one_only_brie
     await engine.handle(incoming(TextIn("older"), "9100", update_id="90000"))
 
     assert (await transcripts(db))["9100"] == ["newer", "older"]
+
+
+async def test_a_long_polling_bot_handles_updates_without_noting_them(db: Database) -> None:
+    polling = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
+    engine = Engine(db, polling, Clock())  # one poller reads a bot's updates, in order
+
+    await engine.handle(incoming(TextIn("hello"), "9200", update_id="95000"))
+
+    assert (await transcripts(db))["9200"] == ["hello"]
+    async with db.uow() as uow:
+        assert await uow.session.scalar(select(func.count()).select_from(ReceivedUpdate)) == 0
