@@ -80,8 +80,17 @@ class UpdateOrder:
                         self._overdue.add(key)
                     else:
                         await asyncio.sleep(self.poll)
+        except Exception:
+            # Failed (Telegram sends it again): newer updates of the chat need not wait.
+            await self._forget(incoming, seq)
+            raise
         finally:
             self._overdue.discard(key)
+
+    async def _forget(self, incoming: Incoming, seq: int) -> None:
+        async with self.db.uow() as uow:
+            await received.forget_received(uow.session, incoming.channel, seq)
+            await uow.commit()
 
     async def check(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
         """In the handling transaction: raise ``OutOfTurn`` while an older update waits."""

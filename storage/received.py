@@ -63,3 +63,12 @@ async def older_one_waiting(
         of_chat, ReceivedUpdate.update_id < update_id, ReceivedUpdate.received_at >= since
     )
     return bool(await session.scalar(select(older).add_cte(forgotten.cte("forgotten"))))
+
+
+async def forget_received(session: AsyncSession, channel: str, update_id: int) -> None:
+    """Forget a noted update whose handling failed: nobody waits for it meanwhile."""
+    await session.execute(
+        delete(ReceivedUpdate).where(
+            ReceivedUpdate.channel == channel, ReceivedUpdate.update_id == update_id
+        )
+    )

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.app import Database
+from bot.context import UpdateContext
 from bot.engine import Engine
 from bot.settings import Settings
-from flows.events import TextIn
+from flows.events import CommandIn, TextIn
 from storage.models import Conversation, Message, ReceivedUpdate
 from storage.received import note_received
 from tests.builders import Clock, incoming
@@ -142,6 +143,19 @@ async def test_an_older_update_lost_with_its_process_holds_a_newer_one_only_brie
     await engine.handle(incoming(TextIn("older"), "9100", update_id="90000"))
 
     assert (await transcripts(db))["9100"] == ["newer", "older"]
+
+
+async def test_an_update_whose_handling_failed_holds_no_newer_one_back(db: Database) -> None:
+    async def broken(ctx: UpdateContext) -> bool:
+        raise RuntimeError("operator command failed")
+
+    engine = Engine(db, webhook_settings(), Clock(), operator_handler=broken)
+    with pytest.raises(RuntimeError):
+        await engine.handle(incoming(CommandIn("tickets", ""), "9300", update_id="96000"))
+
+    # Waited for, it would hold this one back for the full 10 s.
+    await asyncio.wait_for(engine.handle(incoming(TextIn("hi"), "9300", update_id="96001")), 3)
+    assert (await transcripts(db))["9300"] == ["hi"]
 
 
 async def test_a_long_polling_bot_handles_updates_without_noting_them(db: Database) -> None:
