@@ -150,11 +150,14 @@ async def test_an_update_whose_handling_failed_holds_no_newer_one_back(db: Datab
         raise RuntimeError("operator command failed")
 
     engine = Engine(db, webhook_settings(), Clock(), operator_handler=broken)
+    assert engine.order is not None
+    engine.order.wait = timedelta(seconds=60)
     with pytest.raises(RuntimeError):
         await engine.handle(incoming(CommandIn("tickets", ""), "9300", update_id="96000"))
 
-    # Waited for, it would hold this one back for the full 10 s.
-    await asyncio.wait_for(engine.handle(incoming(TextIn("hi"), "9300", update_id="96001")), 3)
+    # Waited for, it would hold this one back for the full minute.
+    newer = engine.handle(incoming(TextIn("hi"), "9300", update_id="96001"))
+    await asyncio.wait_for(newer, 20)
     assert (await transcripts(db))["9300"] == ["hi"]
 
 
