@@ -30,6 +30,7 @@ from bot.i18n import resolve_locale
 from bot.keyboards import chosen_keyboard
 from bot.phones import normalise_phone
 from bot.settings import Settings
+from bot.update_order import UpdateOrder
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.replies import Say
 from flows.state import Facts, OrderRef, Outcome, State
@@ -96,6 +97,12 @@ class Engine:
         self.group: GroupCommit[Incoming] | None = None
         if db.writer_lock is not None and group_limit > 1:
             self.group = GroupCommit(group_limit, self._handle_batch, self._handle_in_order)
+        # Webhooks on PostgreSQL: other processes may handle this chat's updates (behind a
+        # balancer); the update ids, not the arrival order, decide (bot/update_order.py).
+        # A long-polling bot reads its updates in order, alone (Telegram allows one).
+        self.order: UpdateOrder | None = None
+        if settings.webhook_url and db.engine.dialect.name == "postgresql":
+            self.order = UpdateOrder(db, clock)
 
     # -- incoming updates -------------------------------------------------------------
 
@@ -103,8 +110,15 @@ class Engine:
         """Handle one update in one transaction; a duplicate update is ignored.
 
         Updates of one chat wait for each other (in arrival order); the database row
-        lock on the conversation keeps that true across processes too.
+        lock on the conversation keeps that true across processes too, and on
+        PostgreSQL an older update received by any process goes first.
         """
+        if self.order is not None:
+            await self.order.run(incoming, self._handle_held)
+        else:
+            await self._handle_held(incoming)
+
+    async def _handle_held(self, incoming: Incoming) -> None:
         async with self.chat_locks.hold(incoming.key):
             if self.group is not None:
                 await self.group.submit(incoming)
@@ -130,6 +144,8 @@ class Engine:
     async def _handle_marked(self, session: AsyncSession, incoming: Incoming) -> bool:
         """Record the update as handled and handle it; True when it queued messages."""
         now = self.clock()
+        if self.order is not None:
+            await self.order.check(session, incoming, now)
         if not await convs.mark_handled(session, incoming.channel, incoming.update_id, now):
             log.info("duplicate update %s:%s ignored", incoming.channel, incoming.update_id)
             return False

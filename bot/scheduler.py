@@ -51,6 +51,7 @@ class TickReport:
     expired: int = 0
     waiting_for_link: int = 0
     errors: int = 0
+    backlog: bool = False  # planning stopped at the pass's limit: more orders wait
 
     @property
     def queued_messages(self) -> bool:
@@ -65,6 +66,16 @@ class TickReport:
         )
 
 
+@dataclass
+class _Sweep:
+    """A planning sweep in progress: what it reads, and where it stands."""
+
+    full: bool
+    since: datetime | None
+    mark: datetime | None
+    after_id: int = 0
+
+
 class Scheduler:
     """One ``tick()`` does a whole pass; ``run()`` repeats it every ``interval`` seconds."""
 
@@ -77,6 +88,7 @@ class Scheduler:
         *,
         interval: float = 5.0,
         batch: int = 200,
+        plan_limit: int = 2000,
         stale_after: timedelta | None = None,
         on_queued: Callable[[], None] | None = None,
         full_sweep_every: timedelta = timedelta(hours=1),
@@ -88,6 +100,8 @@ class Scheduler:
         self.clock = clock
         self.interval = interval
         self.batch = batch
+        # Orders planned per pass at most: the rest of a backlog waits for the next pass.
+        self.plan_limit = plan_limit
         # A follow-up due longer ago than this (e.g. the customer never linked a chat)
         # is no longer worth a survey.
         self.stale_after = stale_after or settings.survey_expires_after
@@ -98,6 +112,7 @@ class Scheduler:
         self._tz = settings.tz
         self._watermark: datetime | None = None
         self._last_full_sweep: datetime | None = None
+        self._sweep: _Sweep | None = None
 
     # -- the pass -------------------------------------------------------------------
 
@@ -125,8 +140,13 @@ class Scheduler:
         return report
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick every ``interval`` seconds until ``stop`` is set; errors are logged."""
+        """Tick every ``interval`` seconds until ``stop`` is set; errors are logged.
+
+        While a backlog is being planned the next pass follows at once (it sends
+        what is due first, so nothing waits behind the backlog).
+        """
         while not stop.is_set():
+            pause = self.interval
             try:
                 report = await self.tick()
             except Exception:
@@ -134,26 +154,28 @@ class Scheduler:
             else:
                 if report.planned or report.queued_messages or report.skipped or report.errors:
                     log.info("follow-ups: %s", report)
+                if report.backlog:
+                    pause = 0.0
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval)
+                await asyncio.wait_for(stop.wait(), pause)
 
     # -- planning -------------------------------------------------------------------
 
     async def _plan(self, now: datetime, report: TickReport) -> None:
-        """Plan follow-ups for orders changed since the last pass (all, now and then).
+        """Plan up to ``plan_limit`` orders changed since the last sweep (all, now and then).
 
-        The poll reads only orders updated after the last watermark (an index range),
+        A sweep reads only orders updated after the last watermark (an index range),
         so orders imported by another process are picked up within one interval. The
         lag covers importers whose transactions commit after a later one; the periodic
-        full sweep covers anything else.
+        full sweep covers anything else. A sweep through a big backlog (an import of
+        many thousand orders) spans several passes, each of which still sends what is
+        due: planning never starves the invitations.
         """
-        full = self._watermark is None or (
-            self._last_full_sweep is None or now - self._last_full_sweep >= self.full_sweep_every
-        )
-        since = None if full or self._watermark is None else self._watermark - self.watermark_lag
-        async with self.db.uow() as uow:
-            mark = await fu.orders_watermark(uow.session)
-        while True:
+        sweep = self._sweep or await self._start_sweep(now)
+        self._sweep = sweep
+        budget = self.plan_limit
+        while budget > 0:
+            limit = min(self.batch, budget)
             async with self.db.uow() as uow:
                 counts = await fu.plan_batch(
                     uow.session,
@@ -162,18 +184,34 @@ class Scheduler:
                     window=self._window,
                     default_tz=self._tz,
                     stale_after=self.stale_after,
-                    updated_since=since,
-                    limit=self.batch,
+                    updated_since=sweep.since,
+                    after_id=sweep.after_id,
+                    limit=limit,
                 )
                 await uow.commit()
             report.planned += counts.planned
-            if counts.stale:
-                report.skipped[fu.STALE] += counts.stale
-            if counts.seen < self.batch:
-                break
-        self._watermark = mark or self._watermark
-        if full:
-            self._last_full_sweep = now
+            report.skipped.update(counts.skipped)
+            budget -= counts.seen
+            sweep.after_id = counts.last_id
+            if counts.seen < limit:
+                self._watermark = sweep.mark or self._watermark
+                if sweep.full:
+                    self._last_full_sweep = now
+                self._sweep = None
+                return
+        report.backlog = True
+
+    async def _start_sweep(self, now: datetime) -> _Sweep:
+        full = self._watermark is None or (
+            self._last_full_sweep is None or now - self._last_full_sweep >= self.full_sweep_every
+        )
+        since = None if full or self._watermark is None else self._watermark - self.watermark_lag
+        async with self.db.uow() as uow:
+            mark = await fu.orders_watermark(uow.session)
+        # An order stamped in the future (a bad row, a skewed clock) must not move the
+        # next sweep's start past the orders imported meanwhile.
+        mark = min(mark, now) if mark is not None else None
+        return _Sweep(full=full, since=since, mark=mark)
 
     # -- invitations, reminders, expiries -------------------------------------------
 

@@ -7,8 +7,10 @@ can share one database; SQLite has one writer at a time (``BEGIN IMMEDIATE``).
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -22,12 +24,16 @@ from sqlalchemy.orm import aliased
 from flows.contact_window import Window, next_contact_time
 from storage.models import ChannelIdentity, Customer, FollowUp, Order
 
+log = logging.getLogger("postsale.scheduler")
+
 # Skip reasons stored in FollowUp.skip_reason.
 OPTED_OUT = "opted_out"
 UNREACHABLE = "unreachable"
 FORGOTTEN = "forgotten"
 THROTTLED = "throttled"
 STALE = "stale"
+# The stored delivery time gives no due time (e.g. year 9999: adding the delay overflows).
+BAD_DATE = "bad_date"
 
 
 @lru_cache(maxsize=512)
@@ -54,9 +60,12 @@ def _linked() -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class PlanCounts:
+    """What one planning batch did: planned, skipped by reason, and orders read."""
+
     planned: int = 0
-    stale: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
     seen: int = 0
+    last_id: int = 0  # the last order read: where the next batch starts
 
 
 async def orders_watermark(session: AsyncSession) -> datetime | None:
@@ -73,18 +82,22 @@ async def plan_batch(
     default_tz: tzinfo,
     stale_after: timedelta,
     updated_since: datetime | None = None,
+    after_id: int = 0,
     limit: int = 500,
 ) -> PlanCounts:
     """Insert follow-ups for up to ``limit`` delivered orders that have none.
 
     ``due_at`` is delivery + ``delay`` moved into the contact window in the
     customer's time zone. An order whose due time is already ``stale_after`` in
-    the past (a back-filled import) is recorded as skipped, never sent.
+    the past (a back-filled import) is recorded as skipped, never sent; so is one
+    whose delivery time gives no due time at all. Orders are read in id order after
+    ``after_id``, so a sweep through a big backlog goes on where its last batch ended.
     """
     query = (
         select(Order.id, Order.customer_id, Order.delivered_at, Customer.timezone)
         .join(Customer, Customer.id == Order.customer_id)
         .where(
+            Order.id > after_id,
             Order.delivered_at.is_not(None),
             ~exists().where(FollowUp.order_id == Order.id),
         )
@@ -95,30 +108,52 @@ async def plan_batch(
         query = query.where(Order.updated_at >= updated_since)
     rows = (await session.execute(query)).all()
     fresh: list[dict[str, Any]] = []
-    stale: list[dict[str, Any]] = []
+    skipped: list[dict[str, Any]] = []
     for order_id, customer_id, delivered_at, tz_name in rows:
         assert delivered_at is not None  # filtered above
+        row = {"order_id": order_id, "customer_id": customer_id, "due_at": delivered_at}
         tz = customer_zone(tz_name, default_tz)
-        due = next_contact_time(delivered_at + delay, window, tz)
-        row = {"order_id": order_id, "customer_id": customer_id, "due_at": due}
+        try:
+            due = next_contact_time(delivered_at + delay, window, tz)
+        except (OverflowError, ValueError):
+            # Recorded as skipped, so it is logged once and never read again.
+            log.warning(
+                "order %s of customer %s: delivered_at %s gives no due time; skipped",
+                order_id,
+                customer_id,
+                delivered_at.isoformat(),
+            )
+            skipped.append({**row, "status": "skipped", "skip_reason": BAD_DATE})
+            continue
+        row["due_at"] = due
         if due <= now - stale_after:
-            stale.append({**row, "status": "skipped", "skip_reason": STALE})
+            skipped.append({**row, "status": "skipped", "skip_reason": STALE})
         else:
             fresh.append({**row, "status": "pending", "skip_reason": None})
     planned = await _insert_ignoring_duplicates(session, fresh)
-    skipped = await _insert_ignoring_duplicates(session, stale)
-    return PlanCounts(planned=planned, stale=skipped, seen=len(rows))
+    await _insert_ignoring_duplicates(session, skipped)
+    reasons = Counter(str(row["skip_reason"]) for row in skipped)
+    last = rows[-1][0] if rows else after_id
+    return PlanCounts(planned=planned, skipped=reasons, seen=len(rows), last_id=last)
 
 
 async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    """Insert; an order planned meanwhile by another process is left alone."""
+    """Insert; an order planned meanwhile by another process is left alone.
+
+    One cached statement with many parameter sets (SQLAlchemy batches them into
+    multi-row INSERTs): a statement with the values inlined is compiled anew for
+    every batch, which cost most of a planning pass.
+    """
     if not rows:
         return 0
     dialect_insert = postgresql.insert if _is_pg(session) else sqlite.insert
-    stmt = dialect_insert(FollowUp).values(rows).on_conflict_do_nothing(index_elements=["order_id"])
-    result = await session.execute(stmt)
-    count: int = getattr(result, "rowcount", len(rows))
-    return count if count >= 0 else len(rows)
+    stmt = (
+        dialect_insert(FollowUp)
+        .on_conflict_do_nothing(index_elements=["order_id"])
+        .returning(FollowUp.order_id)
+    )
+    result = await session.execute(stmt, rows)
+    return len(result.all())
 
 
 async def skip_undeliverable(

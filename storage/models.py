@@ -327,3 +327,19 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ReceivedUpdate(Base):
+    """An update some process has received and not yet handled (per-chat id order).
+
+    Written in its own short transaction on arrival, deleted in the transaction that
+    handles it: a newer update of the same chat that finds one here waits for it.
+    """
+
+    __tablename__ = "received_updates"
+    __table_args__ = (Index("ix_received_updates_chat", "channel", "chat_id", "update_id"),)
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
