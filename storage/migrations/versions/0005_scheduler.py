@@ -1,7 +1,7 @@
 """received updates: per-chat update-id order across processes
 
 Revision ID: 0005_scheduler
-Revises: 0001
+Revises: 0003_dead_updates
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision = "0005_scheduler"
-down_revision = "0001"
+down_revision = "0003_dead_updates"
 branch_labels = None
 depends_on = None
 
