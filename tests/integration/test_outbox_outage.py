@@ -144,3 +144,31 @@ async def test_an_answer_saying_sent_that_cannot_be_read_is_sent_and_never_repea
     assert api.delivered_texts("101") == ["NPS by week", "after"]
     assert await statuses(db) == ["sent", "sent"]
     assert (sender.stats.sent, sender.stats.retried) == (2, 0)
+
+
+@pytest.mark.parametrize(
+    ("method", "key"), [("sendPhoto", "photo_path"), ("sendDocument", "document_path")]
+)
+async def test_a_failing_attachment_lets_its_text_and_the_chats_later_messages_go_first(
+    db: Database,
+    telegram: tuple[FakeBotApi, TelegramChannel],
+    tmp_path: Path,
+    method: str,
+    key: str,
+) -> None:
+    api, channel = telegram
+    attachment = tmp_path / "kpi.png"
+    attachment.write_bytes(b"\x89PNG chart")
+    api.fault("error", times=2, methods={method})
+    await queue(db, [("101", {"text": "NPS by week", key: str(attachment)}), ("101", "later")])
+    # A second's retry interval: the later message must not wait for it.
+    limits = SendLimits(global_rate=500, per_chat_rate=100, backoff_base=1.0, poll_interval=0.05)
+    sender = OutboxSender(db, {"telegram": channel}, limits, clock=moving_clock())
+
+    await asyncio.wait_for(sender.run(until_idle=True), 30)
+
+    delivered = [(c.method, c.text) for c in api.delivered]
+    assert delivered == [("sendMessage", "NPS by week"), ("sendMessage", "later"), (method, "")]
+    first_failure = api.of(method)[0].at
+    assert api.delivered[1].at - first_failure < 0.5
+    assert await statuses(db) == ["sent", "sent", "sent"]
