@@ -43,17 +43,16 @@ from bot.channels.base import (
     Transient,
     Unconfirmed,
 )
+from bot.outbox_marks import Marks
 from bot.outbox_retry import UNKNOWN_AFTER, Answers, deadline_of
 from bot.send_limits import ChatPacers, Pacer, SendLimits
 from bot.settings import Settings
 from storage import outbox_retry as obr
 from storage import outbox_state as ob
-from storage.sqlite_driver import inline
 
 log = logging.getLogger("postsale.outbox")
 
 Key = tuple[str, str]
-Write = Callable[[AsyncSession, datetime], Awaitable[object]]
 BodyRenderer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 Fence = Callable[[], Awaitable[bool]]
 OnSent = Callable[[ob.Head], Awaitable[None]]
@@ -112,67 +111,6 @@ class _Entry:
     stamp: list[float] | None = None  # this send's place in the global pacer's window
 
 
-class _Marks:
-    """Writes send results; results arriving together share one commit (group commit)."""
-
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self.db, self.clock = db, clock
-        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
-        self._sent: list[tuple[int, str]] = []
-        self._sent_futures: list[asyncio.Future[None]] = []
-        self._event = asyncio.Event()
-
-    async def write(self, action: Write) -> None:
-        """Return once ``action`` is committed (raises if the commit failed)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((action, future))
-        self._event.set()
-        await future
-
-    async def sent(self, message_id: int, remote_id: str) -> None:
-        """Return once the message is recorded as sent."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sent.append((message_id, remote_id))
-        self._sent_futures.append(future)
-        self._event.set()
-        await future
-
-    async def run(self) -> None:
-        while True:
-            await self._event.wait()
-            futures: list[asyncio.Future[None]] = []
-            try:
-                # The batch is taken once the transaction is open: results that come in
-                # while it waits for the writer (SQLite: the engine's commit) join it.
-                # Its statements touch a few rows by primary key: no thread trips.
-                with inline():
-                    async with self.db.uow() as uow:
-                        self._event.clear()
-                        batch, self._pending = self._pending, []
-                        sent, self._sent = self._sent, []
-                        futures = [f for _, f in batch] + self._sent_futures
-                        self._sent_futures = []
-                        if not futures:
-                            continue
-                        now = self.clock()
-                        await ob.mark_sent(uow.session, sent, now)
-                        for action, _ in batch:
-                            await action(uow.session, now)
-                        await uow.commit()
-            except Exception as exc:
-                if not futures:  # the transaction did not open: fail what is waiting
-                    self._event.clear()
-                    futures = [f for _, f in self._pending] + self._sent_futures
-                    self._pending, self._sent, self._sent_futures = [], [], []
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                for future in futures:
-                    if not future.done():
-                        future.set_result(None)
-
-
 class OutboxSender:
     """Sends queued outbox rows through ``channels`` (by ``OutboxMessage.channel`` name)."""
 
@@ -212,7 +150,7 @@ class OutboxSender:
         self._signal = asyncio.Event()
         self._wake_requested = True
         self._dirty = False
-        self._marks = _Marks(db, clock)
+        self._marks = Marks(db, clock)
         self._slots = asyncio.Semaphore(self.limits.concurrency)
         self._answers = Answers()
 
@@ -248,6 +186,7 @@ class OutboxSender:
         """
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
+        self._forget()  # a run after a lost lease starts from the database, not memory
         marks = asyncio.create_task(self._marks.run())
         watcher = asyncio.create_task(self._relay(stop))
         next_read = last_read = 0.0
@@ -313,6 +252,13 @@ class OutboxSender:
             with contextlib.suppress(asyncio.CancelledError):
                 await marks
             await self._log_progress(logged, final=True)
+
+    def _forget(self) -> None:
+        self._known.clear()
+        self._ready.clear()
+        self._waiting.clear()
+        self._finished.clear()
+        self._wake_requested = True
 
     def _should_read(self, now: float, next_read: float, last_read: float) -> bool:
         if now >= next_read:
