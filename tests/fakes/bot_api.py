@@ -106,11 +106,11 @@ class Failure:
     times: int
 
 
-FAULTS = ("error", "timeout", "drop", "garbage", "lost_answer", "bad_date")
-"""``error``: HTTP 500; ``timeout``: held, never answered; ``drop``: the connection
-closed unanswered; ``garbage``: HTTP 200 with an HTML page (none of these deliver);
-``lost_answer``: delivered, then the connection closed; ``bad_date``: delivered, the
-answer's ``date`` unreadable."""
+FAULTS = ("error", "bad_gateway", "timeout", "drop", "garbage", "lost_answer", "bad_date")
+"""``error``: HTTP 500; ``bad_gateway``: a proxy's 502 page (HTML); ``timeout``: held,
+never answered; ``drop``: the connection closed unanswered; ``garbage``: HTTP 200 with
+an HTML page (none of these deliver); ``lost_answer``: delivered, then the connection
+closed; ``bad_date``: delivered, the answer's ``date`` unreadable."""
 
 
 @dataclass
@@ -294,6 +294,8 @@ class FakeBotApi:
     async def _play(self, fault: Fault, call: Call, request: web.Request) -> web.Response:
         if fault.kind == "error":
             return _error(500, "Internal Server Error")
+        if fault.kind == "bad_gateway":
+            return web.Response(status=502, text="<html>502</html>", content_type="text/html")
         if fault.kind == "garbage":
             return web.Response(text="<html>502 upstream</html>", content_type="text/html")
         if fault.kind == "timeout":
