@@ -36,7 +36,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
@@ -88,7 +88,8 @@ async def _followups(
     session: AsyncSession, since: datetime | None, until: datetime | None
 ) -> dict[str, Any]:
     # Sent means the invitation left: not while it is queued or retried, nor when it
-    # failed (a follow-up without an outbox row, e.g. from before, counts as sent).
+    # failed. An answered one evidently reached the customer; one without an outbox
+    # row (from before, or whose rows were erased) counts as sent.
     unsent = (
         select(OutboxMessage.id)
         .where(
@@ -99,7 +100,9 @@ async def _followups(
         .exists()
     )
     query = select(func.count(), func.count(FollowUp.answered_at)).where(
-        FollowUp.sent_at.is_not(None), ~unsent, *_within(FollowUp.sent_at, since, until)
+        FollowUp.sent_at.is_not(None),
+        or_(FollowUp.answered_at.is_not(None), ~unsent),
+        *_within(FollowUp.sent_at, since, until),
     )
     sent, answered = (await session.execute(query)).one()
     return {"sent": sent, "answered": answered, "response_rate_pct": ratio(answered, sent, 100)}

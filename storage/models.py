@@ -271,7 +271,7 @@ class OutboxMessage(Base):
     # Transient errors are retried until then (null: ``OUTBOX_RETRY_FOR`` after created_at).
     deadline: Mapped[datetime | None]
     # Sends whose outcome is unknown (a timeout or a drop after the request went out).
-    unknowns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unknowns: Mapped[int] = mapped_column(Integer, server_default="0")
     # The follow-up an invitation is for: the KPI counts it sent once this row is sent.
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"))
 

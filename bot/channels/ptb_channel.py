@@ -110,7 +110,7 @@ def neutral_error(exc: Exception) -> SendError:
         cause = exc.__cause__
         # A status (5xx) came back, readable (no cause) or not (ptb's parse error), or
         # no connection was made: known not delivered.
-        if cause is None or isinstance(cause, _UNSENT | tg.TelegramError):
+        if cause is None or isinstance(cause, (*_UNSENT, tg.TelegramError)):
             return Transient(exc.message)
         return Unconfirmed(exc.message)
     if isinstance(exc, tg.TelegramError) and isinstance(exc.__cause__, ValueError):
