@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +48,7 @@ class UpdateContext:
     engine: Engine
     customer_id: int | None = None
     conversation_id: int | None = None
+    followup_id: int | None = None  # the survey this update invites to, if any
     sent: list[dict[str, Any]] = field(default_factory=list)
 
     async def reply(
@@ -84,6 +85,8 @@ class UpdateContext:
             purpose=purpose,
             now=self.now,
             customer_id=customer_id,
+            deadline=self._deadline(purpose),
+            followup_id=self.followup_id if purpose == "invitation" else None,
         )
         await write_message(
             self.session,
@@ -99,6 +102,16 @@ class UpdateContext:
         )
         self.sent.append(body)
         return body
+
+    def _deadline(self, purpose: str) -> datetime | None:
+        """Until when a survey message is worth sending: its survey expires then (the
+        reminder goes ``REMINDER_AFTER`` into it). Others: ``OUTBOX_RETRY_FOR``."""
+        expires, reminder = self.settings.survey_expires_after, self.settings.reminder_after
+        if purpose == "invitation":
+            return self.now + expires
+        if purpose == "reminder":
+            return self.now + max(expires - reminder, timedelta(0))
+        return None
 
 
 class OperatorHandler(Protocol):

@@ -353,6 +353,7 @@ class Engine:
         now: datetime,
         run: Callable[[State], Outcome],
         purpose: str,
+        followup_id: int | None = None,
     ) -> bool:
         identity = await self._customer_chat(session, customer_id)
         if identity is None:
@@ -380,6 +381,7 @@ class Engine:
             engine=self,
             customer_id=customer_id,
             conversation_id=conv.id,
+            followup_id=followup_id,
         )
         await self._apply(ctx, conv, customer, run(_state(conv)), purpose=purpose)
         # Written now: an update of this chat later in the same group commit reads
@@ -399,6 +401,7 @@ class Engine:
             now,
             lambda state: flows.start_survey(state, followup.id, ref, now),
             "invitation",
+            followup.id,
         )
 
     async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:

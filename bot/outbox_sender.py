@@ -3,9 +3,14 @@
 * Per-chat order: only a chat's oldest queued message is ever in memory or in flight.
 * Limits: one pacer for all chats (``SEND_RATE_GLOBAL``), one per chat
   (``SEND_RATE_PER_CHAT``; groups 20 a minute); a 429 pauses the chat and everything.
-* Failures: network/5xx are retried with exponential backoff and jitter (the retry
-  time is stored in ``not_before``, so a restart keeps it); 403 fails the chat's
-  messages as "blocked" and marks the customer unreachable; 400 fails with the reason.
+* Failures: network/5xx are retried with capped exponential backoff and jitter until
+  the message's deadline (``bot.outbox_retry``; the retry time is stored in
+  ``not_before``, so a restart keeps it); a send whose answer was lost is retried once,
+  then kept as "unknown"; 403 fails the chat's messages as "blocked" and marks the
+  customer unreachable; 400 fails with the reason. An attachment that fails is queued
+  again behind the chat's later messages, its text sent now.
+* Fencing: with a ``fence`` (the lease's check), no send starts on a check older than
+  ``fence_every``; a lost lease stops the sender.
 * Crash safety: a message is marked sent in its own commit right after the send
   succeeds, and a send slot is freed only after that commit. A crash between an
   HTTP send and its commit can therefore repeat at most ``concurrency`` messages
@@ -19,9 +24,10 @@ import asyncio
 import contextlib
 import heapq
 import logging
+import math
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,18 +41,27 @@ from bot.channels.base import (
     Outgoing,
     Rejected,
     RetryAfter,
+    Transient,
+    Unconfirmed,
 )
 from bot.exports import discard_sent
+from bot.outbox_marks import Marks
+from bot.outbox_retry import UNKNOWN_AFTER, Answers, deadline_of
 from bot.send_limits import ChatPacers, Pacer, SendLimits
 from bot.settings import Settings
+from storage import outbox_retry as obr
 from storage import outbox_state as ob
-from storage.sqlite_driver import inline
 
 log = logging.getLogger("postsale.outbox")
 
 Key = tuple[str, str]
-Write = Callable[[AsyncSession, datetime], Awaitable[object]]
 BodyRenderer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Fence = Callable[[], Awaitable[bool]]
+OnSent = Callable[[ob.Head], Awaitable[None]]
+
+
+class LeaseLost(Exception):
+    """The sender's lease is gone: another process may be sending now."""
 
 
 def utcnow() -> datetime:
@@ -91,6 +106,7 @@ class SenderStats:
 
     sent: int = 0
     failed: int = 0
+    unknown: int = 0  # kept as "unknown": delivered or not, never sent again
     blocked: int = 0
     retried: int = 0
     rate_limited: int = 0  # 429s received
@@ -101,69 +117,11 @@ class SenderStats:
 class _Entry:
     head: ob.Head
     attempts: int
+    unknowns: int = 0
+    unknown_at: float = 0.0  # loop time of the latest lost answer
     in_flight: bool = False
     stamp: list[float] | None = None  # this send's place in the global pacer's window
-
-
-class _Marks:
-    """Writes send results; results arriving together share one commit (group commit)."""
-
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self.db, self.clock = db, clock
-        self._pending: list[tuple[Write, asyncio.Future[None]]] = []
-        self._sent: list[tuple[int, str]] = []
-        self._sent_futures: list[asyncio.Future[None]] = []
-        self._event = asyncio.Event()
-
-    async def write(self, action: Write) -> None:
-        """Return once ``action`` is committed (raises if the commit failed)."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((action, future))
-        self._event.set()
-        await future
-
-    async def sent(self, message_id: int, remote_id: str) -> None:
-        """Return once the message is recorded as sent."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._sent.append((message_id, remote_id))
-        self._sent_futures.append(future)
-        self._event.set()
-        await future
-
-    async def run(self) -> None:
-        while True:
-            await self._event.wait()
-            futures: list[asyncio.Future[None]] = []
-            try:
-                # The batch is taken once the transaction is open: results that come in
-                # while it waits for the writer (SQLite: the engine's commit) join it.
-                # Its statements touch a few rows by primary key: no thread trips.
-                with inline():
-                    async with self.db.uow() as uow:
-                        self._event.clear()
-                        batch, self._pending = self._pending, []
-                        sent, self._sent = self._sent, []
-                        futures = [f for _, f in batch] + self._sent_futures
-                        self._sent_futures = []
-                        if not futures:
-                            continue
-                        now = self.clock()
-                        await ob.mark_sent(uow.session, sent, now)
-                        for action, _ in batch:
-                            await action(uow.session, now)
-                        await uow.commit()
-            except Exception as exc:
-                if not futures:  # the transaction did not open: fail what is waiting
-                    self._event.clear()
-                    futures = [f for _, f in self._pending] + self._sent_futures
-                    self._pending, self._sent, self._sent_futures = [], [], []
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-            else:
-                for future in futures:
-                    if not future.done():
-                        future.set_result(None)
+    moved: bool = False  # the whole message went to a new row behind its chat's others
 
 
 class OutboxSender:
@@ -177,6 +135,7 @@ class OutboxSender:
         clock: Callable[[], datetime] = utcnow,
         *,
         render_body: BodyRenderer | None = None,
+        on_sent: OnSent | None = None,
         log_every: float = 5.0,
     ) -> None:
         self.db = db
@@ -184,6 +143,9 @@ class OutboxSender:
         self.limits = limits if isinstance(limits, SendLimits) else SendLimits.from_settings(limits)
         self.clock = clock
         self.render_body = render_body
+        # Called once a message is recorded as sent, with its row as queued (the seam
+        # for work that must follow a delivery, such as removing an export file).
+        self.on_sent = on_sent
         self.log_every = log_every
         self.stats = SenderStats()
         self._global = Pacer(
@@ -201,8 +163,9 @@ class OutboxSender:
         self._signal = asyncio.Event()
         self._wake_requested = True
         self._dirty = False
-        self._marks = _Marks(db, clock)
+        self._marks = Marks(db, clock)
         self._slots = asyncio.Semaphore(self.limits.concurrency)
+        self._answers = Answers()
 
     def wake(self) -> None:
         """New messages were queued (e.g. by the engine): read the outbox now."""
@@ -223,10 +186,20 @@ class OutboxSender:
 
     # -- the loop ---------------------------------------------------------------------
 
-    async def run(self, stop: asyncio.Event | None = None, *, until_idle: bool = False) -> None:
-        """Send until ``stop`` is set (or, with ``until_idle``, until nothing is queued)."""
+    async def run(
+        self,
+        stop: asyncio.Event | None = None,
+        *,
+        until_idle: bool = False,
+        fence: Fence | None = None,
+    ) -> None:
+        """Send until ``stop`` is set (or, with ``until_idle``, until nothing is queued).
+
+        With ``fence``, raises ``LeaseLost`` (after the sends in flight) once it says no.
+        """
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
+        self._forget()  # a run after a lost lease starts from the database, not memory
         marks = asyncio.create_task(self._marks.run())
         watcher = asyncio.create_task(self._relay(stop))
         next_read = last_read = 0.0
@@ -235,6 +208,7 @@ class OutboxSender:
         # The outbox is read in the background, so sending never stalls on a query.
         reader: asyncio.Task[int] | None = None
         read_when_idle = False
+        fenced = -math.inf
         try:
             while not stop.is_set():
                 now = loop.time()
@@ -270,6 +244,11 @@ class OutboxSender:
                 if stop.is_set():
                     self._slots.release()
                     break
+                if fence is not None and loop.time() - fenced >= self.limits.fence_every:
+                    if not await fence():
+                        self._slots.release()
+                        raise LeaseLost("the outbox lease was lost: this process stops sending")
+                    fenced = loop.time()
                 self._start(entry, loop.time())
         finally:
             watcher.cancel()
@@ -286,6 +265,13 @@ class OutboxSender:
             with contextlib.suppress(asyncio.CancelledError):
                 await marks
             await self._log_progress(logged, final=True)
+
+    def _forget(self) -> None:
+        self._known.clear()
+        self._ready.clear()
+        self._waiting.clear()
+        self._finished.clear()
+        self._wake_requested = True
 
     def _should_read(self, now: float, next_read: float, last_read: float) -> bool:
         if now >= next_read:
@@ -331,7 +317,7 @@ class OutboxSender:
                 break
             if head.key in self._known or head.id in self._finished:
                 continue
-            entry = _Entry(head, head.attempts)
+            entry = _Entry(head, head.attempts, head.unknowns, unknown_at=mono)
             self._known[head.key] = entry
             ready = self._chats.ready_at(head.key)
             if head.not_before is not None:
@@ -375,7 +361,8 @@ class OutboxSender:
         try:
             if await self._attempt(entry):
                 self._done(head)
-                await self._discard(head)
+                if not entry.moved:  # a moved row still needs its file
+                    await self._discard(head)
         except Exception:
             # The result could not be stored: forget the message; the next read of the
             # outbox finds it queued again (this is where a duplicate can come from).
@@ -402,12 +389,20 @@ class OutboxSender:
         """Send once and record the result; False when the message stays in memory."""
         head = entry.head
         loop = asyncio.get_running_loop()
+        channel = self.channels[head.channel]
+        if entry.unknowns and not self._answers.since(head.channel, entry.unknown_at):
+            # Its one retry is spent only once the server is seen answering.
+            try:
+                await self._answers.probe(head.channel, channel)
+            except Exception as exc:
+                return await self._transient(entry, Transient(f"server not answering: {exc}"))
         try:
             body = await self.render_body(head.body) if self.render_body else head.body
             if entry.stamp is not None:
                 Pacer.started(entry.stamp, loop.time())
-            remote_id = await self.channels[head.channel].send(to_outgoing(head.chat_id, body))
+            remote_id = await channel.send(to_outgoing(head.chat_id, body))
         except RetryAfter as exc:
+            self._answers.answered(head.channel)
             # Telegram's 429 may be about the chat or about the bot as a whole.
             until = loop.time() + exc.seconds
             self._chats.pause(head.key, until)
@@ -417,12 +412,14 @@ class OutboxSender:
             self._retry_later(entry, until)
             return False
         except Forbidden as exc:
+            self._answers.answered(head.channel)
             why = str(exc) or "forbidden"
             await self._marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
             self.stats.failed += 1
             self.stats.blocked += 1
             return True
         except Rejected as exc:
+            self._answers.answered(head.channel)
             why = str(exc) or "rejected"
             attempts = entry.attempts + 1
             await self._marks.write(lambda s, now: ob.mark_failed(s, head.id, why, now, attempts))
@@ -430,29 +427,74 @@ class OutboxSender:
             return True
         except Exception as exc:  # Transient, or an adapter error we did not foresee
             return await self._transient(entry, exc)
+        self._answers.answered(head.channel)
         await self._marks.sent(head.id, str(remote_id))
         self.stats.sent += 1
+        if self.on_sent is not None:
+            try:
+                await self.on_sent(head)
+            except Exception:  # the message is sent: what follows must not undo that
+                log.exception("outbox message %s: after-send step failed", head.id)
         return True
 
     async def _transient(self, entry: _Entry, exc: Exception) -> bool:
         head = entry.head
         attempts = entry.attempts + 1
         reason = f"{type(exc).__name__}: {exc}"
-        if attempts >= self.limits.max_attempts:
-            reason = f"gave up after {attempts} attempts: {reason}"
+        unknowns = entry.unknowns + isinstance(exc, Unconfirmed)
+        if unknowns >= UNKNOWN_AFTER:
+            reason = f"answer lost {unknowns} times, maybe delivered; not sent again: {reason}"
+            await self._marks.write(
+                lambda s, now: obr.mark_unknown(s, head.id, reason, now, attempts)
+            )
+            self.stats.unknown += 1
+            return True
+        now = self.clock()
+        left = (deadline_of(head, self.limits.retry_for) - now).total_seconds()
+        if left <= 0:
+            reason = f"gave up after {attempts} attempts (deadline passed): {reason}"
             await self._marks.write(
                 lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts)
             )
             self.stats.failed += 1
             return True
-        delay = self.limits.backoff(attempts)
-        not_before = self.clock() + timedelta(seconds=delay)
+        delay = min(self.limits.backoff(attempts), left)
+        not_before = now + timedelta(seconds=delay)
+        self.stats.retried += 1
+        # (Not after a lost answer: the moved copy could be sent twice more.)
+        if obr.has_attachment(head.body) and not unknowns:
+            return await self._move_attachment(entry, attempts, reason, not_before)
         await self._marks.write(
-            lambda s, now: ob.mark_retry(s, head.id, attempts, reason, not_before)
+            lambda s, now: ob.mark_retry(s, head.id, attempts, reason, not_before, unknowns)
         )
         entry.attempts = attempts
-        self.stats.retried += 1
+        if unknowns > entry.unknowns:
+            entry.unknowns, entry.unknown_at = unknowns, asyncio.get_running_loop().time()
         self._retry_later(entry, asyncio.get_running_loop().time() + delay)
+        return False
+
+    async def _move_attachment(
+        self, entry: _Entry, attempts: int, reason: str, not_before: datetime
+    ) -> bool:
+        """A failed upload must not hold the chat: its text goes now, the file after the
+        chat's queued messages."""
+        head = entry.head
+        kept: list[dict[str, Any] | None] = []
+
+        async def move(session: AsyncSession, now: datetime) -> None:
+            kept.append(
+                await obr.move_attachment_behind(
+                    session, head, attempts=attempts, error=reason, not_before=not_before
+                )
+            )
+
+        await self._marks.write(move)
+        self._dirty = True  # the moved row is read back as the chat's last message
+        if not kept or kept[0] is None:
+            entry.moved = True
+            return True  # the whole message moved: the chat's next one may go
+        entry.head = replace(head, body=kept[0])
+        self._retry_later(entry, asyncio.get_running_loop().time())
         return False
 
     def _retry_later(self, entry: _Entry, at: float) -> None:

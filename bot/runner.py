@@ -139,7 +139,10 @@ async def run_bot(
     tune_garbage_collector()
     tasks = [
         asyncio.create_task(
-            run_with_lease(SenderLease(db.engine), stop, lambda: sender.run(stop)), name="outbox"
+            run_with_lease(
+                SenderLease(db.engine), stop, lambda fence: sender.run(stop, fence=fence)
+            ),
+            name="outbox",
         ),
         asyncio.create_task(scheduler.run(stop), name="scheduler"),
     ]

@@ -22,9 +22,13 @@ class SendLimits:
     margin: float = 0.02  # overall: at most ``global_rate`` sends in any 1 s + margin
     catch_up: float = 0.02  # overall: seconds of lateness sent at once to keep the rate
     concurrency: int = 16  # sends in flight at once (the crash-duplicate bound)
-    max_attempts: int = 5  # network / 5xx errors before a message fails for good
+    # Network / 5xx errors are retried for this long after a message was queued (unless
+    # its row has a deadline of its own), the waits doubling from ``backoff_base`` up
+    # to ``backoff_max`` seconds.
+    retry_for: float = 6 * 3600.0
     backoff_base: float = 1.0
     backoff_max: float = 300.0
+    fence_every: float = 0.25  # seconds a lease check is trusted before sending on
     poll_interval: float = 1.0  # how often the outbox is read when nothing wakes us
     read_gap: float = 0.02  # at least this long between two reads when woken
     heads: int = 500  # chats held in memory at once
@@ -34,6 +38,8 @@ class SendLimits:
         values: dict[str, float] = {
             "global_rate": settings.send_rate_global,
             "per_chat_rate": settings.send_rate_per_chat,
+            "retry_for": settings.outbox_retry_for.total_seconds(),
+            "backoff_max": settings.outbox_backoff_max.total_seconds(),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     sla_resolution: Duration = timedelta(hours=48)
     send_rate_global: float = Field(default=30.0, gt=0)
     send_rate_per_chat: float = Field(default=1.0, gt=0)
+    # How long a reply may still go after network or server errors, and the longest
+    # wait between two tries (invitations and reminders: until their survey expires).
+    outbox_retry_for: Duration = timedelta(hours=6)
+    outbox_backoff_max: Duration = timedelta(minutes=5)
     log_level: str = "INFO"
     data_dir: str = "postsale-files"
     # How long a /mydata export file may stay on disk if its send never happened.

@@ -38,13 +38,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, false, func, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from storage.figures import cents, nps_score, ratio
 from storage.kpi_weeks import WeekScore, survey_counts, weekly_scores
-from storage.models import FollowUp, MarketingSpend, Order, Ticket
+from storage.models import FollowUp, MarketingSpend, Order, OutboxMessage, Ticket
 from storage.percentiles import median_and_p90
 
 __all__ = ["WeekScore", "compute_kpis", "nps_score", "ratio", "weekly_scores"]
@@ -89,8 +89,22 @@ async def _surveys(session: AsyncSession, since: datetime | None, until: datetim
 async def _followups(
     session: AsyncSession, since: datetime | None, until: datetime | None
 ) -> dict[str, Any]:
+    # Sent means the invitation left: not while it is queued or retried, nor when it
+    # failed. An answered one evidently reached the customer; one without an outbox
+    # row (from before, or whose rows were erased) counts as sent.
+    unsent = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.followup_id == FollowUp.id,
+            OutboxMessage.purpose == "invitation",
+            OutboxMessage.status.in_(("queued", "failed")),
+        )
+        .exists()
+    )
     query = select(func.count(), func.count(FollowUp.answered_at)).where(
-        FollowUp.sent_at.is_not(None), *_within(FollowUp.sent_at, since, until)
+        FollowUp.sent_at.is_not(None),
+        or_(FollowUp.answered_at.is_not(None), ~unsent),
+        *_within(FollowUp.sent_at, since, until),
     )
     sent, answered = (await session.execute(query)).one()
     return {"sent": sent, "answered": answered, "response_rate_pct": ratio(answered, sent, 100)}

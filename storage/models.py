@@ -251,6 +251,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_id", "status", "id"),
         Index("ix_outbox_chat", "channel", "chat_id", "id"),
+        Index("ix_outbox_followup_id", "followup_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -261,7 +262,8 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(24))
     # The rendered message: {"text": ..., "buttons": [[{"text":..,"data":..}]], ...}
     body: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(8))  # queued, sent, failed
+    # queued, sent, failed, or unknown: delivered or not, the answer was lost twice
+    status: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime]
     not_before: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -269,6 +271,12 @@ class OutboxMessage(Base):
     failed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     remote_id: Mapped[str | None] = mapped_column(String(64))
+    # Transient errors are retried until then (null: ``OUTBOX_RETRY_FOR`` after created_at).
+    deadline: Mapped[datetime | None]
+    # Sends whose outcome is unknown (a timeout or a drop after the request went out).
+    unknowns: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The follow-up an invitation is for: the KPI counts it sent once this row is sent.
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"))
 
 
 class HandledUpdate(Base):

@@ -46,12 +46,17 @@ async def enqueue(
     now: datetime,
     customer_id: int | None = None,
     not_before: datetime | None = None,
+    deadline: datetime | None = None,
+    followup_id: int | None = None,
 ) -> None:
     """Queue one message; it is sent only once the surrounding transaction commits.
 
     A plain INSERT, buffered with the transaction's other rows when it buffers
     (``storage.write_buffer``): rows get their ids, the sending order of a chat, in
     the order they were queued, and no unit of work is spent on rows nothing reads.
+    Network and server errors are retried until ``deadline`` (None: the sender's
+    ``OUTBOX_RETRY_FOR`` after ``now``); ``followup_id`` names the follow-up an
+    invitation is for.
     """
     await write(
         session,
@@ -66,5 +71,8 @@ async def enqueue(
             "created_at": now,
             "not_before": not_before,
             "attempts": 0,
+            "unknowns": 0,
+            "deadline": deadline,
+            "followup_id": followup_id,
         },
     )

@@ -14,6 +14,7 @@ from storage.models import Customer, OutboxMessage
 from storage.prepared import Prepared, execute_many
 
 BLOCKED = "blocked"
+UNKNOWN = "unknown"  # the status of a message whose delivery could not be confirmed
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,29 @@ class Head:
     body: dict[str, Any]
     attempts: int
     not_before: datetime | None
+    purpose: str
+    created_at: datetime
+    deadline: datetime | None
+    unknowns: int
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.channel, self.chat_id)
 
 
-_HEAD_COLUMNS = ("id", "channel", "chat_id", "customer_id", "body", "attempts", "not_before")
+_HEAD_COLUMNS = (
+    "id",
+    "channel",
+    "chat_id",
+    "customer_id",
+    "body",
+    "attempts",
+    "not_before",
+    "purpose",
+    "created_at",
+    "deadline",
+    "unknowns",
+)
 # ``channel || ''``: SQLite would otherwise walk ix_outbox_chat (every message of the
 # channel, sent ones too: a read grew with the outbox) instead of taking the queued
 # messages from ix_outbox_status_id.
@@ -147,13 +164,18 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, str]], now:
 
 
 async def mark_retry(
-    session: AsyncSession, message_id: int, attempts: int, error: str, not_before: datetime
+    session: AsyncSession,
+    message_id: int,
+    attempts: int,
+    error: str,
+    not_before: datetime,
+    unknowns: int = 0,
 ) -> None:
     """Keep the message queued, to be tried again no earlier than ``not_before``."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
-        .values(attempts=attempts, error=error, not_before=not_before)
+        .values(attempts=attempts, error=error[:500], not_before=not_before, unknowns=unknowns)
     )
 
 
@@ -163,7 +185,7 @@ async def mark_failed(
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
-        .values(status="failed", failed_at=now, error=reason, attempts=attempts)
+        .values(status="failed", failed_at=now, error=reason[:500], attempts=attempts)
     )
 
 
@@ -194,6 +216,7 @@ class OutboxCounts:
     queued: int
     sent: int
     failed: int
+    unknown: int = 0
 
 
 async def outbox_counts(session: AsyncSession) -> OutboxCounts:
@@ -204,7 +227,10 @@ async def outbox_counts(session: AsyncSession) -> OutboxCounts:
     ).all()
     by_status = {status: int(n) for status, n in rows}
     return OutboxCounts(
-        by_status.get("queued", 0), by_status.get("sent", 0), by_status.get("failed", 0)
+        by_status.get("queued", 0),
+        by_status.get("sent", 0),
+        by_status.get("failed", 0),
+        by_status.get(UNKNOWN, 0),
     )
 
 
@@ -216,7 +242,7 @@ async def queued_count(session: AsyncSession) -> int:
 async def latest_failures(session: AsyncSession, limit: int = 20) -> Sequence[OutboxMessage]:
     query = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == "failed")
+        .where(OutboxMessage.status.in_(("failed", UNKNOWN)))
         .order_by(OutboxMessage.failed_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     )

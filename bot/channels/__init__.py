@@ -11,10 +11,12 @@ from bot.channels.base import (
     Incoming,
     OutButton,
     Outgoing,
+    Probing,
     Rejected,
     RetryAfter,
     SendError,
     Transient,
+    Unconfirmed,
     UpdateHandler,
 )
 
@@ -25,9 +27,11 @@ __all__ = [
     "Incoming",
     "OutButton",
     "Outgoing",
+    "Probing",
     "Rejected",
     "RetryAfter",
     "SendError",
     "Transient",
+    "Unconfirmed",
     "UpdateHandler",
 ]

@@ -18,6 +18,7 @@ from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramEntityTooLarge,
     TelegramForbiddenError,
@@ -37,12 +38,15 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     Update,
 )
+from aiohttp import ClientConnectorError, ConnectionTimeoutError
 
 from bot.channels.aiogram_methods import (
     AnswerCallback,
     GetRawUpdates,
     JsonBodySession,
+    SendDocumentForId,
     SendMessageForId,
+    SendPhotoForId,
 )
 from bot.channels.base import (
     Forbidden,
@@ -51,6 +55,7 @@ from bot.channels.base import (
     RetryAfter,
     SendError,
     Transient,
+    Unconfirmed,
     UpdateHandler,
 )
 from bot.channels.telegram_base import TelegramChannel
@@ -61,6 +66,7 @@ from bot.channels.telegram_common import (
     check_buttons,
     inline_keyboard,
     numeric_id,
+    remote_id,
     reply_markup,
 )
 from bot.settings import Settings
@@ -76,8 +82,16 @@ def neutral_error(exc: Exception) -> SendError:
         return Forbidden(exc.message)
     if isinstance(exc, TelegramEntityTooLarge | TelegramBadRequest | TelegramMigrateToChat):
         return Rejected(str(exc.message))
-    if isinstance(exc, TelegramServerError | TelegramNetworkError):
+    if isinstance(exc, TelegramServerError):
         return Transient(exc.message)
+    if isinstance(exc, TelegramNetworkError):
+        # Only a connection never made is known not to have reached Telegram.
+        unsent = isinstance(exc.__cause__, ClientConnectorError | ConnectionTimeoutError)
+        return Transient(exc.message) if unsent else Unconfirmed(exc.message)
+    if isinstance(exc, ClientDecodeError):  # a success status with an unreadable body
+        return Unconfirmed(f"unreadable answer: {exc.message}")
+    if isinstance(exc, FileNotFoundError):  # the attachment is gone: retrying cannot help
+        return Rejected(f"attachment not found: {exc.filename}")
     if isinstance(exc, OSError | TimeoutError | AiogramError):
         return Transient(str(exc) or type(exc).__name__)
     return Rejected(f"{type(exc).__name__}: {exc}")
@@ -104,11 +118,13 @@ class AiogramChannel(TelegramChannel):
         handler: UpdateHandler,
         *,
         pool_size: int = 100,
+        send_timeout: float = 60.0,
         **options: Any,
     ) -> None:
         super().__init__(settings, handler, **options)
         api = TelegramAPIServer.from_base(settings.telegram_api_url)
-        self.bot = Bot(settings.bot_token, session=JsonBodySession(api=api, limit=pool_size))
+        session = JsonBodySession(api=api, limit=pool_size, timeout=send_timeout)
+        self.bot = Bot(settings.bot_token, session=session)
 
     async def _open(self) -> str:
         try:
@@ -120,6 +136,13 @@ class AiogramChannel(TelegramChannel):
         except AiogramError as exc:
             raise self.api_refused(str(exc)) from None
         return me.username or ""
+
+    async def probe(self) -> None:
+        """``getMe``: whether the Bot API answers, before a send of unknown outcome is retried."""
+        try:
+            await self.bot.get_me()
+        except (AiogramError, OSError, TimeoutError) as exc:
+            raise neutral_error(exc) from exc
 
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
         method = GetRawUpdates(
@@ -182,24 +205,25 @@ class AiogramChannel(TelegramChannel):
             keyboard = markup(message)
             caption = message.text if len(message.text) <= MAX_CAPTION else None
             media_keyboard = keyboard if caption is not None else None
+            upload: SendPhotoForId | SendDocumentForId
             if message.photo_path:
-                sent = await self.bot.send_photo(
-                    chat,
-                    FSInputFile(message.photo_path),
+                upload = SendPhotoForId(
+                    chat_id=chat,
+                    photo=FSInputFile(message.photo_path),
                     caption=caption,
                     reply_markup=media_keyboard,
                 )
             else:
                 assert message.document_path is not None
                 document = FSInputFile(message.document_path, filename=message.document_name)
-                sent = await self.bot.send_document(
-                    chat, document, caption=caption, reply_markup=media_keyboard
+                upload = SendDocumentForId(
+                    chat_id=chat, document=document, caption=caption, reply_markup=media_keyboard
                 )
+            sent = cast(dict[str, Any], await self.bot(upload))
             if caption is not None or not message.text:
-                return str(sent.message_id)
+                return remote_id(sent)
         call = SendMessageForId(chat_id=chat, text=message.text, reply_markup=reply_markup(message))
-        answer = cast(dict[str, Any], await self.bot(call))
-        return str(answer["message_id"])
+        return remote_id(cast(dict[str, Any], await self.bot(call)))
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
         try:

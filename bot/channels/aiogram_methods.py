@@ -10,6 +10,9 @@ rest to aiogram (its client session, its error checks and exceptions):
 * ``SendMessageForId``, ``AnswerCallback``: the fields the bot sends, posted as one
   JSON body (``JsonBodySession``); ``sendMessage``'s answer is kept as JSON, since
   only the message id is used.
+* ``SendPhotoForId``, ``SendDocumentForId``: aiogram's own uploads, their answers kept
+  as JSON too: an answer that says the message went must never fail to be read (a
+  field aiogram cannot parse made a delivered message look failed, and resent).
 
 Measured with py-spy on benchmarks/throughput.py: building and encoding a reply's
 keyboard through aiogram's models and aiohttp's form encoding was about half of a
@@ -22,7 +25,7 @@ from typing import Any, cast
 
 from aiogram import Bot, methods
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import ClientDecodeError, TelegramNetworkError, TelegramServerError
 from aiogram.methods.base import Response, TelegramMethod, TelegramType
 from aiohttp import ClientError, ClientTimeout
 
@@ -70,6 +73,18 @@ class AnswerCallback(JsonBody, TelegramMethod[bool]):
     text: str | None = None
 
 
+class SendPhotoForId(methods.SendPhoto):
+    """``sendPhoto`` (aiogram's form upload) answered with the message's JSON object."""
+
+    __returning__ = dict[str, Any]
+
+
+class SendDocumentForId(methods.SendDocument):
+    """``sendDocument`` (aiogram's form upload) answered with the message's JSON object."""
+
+    __returning__ = dict[str, Any]
+
+
 class JsonBodySession(AiohttpSession):
     """aiogram's aiohttp session; ``JsonBody`` methods go as a JSON body, not a form.
 
@@ -104,6 +119,24 @@ class JsonBodySession(AiohttpSession):
         )
         return cast(TelegramType, response.result)
 
+    def check_response(
+        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
+    ) -> Response[TelegramType]:
+        """aiogram's checks; an unreadable error page (a proxy's 502) is a server error.
+
+        aiogram reads the body before the status, so any unreadable answer is a
+        ``ClientDecodeError``; only one with a success status leaves the outcome unknown.
+        """
+        try:
+            return super().check_response(
+                bot=bot, method=method, status_code=status_code, content=content
+            )
+        except ClientDecodeError as exc:
+            if 200 <= status_code < 300:
+                raise
+            message = f"unreadable answer with HTTP status {status_code}"
+            raise TelegramServerError(method=method, message=message) from exc
+
 
 # aiogram reads every answer through ``Response[<the method's result type>]``, and
 # pydantic keeps such parametrized classes in a weak cache only: each garbage
@@ -119,8 +152,8 @@ _RESPONSE_TYPES = tuple(
         methods.DeleteWebhook,
         methods.SetMyCommands,
         SendMessageForId,
-        methods.SendPhoto,
-        methods.SendDocument,
+        SendPhotoForId,
+        SendDocumentForId,
         AnswerCallback,
         methods.EditMessageText,
     )

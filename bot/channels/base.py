@@ -90,6 +90,12 @@ class Transient(SendError):
     """Network or 5xx error: try again with backoff."""
 
 
+class Unconfirmed(Transient):
+    """The request may have reached Telegram but no answer came back (a timeout or a
+    connection dropped after it was written, or an unreadable answer): it may have been
+    delivered. The sender retries it once, then keeps it as "unknown"."""
+
+
 class Rejected(SendError):
     """400 or another permanent error: keep the message as failed with this reason."""
 
@@ -107,3 +113,11 @@ class Channel(Protocol):
         ...
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...
+
+
+class Probing(Protocol):
+    """A channel that can tell whether its server answers at all (sending nothing)."""
+
+    async def probe(self) -> None:
+        """Return when the server answered; raise a ``SendError`` when it did not."""
+        ...

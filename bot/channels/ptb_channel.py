@@ -18,13 +18,18 @@ cannot be read is handed over as JSON, for ``UpdatePump`` to read one by one.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -49,6 +54,7 @@ from bot.channels.base import (
     RetryAfter,
     SendError,
     Transient,
+    Unconfirmed,
     UpdateHandler,
 )
 from bot.channels.telegram_base import TelegramChannel
@@ -60,6 +66,7 @@ from bot.channels.telegram_common import (
     contact_label,
     inline_keyboard,
     numeric_id,
+    remote_id,
 )
 from bot.settings import Settings
 
@@ -67,7 +74,27 @@ from bot.settings import Settings
 # every 429 (RetryAfter reads its own deprecated int property). We accept both.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
+log = logging.getLogger("postsale.telegram")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
+# Requests that reached Telegram for certain: nothing was sent, or it was refused.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# The answers of the send in progress (per task): ptb reads a message from the answer
+# after the request, and an answer it cannot read (a bad ``date``) must still say "sent".
+_ANSWERS: ContextVar[list[object] | None] = ContextVar("ptb_answers", default=None)
+
+
+class AnswerKeepingRequest(HTTPXRequest):
+    """ptb's HTTP request; keeps each successful answer for the send that made it."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        answers = _ANSWERS.get()
+        if answers is not None and 200 <= code < 300:
+            with contextlib.suppress(ValueError):
+                answer = json.loads(payload)
+                if isinstance(answer, dict) and answer.get("ok") is True:
+                    answers.append(answer.get("result"))
+        return code, payload
 
 
 def _seconds(exc: tg.RetryAfter) -> float:
@@ -86,6 +113,17 @@ def neutral_error(exc: Exception) -> SendError:
     # BadRequest is a NetworkError subclass in ptb: test it first.
     if isinstance(exc, tg.BadRequest | tg.ChatMigrated | tg.InvalidToken | tg.Conflict):
         return Rejected(exc.message)
+    if isinstance(exc, tg.NetworkError):  # TimedOut included
+        cause = exc.__cause__
+        # A status (5xx) came back, readable (no cause) or not (ptb's parse error), or
+        # no connection was made: known not delivered.
+        if cause is None or isinstance(cause, (*_UNSENT, tg.TelegramError)):
+            return Transient(exc.message)
+        return Unconfirmed(exc.message)
+    if isinstance(exc, tg.TelegramError) and isinstance(exc.__cause__, ValueError):
+        return Unconfirmed(f"unreadable answer: {exc.message}")  # ok status, not JSON
+    if isinstance(exc, FileNotFoundError):  # the attachment is gone: retrying cannot help
+        return Rejected(f"attachment not found: {exc.filename}")
     if isinstance(exc, tg.TelegramError | OSError | TimeoutError):
         return Transient(str(exc) or type(exc).__name__)
     return Rejected(f"{type(exc).__name__}: {exc}")
@@ -139,6 +177,27 @@ class KeepsAnswer(HTTPXRequest):
         return [u for u in found if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
 
 
+async def _sent_id(request: Awaitable[Message]) -> str:
+    """The id of the message ``request`` sends.
+
+    Telegram said the message went (HTTP 200, ok: true) but ptb could not read it back
+    (a field it cannot parse): it is sent all the same; resending would repeat it.
+    """
+    answers: list[object] = []
+    token = _ANSWERS.set(answers)
+    try:
+        return str((await request).message_id)
+    except (tg.TelegramError, OSError, TimeoutError):
+        raise
+    except Exception:
+        if not answers:
+            raise
+        log.warning("a sent message's answer could not be read; it counts as sent")
+        return remote_id(answers[-1])
+    finally:
+        _ANSWERS.reset(token)
+
+
 class PtbChannel(TelegramChannel):
     """``Channel`` on python-telegram-bot: an ``Application`` on the configured API server."""
 
@@ -148,18 +207,25 @@ class PtbChannel(TelegramChannel):
         handler: UpdateHandler,
         *,
         pool_size: int = 16,
+        send_timeout: float = 5.0,
         **options: Any,
     ) -> None:
         super().__init__(settings, handler, **options)
         url = settings.telegram_api_url
         self._updates_request = KeepsAnswer()
+        request = AnswerKeepingRequest(
+            connection_pool_size=pool_size,
+            pool_timeout=30.0,
+            read_timeout=send_timeout,
+            write_timeout=send_timeout,
+            connect_timeout=send_timeout,
+        )
         self.application = (
             Application.builder()
             .token(settings.bot_token)
             .base_url(f"{url}/bot")
             .base_file_url(f"{url}/file/bot")
-            .connection_pool_size(pool_size)
-            .pool_timeout(30.0)
+            .request(request)
             .get_updates_request(self._updates_request)
             .updater(None)
             .build()
@@ -192,6 +258,13 @@ class PtbChannel(TelegramChannel):
         except tg.TelegramError as exc:
             raise self.api_refused(str(exc)) from None
         return self.bot.username or ""
+
+    async def probe(self) -> None:
+        """``getMe``: whether the Bot API answers, before a send of unknown outcome is retried."""
+        try:
+            await self.bot.get_me()
+        except (tg.TelegramError, OSError, TimeoutError) as exc:
+            raise neutral_error(exc) from exc
 
     async def _fetch(self, offset: int | None, wait: float, limit: int) -> Sequence[Any]:
         try:
@@ -251,12 +324,12 @@ class PtbChannel(TelegramChannel):
         """Send one message; ptb's errors become the neutral ``SendError``s."""
         check_buttons(message)
         try:
-            sent = await self._send(message)
+            return await self._send(message)
         except (tg.TelegramError, OSError, TimeoutError) as exc:
             raise neutral_error(exc) from exc
-        return str(sent.message_id)
 
-    async def _send(self, message: Outgoing) -> Message:
+    async def _send(self, message: Outgoing) -> str:
+        """The sent message's id."""
         chat, keyboard = message.chat_id, markup(message)
         if message.edit_message_id is not None:
             edited = await self.bot.edit_message_reply_markup(
@@ -265,27 +338,30 @@ class PtbChannel(TelegramChannel):
                 reply_markup=InlineKeyboardMarkup.de_json(inline_keyboard(message), self.bot),
             )
             assert isinstance(edited, Message)  # a chat's message, not an inline one
-            return edited
+            return str(edited.message_id)
         if message.photo_path or message.document_path:
             caption = message.text if len(message.text) <= MAX_CAPTION else None
             media_keyboard = keyboard if caption is not None else None
             if message.photo_path:
-                sent: Message = await self.bot.send_photo(
-                    chat, Path(message.photo_path), caption=caption, reply_markup=media_keyboard
+                sent = await _sent_id(
+                    self.bot.send_photo(
+                        chat, Path(message.photo_path), caption=caption, reply_markup=media_keyboard
+                    )
                 )
             else:
                 assert message.document_path is not None
-                sent = await self.bot.send_document(
-                    chat,
-                    Path(message.document_path),
-                    caption=caption,
-                    filename=message.document_name,
-                    reply_markup=media_keyboard,
+                sent = await _sent_id(
+                    self.bot.send_document(
+                        chat,
+                        Path(message.document_path),
+                        caption=caption,
+                        filename=message.document_name,
+                        reply_markup=media_keyboard,
+                    )
                 )
             if caption is not None or not message.text:
                 return sent
-        result: Message = await self.bot.send_message(chat, message.text, reply_markup=keyboard)
-        return result
+        return await _sent_id(self.bot.send_message(chat, message.text, reply_markup=keyboard))
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
         try:

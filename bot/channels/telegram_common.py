@@ -203,6 +203,13 @@ def reply_markup(message: Outgoing) -> dict[str, Any] | None:
     return None
 
 
+def remote_id(result: Any) -> str:
+    """The message id in a send's answer. The answer said the message went: even an
+    answer without a readable id is "sent" (never resent), with "?" for the id."""
+    message_id = result.get("message_id") if isinstance(result, dict) else None
+    return str(message_id) if message_id is not None else "?"
+
+
 def numeric_id(chat_id: str) -> int | str:
     """A chat id as Telegram writes it: a number (``@channel`` names stay text)."""
     return int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id

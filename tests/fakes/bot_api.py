@@ -9,7 +9,10 @@ limits are exceeded or a failure is scripted, and records every call. Several bo
 (tokens) may share one server: each token has its own update queue. Given the bots'
 ``tokens``, it answers any other token 401 Unauthorized, as Telegram does. Fault modes:
 ``ignores_timeout`` answers an empty ``getUpdates`` at once (as some proxies and
-emulators do), and ``inject`` queues any JSON, readable by the libraries or not.
+emulators do), ``inject`` queues any JSON, readable by the libraries or not, and
+``fault`` plays an outage (for a while or a number of calls): 500s, requests held
+unanswered, dropped connections, an unreadable answer, or a delivery whose answer is
+lost or unreadable.
 
 Tests put updates in with ``inject`` (``tests.fakes.updates`` builds the JSON, and is
 re-exported here) and wait for
@@ -19,6 +22,7 @@ what they expect with ``wait_until`` (woken by each call, no sleeping).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -113,6 +117,29 @@ class Failure:
     times: int
 
 
+FAULTS = ("error", "bad_gateway", "timeout", "drop", "garbage", "lost_answer", "bad_date")
+"""``error``: HTTP 500; ``bad_gateway``: a proxy's 502 page (HTML); ``timeout``: held,
+never answered; ``drop``: the connection closed unanswered; ``garbage``: HTTP 200 with
+an HTML page (none of these deliver); ``lost_answer``: delivered, then the connection
+closed; ``bad_date``: delivered, the answer's ``date`` unreadable."""
+
+
+@dataclass
+class Fault:
+    kind: str
+    methods: frozenset[str]
+    until: float | None  # time.monotonic() it ends at; None: after ``times`` calls
+    times: int
+    chat_id: str | None
+
+    def applies(self, call: Call, now: float) -> bool:
+        if call.method not in self.methods:
+            return False
+        if self.chat_id is not None and call.chat_id != self.chat_id:
+            return False
+        return now < self.until if self.until is not None else self.times > 0
+
+
 @dataclass
 class _Bot:
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -135,7 +162,9 @@ class FakeBotApi:
         self.tokens = None if tokens is None else set(tokens)  # None: every token is a bot
         self.username = username
         self.calls: list[Call] = []
+        self.arrived: list[Call] = []  # the sends that reached the chat
         self.failures: list[Failure] = []
+        self.faults: list[Fault] = []
         self.too_many = 0
         self.record = True  # benchmarks turn the call log off and count sends instead
         self.ignores_timeout = False  # answer an empty long poll at once
@@ -199,6 +228,25 @@ class FakeBotApi:
         """Answer the next ``times`` calls of ``method`` (to ``chat_id``) with an error."""
         self.failures.append(Failure(method, status, description, retry_after, chat_id, times))
 
+    def fault(
+        self,
+        kind: str,
+        *,
+        seconds: float | None = None,
+        times: int = 1,
+        methods: set[str] | None = None,
+        chat_id: str | None = None,
+    ) -> None:
+        """Play ``kind`` (see ``FAULTS``) on the sends and ``getMe`` (or ``methods``),
+        for ``seconds`` from now, or else on the next ``times`` calls."""
+        assert kind in FAULTS, kind
+        until = time.monotonic() + seconds if seconds is not None else None
+        chosen = frozenset(methods or SENDS | {"getMe"})
+        self.faults.append(Fault(kind, chosen, until, times, chat_id))
+
+    def delivered_texts(self, chat_id: str) -> list[str]:
+        return [c.text for c in self.arrived if c.chat_id == chat_id]
+
     async def wait_until(self, condition: Callable[[], bool], within: float = 10.0) -> None:
         """Wait until ``condition()`` holds (checked after every call the server gets)."""
         async with asyncio.timeout(within), self._changed:
@@ -251,9 +299,43 @@ class FakeBotApi:
             self.calls.append(call)
         await self._notify()  # waiters see the call even while a long poll is held
         try:
+            fault = self._fault(call)
+            if fault is not None:
+                return await self._play(fault, call, request)
             return await self._answer(call)
         finally:
             await self._notify()
+
+    def _fault(self, call: Call) -> Fault | None:
+        now = time.monotonic()
+        for fault in self.faults:
+            if fault.applies(call, now):
+                fault.times -= 1
+                return fault
+        return None
+
+    async def _play(self, fault: Fault, call: Call, request: web.Request) -> web.Response:
+        if fault.kind == "error":
+            return _error(500, "Internal Server Error")
+        if fault.kind == "bad_gateway":
+            return web.Response(status=502, text="<html>502</html>", content_type="text/html")
+        if fault.kind == "garbage":
+            return web.Response(text="<html>502 upstream</html>", content_type="text/html")
+        if fault.kind == "timeout":
+            with contextlib.suppress(TimeoutError):  # until the client gives up
+                await self.wait_until(lambda: self._closing, within=30)
+            return _error(504, "Gateway Timeout")
+        if fault.kind == "bad_date":
+            answer = await self._answer(call)
+            assert answer.text is not None
+            body = json.loads(answer.text)
+            body["result"]["date"] = "yesterday"
+            return web.json_response(body)
+        if fault.kind == "lost_answer":
+            await self._answer(call)
+        assert request.transport is not None
+        request.transport.close()  # drop / lost_answer: no answer at all
+        return web.Response()
 
     async def _answer(self, call: Call) -> web.Response:
         if self.tokens is not None and call.token not in self.tokens:
@@ -337,6 +419,8 @@ class FakeBotApi:
         return batch
 
     async def _sent_message(self, call: Call, **content: Any) -> dict[str, Any]:
+        if call.method in SENDS:
+            self.arrived.append(call)
         self.sends[call.token] += 1
         self.last_send_at[call.token] = time.monotonic()
         chat = int(call.params["chat_id"])

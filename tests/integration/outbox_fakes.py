@@ -23,6 +23,7 @@ class Delivered:
     chat_id: str
     text: str
     at: float
+    token: str = ""  # which bot (process) sent it
 
 
 @dataclass
@@ -73,7 +74,8 @@ class ScriptedBotApi:
             return self._error(403, "Forbidden: bot was blocked by the user")
         if chat in self.bad:
             return self._error(400, self.bad[chat])
-        self.delivered.append(Delivered(chat, data.get("text", ""), time.monotonic()))
+        token = request.match_info["token"]
+        self.delivered.append(Delivered(chat, data.get("text", ""), time.monotonic(), token))
         return web.json_response(
             {"ok": True, "result": {"message_id": next(self._ids), "chat": {"id": chat}}}
         )

@@ -18,9 +18,7 @@ from storage.outbox import enqueue
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
-FAST = SendLimits(
-    global_rate=500, per_chat_rate=100, backoff_base=0.05, max_attempts=3, poll_interval=0.05
-)
+FAST = SendLimits(global_rate=500, per_chat_rate=100, backoff_base=0.05, poll_interval=0.05)
 
 
 @pytest.fixture
@@ -142,18 +140,29 @@ async def test_a_server_error_is_retried_with_backoff_until_it_goes_through(
     assert (first.status, first.attempts) == ("sent", 3)
 
 
-async def test_a_message_failing_every_time_is_kept_as_failed_with_the_reason(
+async def test_a_message_failing_until_its_deadline_is_kept_as_failed_with_the_reason(
     db: Database, channel: HttpChannel, api: ScriptedBotApi
 ) -> None:
-    api.script["100"] = [(500, "Internal Server Error", None)] * 5
-    await queue(db, ("100", "doomed"))
+    api.script["100"] = [(500, "Internal Server Error", None)] * 50
+    await queue(db, ("100", "doomed"), ("100", "next"))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
 
-    await send_all(db, channel)
+    def clock() -> datetime:  # the wall clock, moving with the test's real time
+        return NOW + timedelta(seconds=loop.time() - started)
 
-    [row] = await rows(db)
-    assert (row.status, row.attempts) == ("failed", 3)
-    assert row.error is not None and "gave up after 3 attempts" in row.error
-    assert "500" in row.error
+    limits = SendLimits(
+        global_rate=500, per_chat_rate=100, backoff_base=0.05, backoff_max=0.1, retry_for=0.5
+    )
+    sender = OutboxSender(db, {"telegram": channel}, limits, clock=clock)
+    await asyncio.wait_for(sender.run(until_idle=True), 20)
+
+    first, second = await rows(db)
+    assert first.status == "failed" and first.attempts >= 4
+    assert first.error is not None and "deadline passed" in first.error and "500" in first.error
+    assert first.failed_at is not None and first.failed_at - NOW >= timedelta(seconds=0.5)
+    assert second.status == "failed"  # the script outlasted both deadlines: neither went
+    assert api.texts("100") == []
 
 
 async def test_a_blocked_bot_marks_the_customer_unreachable_and_fails_the_chat(

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 from bot.app import Database
+from bot.outbox_sender import Fence
 from bot.sender_lease import SenderLease, lock_path, run_with_lease
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,8 @@ async def test_a_process_standing_by_sends_once_the_holder_is_gone(
     assert await holder.try_acquire()
     ran = asyncio.Event()
 
-    async def send() -> None:
+    async def send(fence: Fence) -> None:
+        assert await fence()
         ran.set()
 
     stop = asyncio.Event()
@@ -113,7 +115,7 @@ async def test_stopping_while_standing_by_never_sends(db: Database, db_url: str)
     assert await holder.try_acquire()
     ran = False
 
-    async def send() -> None:
+    async def send(fence: Fence) -> None:
         nonlocal ran
         ran = True
 

@@ -1,7 +1,7 @@
 """received updates: per-chat update-id order across processes
 
 Revision ID: 0005_scheduler
-Revises: 0003_dead_updates
+Revises: 0004_outbox_retry
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision = "0005_scheduler"
-down_revision = "0003_dead_updates"
+down_revision = "0004_outbox_retry"
 branch_labels = None
 depends_on = None
 
