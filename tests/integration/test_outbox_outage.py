@@ -44,7 +44,7 @@ async def telegram(
     api = FakeBotApi()
     url = await api.start()
     channel = build_telegram_channel(
-        telegram_settings(url, request.param), ignore, poll_timeout=5.0, send_timeout=0.3
+        telegram_settings(url, request.param), ignore, poll_timeout=5.0, send_timeout=1.0
     )
     await channel.start()
     try:

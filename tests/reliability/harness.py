@@ -12,6 +12,7 @@ import signal
 import sys
 from collections import Counter
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
@@ -84,8 +85,12 @@ def bot_env(db_url: str, api_url: str, tmp: Path, **extra: str) -> dict[str, str
     }
 
 
-async def queue_invitations(db: Database, customers: int, now_at: object) -> list[str]:
-    """``customers`` customers, each with one queued invitation; their chat ids."""
+async def queue_invitations(db: Database, customers: int) -> list[str]:
+    """``customers`` customers, each with one invitation queued now; their chat ids.
+
+    Each may be retried until its survey would expire, a week on, as the engine's are.
+    """
+    now_at = datetime.now(UTC)
     async with db.uow() as uow:
         await uow.session.execute(
             insert(Customer),
@@ -103,6 +108,7 @@ async def queue_invitations(db: Database, customers: int, now_at: object) -> lis
                     "body": {"text": f"invitation {n}"},
                     "status": "queued",
                     "created_at": now_at,
+                    "deadline": now_at + timedelta(days=7),
                     "attempts": 0,
                 }
                 for n, cid in enumerate(ids)
