@@ -20,7 +20,7 @@ from benchmarks.throughput import seed
 from bot.app import Database
 from storage.models import SurveyResponse
 from tests.fakes import bot_api as tg
-from tests.reliability.harness import BotProcess, bot_env, lines_with
+from tests.reliability.harness import BotProcess, bot_env, lines_with, outbox_statuses
 
 pytestmark = pytest.mark.reliability
 
@@ -67,6 +67,9 @@ async def test_every_answer_is_recorded_once_across_three_sigkills(
         await api.wait_until(lambda: not api.pending(), within=180)
         async with asyncio.timeout(120):
             while sum((await answers(db)).values()) < 2 * CUSTOMERS:  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        async with asyncio.timeout(180):  # the replies still in the outbox go out too
+            while (await outbox_statuses(db)).get("queued"):  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
         # Still answering after all that.
         chat = seeded[0][0]
