@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import signal
 import statistics
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.throughput import POOL, ROOT, seed
+from benchmarks.throughput import ROOT, child_env, seed
 from tests.fakes import bot_api as tg
 
 MODES = ("bare", "full")
@@ -142,21 +141,8 @@ async def one_run(api: TimedBotApi, url: str, mode: str, args: argparse.Namespac
             if mode == "full"
             else [(10_000 + n, 0) for n in range(args.customers)]
         )
-        env = {
-            **os.environ,
-            "BOT_TOKEN": token,
-            "TELEGRAM_API_URL": url,
-            "DATABASE_URL": db_url,
-            "DATA_DIR": str(Path(tmp) / "files"),
-            "BOT_FRAMEWORK": args.framework,
-            "BENCH_POOL": str(POOL[args.framework]),
-            "SEND_RATE_GLOBAL": "1000000",
-            "SEND_RATE_PER_CHAT": "1000000",
-            "LOG_LEVEL": "WARNING",
-            "DEFAULT_LOCALE": "en",
-            "WEBHOOK_URL": "",
-            "INGEST_SECRET": "",
-        }
+        env = child_env(token, url, db_url, args.framework)
+        env["DATA_DIR"] = str(Path(tmp) / "files")
         child = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
