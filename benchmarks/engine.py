@@ -9,9 +9,9 @@ adapters' per-chat queue (``ChatQueue``): no channel, no HTTP, the engine's
 transactions only. Three set-ups, alternating so that all see the same machine:
 
 * ``group``: what ``postsale run`` does on SQLite: 16 chats at once, the updates
-  waiting for the writer sharing its next transaction (``bot.group_commit``);
+  waiting for the writer sharing its next transaction (``bot.engine.group_commit``);
 * ``one-trip``: one update at a time, each in its own transaction, with the driver
-  ``postsale`` uses (``storage.sqlite_driver``: BEGIN and COMMIT on SQLite's thread,
+  ``postsale`` uses (``storage.sqlite.driver``: BEGIN and COMMIT on SQLite's thread,
   the update's own statements inline, any other statement one trip);
 * ``aiosqlite``: the same with plain ``aiosqlite`` (four trips per statement).
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import aiosqlite
 
-import storage.sqlite_driver as one_trip
+import storage.sqlite.driver as one_trip
 from benchmarks.throughput import PER_CUSTOMER, script, seed
 
 CUSTOMERS = 200
@@ -59,10 +59,10 @@ async def one_run(setup: str, trips: list[int]) -> tuple[float, float]:
     from aiogram.types import Update
 
     from bot.app import Database
-    from bot.channels.base import Incoming
     from bot.channels.chat_queue import ChatQueue
-    from bot.channels.telegram_common import to_incoming
-    from bot.engine import Engine
+    from bot.channels.port import Incoming
+    from bot.channels.telegram.common import to_incoming
+    from bot.engine.pipeline import Engine
     from bot.settings import Settings
 
     driver, concurrency = SETUPS[setup]

@@ -32,7 +32,7 @@ from typing import Any
 
 from benchmarks.kpi_sql import raw_kpis
 from bot.app import Database
-from storage.kpi import compute_kpis
+from storage.read.kpi import compute_kpis
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 SPAN = timedelta(days=730)

@@ -1,7 +1,7 @@
 """The KPI figures by hand-written SQL through ``sqlite3``: the baseline of ``benchmarks.kpi``.
 
-The same definitions as ``storage.kpi`` (and the same exact rounding, from
-``storage.figures``), without SQLAlchemy or asyncio, and with no time condition at
+The same definitions as ``storage.read.kpi`` (and the same exact rounding, from
+``storage.read.figures``), without SQLAlchemy or asyncio, and with no time condition at
 all for all time: the least any engine must spend on this schema.
 """
 
@@ -11,7 +11,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from storage.figures import cents, nps_score, ratio
+from storage.read.figures import cents, nps_score, ratio
 
 FORMAT = "%Y-%m-%d %H:%M:%S.%f"
 

@@ -36,8 +36,8 @@ from bot.api import import_orders_file, import_responses_file
 from bot.app import Database
 from bot.settings import Settings, load_settings
 from storage.imports import ORDER_COLUMNS, RESPONSE_COLUMNS, ImportReport
-from storage.kpi import compute_kpis
 from storage.models import Customer, Order
+from storage.read.kpi import compute_kpis
 
 
 def find_olist_dir() -> Path:

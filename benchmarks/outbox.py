@@ -29,9 +29,9 @@ from aiohttp import web
 from sqlalchemy import insert
 
 from bot.app import Database
+from bot.delivery.limits import SendLimits
+from bot.delivery.sender import OutboxSender
 from bot.heap import tune_garbage_collector
-from bot.outbox_sender import OutboxSender
-from bot.send_limits import SendLimits
 from storage.models import OutboxMessage
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
 

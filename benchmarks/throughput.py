@@ -7,7 +7,7 @@
 This process runs the fake Bot API server (tests/fakes/bot_api.py) on loopback; each
 bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
 
-* ``full``: ``postsale run`` as it is (``bot.runner.run_bot``): the adapter polls the
+* ``full``: ``postsale run`` as it is (``bot.entrypoints.runner.run_bot``): the adapter polls the
   server, the engine handles each update in its SQLite transaction, the outbox sender
   delivers the reply to the server. 500 customers with a survey in progress each
   send 10 updates (NPS button, reason, CSAT button, then 7 more messages), 5,000 in
@@ -89,7 +89,7 @@ async def seed(db_url: str, customers: int) -> list[tuple[int, int]]:
     from sqlalchemy import update
 
     from bot.app import Database
-    from bot.engine import Engine
+    from bot.engine.pipeline import Engine
     from bot.settings import Settings
     from storage.models import FollowUp, OutboxMessage
     from tests.builders import customer_with_delivered_order
@@ -126,8 +126,8 @@ async def replies_per_customer() -> int:
     from sqlalchemy import select
 
     from bot.app import Database
-    from bot.channels.telegram_common import to_incoming
-    from bot.engine import Engine
+    from bot.channels.telegram.common import to_incoming
+    from bot.engine.pipeline import Engine
     from bot.settings import Settings
     from storage.models import OutboxMessage
 
@@ -336,7 +336,7 @@ def _maxrss_kb() -> int:
 
 
 async def child_full(concurrency: int) -> None:
-    from bot.runner import run_bot
+    from bot.entrypoints.runner import run_bot
     from bot.settings import load_settings
 
     settings = load_settings()
@@ -346,8 +346,8 @@ async def child_full(concurrency: int) -> None:
 
 async def child_adapter(concurrency: int) -> None:
     """Our adapter (polling, offsets, per-chat queue, the translation) with an echo, no engine."""
-    from bot.channels.base import Incoming, Outgoing
-    from bot.channels.telegram import build_telegram_channel
+    from bot.channels.port import Incoming, Outgoing
+    from bot.channels.telegram.factory import build_telegram_channel
     from bot.settings import load_settings
     from flows.events import ButtonIn, TextIn
 
@@ -495,7 +495,7 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="100 customers, one run")
     parser.add_argument("--customers", type=int, default=CUSTOMERS)
     parser.add_argument("--runs", type=int, default=3)
-    # 16: what ``postsale run`` uses on SQLite (bot/runner.py); e.g. "1,16,32" to compare.
+    # 16: what ``postsale run`` uses on SQLite (bot/entrypoints/runner.py); "1,16,32" compares.
     parser.add_argument("--aiogram-concurrency", type=_ints, default=[16])
     parser.add_argument("--ptb-concurrency", type=_ints, default=[16])
     parser.add_argument("--aiogram-pool", type=int, default=POOL["aiogram"])

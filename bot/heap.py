@@ -1,6 +1,6 @@
 """The garbage collector's settings for a long-running bot process.
 
-Kept apart from ``bot.runner`` so that the throughput benchmark's bare bots can run
+Kept apart from ``bot.entrypoints.runner`` so that the throughput benchmark's bare bots can run
 with the same collector settings without importing the whole bot.
 """
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.conversations import insert_ignoring_duplicates
 from storage.models import FollowUp, SurveyResponse
-from storage.prepared import Prepared, execute, fetch
-from storage.write_buffer import write
+from storage.sqlite.prepared import Prepared, execute, fetch
+from storage.sqlite.write_buffer import write
 
 # A follow-up in one of these states becomes "answered"; a skipped one stays skipped.
 ANSWERABLE = ("pending", "sent", "reminded", "expired")

@@ -12,9 +12,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Conversation, Customer, HandledUpdate, Message, Ticket
-from storage.prepared import Prepared, execute, fetch
+from storage.sqlite.prepared import Prepared, execute, fetch
+from storage.sqlite.write_buffer import write
 from storage.tickets import ACTIVE
-from storage.write_buffer import write
 
 
 def insert_ignoring_duplicates(table: Any) -> dict[str, Any]:
@@ -90,7 +90,7 @@ _CUSTOMER_COLUMNS = (Customer.id, Customer.name, Customer.locale, Customer.opted
 def _chat_query_built() -> Any:
     ticket = (
         select(Ticket.id)
-        # Equalities, not IN: an IN list is expanded per execution (storage.prepared).
+        # Equalities, not IN: an IN list is expanded per execution (storage.sqlite.prepared).
         .where(Ticket.customer_id == Customer.id, or_(*(Ticket.status == s for s in ACTIVE)))
         .order_by(Ticket.opened_at.desc(), Ticket.id.desc())
         .limit(1)
@@ -216,7 +216,7 @@ async def save_state(
 ) -> None:
     """Write the conversation's new state, by primary key.
 
-    A plain UPDATE, buffered (see ``storage.write_buffer``): nothing in the
+    A plain UPDATE, buffered (see ``storage.sqlite.write_buffer``): nothing in the
     transaction reads it back; ``conv`` takes the new values.
     """
     stored = dict(data)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage import sqlite_driver
+from storage.sqlite import driver as sqlite_driver
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "postsale_read_only"  # execution option: this transaction only reads

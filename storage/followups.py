@@ -1,6 +1,6 @@
 """Follow-ups in SQL: planning them for delivered orders and finding what is due.
 
-The scheduler (``bot/scheduler.py``) drives these in small transactions. Rows are
+The scheduler (``bot/scheduling/scheduler.py``) drives these in small transactions. Rows are
 claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so that several bot processes
 can share one database; SQLite has one writer at a time (``BEGIN IMMEDIATE``).
 """

@@ -9,8 +9,8 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
-from storage.prepared import Prepared
-from storage.write_buffer import write
+from storage.sqlite.prepared import Prepared
+from storage.sqlite.write_buffer import write
 
 
 def message_body(
@@ -52,7 +52,7 @@ async def enqueue(
     """Queue one message; it is sent only once the surrounding transaction commits.
 
     A plain INSERT, buffered with the transaction's other rows when it buffers
-    (``storage.write_buffer``): rows get their ids, the sending order of a chat, in
+    (``storage.sqlite.write_buffer``): rows get their ids, the sending order of a chat, in
     the order they were queued, and no unit of work is spent on rows nothing reads.
     Network and server errors are retried until ``deadline`` (None: the sender's
     ``OUTBOX_RETRY_FOR`` after ``now``); ``followup_id`` names the follow-up an

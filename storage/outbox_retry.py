@@ -16,7 +16,7 @@ from storage.outbox_state import BLOCKED, UNKNOWN, Head
 
 # The body keys of an attachment (a ``chart`` is rendered into a photo when sent).
 ATTACHMENT_KEYS = ("photo_path", "document_path", "document_name", "chart")
-# Travels with a moved attachment: the file is deleted once that row is done (bot.exports).
+# Travels with a moved attachment: the file is deleted once that row is done (bot.delivery.exports).
 ATTACHMENT_FLAGS = ("discard_after_send",)
 
 

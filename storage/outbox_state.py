@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, OutboxMessage
-from storage.prepared import Prepared, execute_many
+from storage.sqlite.prepared import Prepared, execute_many
 
 BLOCKED = "blocked"
 UNKNOWN = "unknown"  # the status of a message whose delivery could not be confirmed

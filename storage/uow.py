@@ -8,7 +8,7 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
-from storage.write_buffer import drop_writes, flush_writes
+from storage.sqlite.write_buffer import drop_writes, flush_writes
 
 
 class UnitOfWork:

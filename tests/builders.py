@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 from bot.app import Database
-from bot.channels.base import Incoming
+from bot.channels.port import Incoming
 from flows.events import Event
 from storage.models import ChannelIdentity, Customer, FollowUp, Order
 

@@ -4,7 +4,7 @@
 Only ``base`` is imported here: the console and the outbox sender need no chat library.
 """
 
-from bot.channels.base import (
+from bot.channels.port import (
     Channel,
     ConversationKey,
     Forbidden,

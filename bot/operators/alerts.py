@@ -25,8 +25,8 @@ from flows.business_hours import BusinessHours
 from flows.replies import N_
 from storage.models import Conversation, Customer, SurveyResponse, Ticket
 from storage.outbox import enqueue
+from storage.read.sla import NearBreach, Targets, near_breach
 from storage.roles import staff
-from storage.sla import NearBreach, Targets, near_breach
 
 log = logging.getLogger("postsale.operators")
 DEFAULT_CHANNEL = "telegram"

@@ -15,7 +15,7 @@ from storage.models import Ticket
 from storage.roles import Role
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.engine.pipeline import Engine
 
 Body = dict[str, Any]
 

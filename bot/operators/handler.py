@@ -6,7 +6,7 @@ more than a refusal), and again by every ``OperatorService`` method.
 
 from __future__ import annotations
 
-from bot.context import UpdateContext
+from bot.engine.context import UpdateContext
 from bot.i18n import translate
 from bot.operators.access import NotAllowed, staff_ids
 from bot.operators.base import COMMANDS, Body, OperatorError, ticket_number

@@ -1,4 +1,4 @@
-"""The /kpi message: the figures of ``storage.kpi.compute_kpis``, compared with the
+"""The /kpi message: the figures of ``storage.read.kpi.compute_kpis``, compared with the
 previous period of equal length, plus service levels in business hours.
 
 The texts are gettext message ids rendered in the operator's language (``lang``);
@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.i18n import ngettext, translate
 from flows.replies import N_
-from storage.sla import SlaSummary, Spread
+from storage.read.sla import SlaSummary, Spread
 
 DASH = "—"
 

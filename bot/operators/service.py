@@ -23,8 +23,8 @@ from flows.staff import REPLY_HEADER
 from storage import dead_updates
 from storage import tickets as tk
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
+from storage.read.sla import sla_summary
 from storage.roles import role_of
-from storage.sla import sla_summary
 
 PAGE = 10
 
@@ -49,7 +49,7 @@ class OperatorService(AdminActions):
         except ValueError as exc:
             raise OperatorError(str(exc)) from None
         from bot.operators.chart import chart_spec
-        from storage.kpi import compute_kpis, weekly_scores
+        from storage.read.kpi import compute_kpis, weekly_scores
 
         s, before = self.session, period.previous
         cur = await compute_kpis(s, period.since, period.until, self.now)

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from bot.app import Database
-from bot.send_limits import SendLimits
+from bot.delivery.limits import SendLimits
 from storage.models import Customer, OutboxMessage
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 

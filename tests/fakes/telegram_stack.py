@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.channels.telegram import TelegramChannel, build_telegram_channel
-from bot.dead_letters import DeadLetters
-from bot.engine import Engine
+from bot.channels.telegram.factory import TelegramChannel, build_telegram_channel
+from bot.delivery.limits import SendLimits
+from bot.delivery.sender import OutboxSender
+from bot.engine.dead_letters import DeadLetters
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator
 from bot.operators.chart import materialize_attachments
-from bot.outbox_sender import OutboxSender
-from bot.scheduler import Scheduler
-from bot.send_limits import SendLimits
+from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from storage.db import is_sqlite
 from storage.models import OutboxMessage

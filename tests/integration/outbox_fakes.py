@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.base import Forbidden, Outgoing, Rejected, RetryAfter, Transient
+from bot.channels.port import Forbidden, Outgoing, Rejected, RetryAfter, Transient
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, Event, TextIn
 from storage.models import (

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from bot.app import Database
 from storage import answers
 from storage.models import FollowUp, SurveyResponse
-from storage.write_buffer import start_buffer
+from storage.sqlite.write_buffer import start_buffer
 from tests.builders import T0, customer_with_delivered_order
 
 

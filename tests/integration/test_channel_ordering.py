@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.channels.base import Incoming
 from bot.channels.chat_queue import ChatQueue
+from bot.channels.port import Incoming
 from storage.models import HandledUpdate, Message
 from tests.builders import Clock
 from tests.fakes import bot_api as tg

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.aiogram_channel import AiogramChannel
-from bot.channels.base import (
+from bot.channels.port import (
     Forbidden,
     Incoming,
     OutButton,
@@ -18,7 +17,8 @@ from bot.channels.base import (
     RetryAfter,
     Transient,
 )
-from bot.channels.telegram import TelegramChannel, build_telegram_channel
+from bot.channels.telegram.aiogram_channel import AiogramChannel
+from bot.channels.telegram.factory import TelegramChannel, build_telegram_channel
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.telegram_stack import telegram_settings
 

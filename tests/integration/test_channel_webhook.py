@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.http.app import SECRET_HEADER, start_http_server
+from bot.entrypoints.http.app import SECRET_HEADER, start_http_server
 from bot.settings import SettingsError
 from storage.models import HandledUpdate
 from tests.builders import Clock

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator
 from storage.models import (
     Base,
@@ -103,7 +103,7 @@ async def everything_as_text(db: Database) -> str:
 
 
 async def kpi_view(db: Database, now: object) -> dict:
-    from storage.kpi import compute_kpis
+    from storage.read.kpi import compute_kpis
 
     async with db.uow() as uow:
         return await compute_kpis(uow.session, None, None, now)  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.app import Database
-from bot.dead_letters import DeadLetters
-from bot.engine import Engine
+from bot.engine.dead_letters import DeadLetters
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator
 from tests.builders import T0, Clock
 from tests.integration.staff_helpers import OPERATOR, send, staff_settings, texts

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.context import UpdateContext
-from bot.engine import Engine
+from bot.engine.context import UpdateContext
+from bot.engine.pipeline import Engine
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, MediaIn, TextIn
 from storage.links import create_token

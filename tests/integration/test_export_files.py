@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import exports
 from bot.app import Database
-from bot.channels.telegram import build_telegram_channel
-from bot.engine import Engine
+from bot.channels.telegram.factory import build_telegram_channel
+from bot.delivery import exports
+from bot.delivery.sender import OutboxSender
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator
-from bot.outbox_sender import OutboxSender
 from bot.settings import Settings, SettingsError, load_settings
 from storage.models import OutboxMessage
 from tests.builders import T0, Clock, customer_with_delivered_order

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.entrypoints.cli import main
 from storage.imports import ORDER_COLUMNS
 
 ORDERS = (

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.http.app import start_http_server
-from bot.http.ingest import MAX_BODY, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bot.entrypoints.http.app import start_http_server
+from bot.entrypoints.http.ingest import MAX_BODY, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from storage.models import Customer, Order
 from tests.fakes.telegram_stack import telegram_settings
 

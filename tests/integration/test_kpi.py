@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from bot.app import Database
-from storage.kpi import compute_kpis, weekly_scores
 from storage.models import Customer, FollowUp, MarketingSpend, Order, SurveyResponse, Ticket
+from storage.read.kpi import compute_kpis, weekly_scores
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 4, 1, tzinfo=UTC)

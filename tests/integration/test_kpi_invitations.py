@@ -11,12 +11,12 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.engine import Engine
-from bot.outbox_sender import OutboxSender
-from bot.send_limits import SendLimits
+from bot.delivery.limits import SendLimits
+from bot.delivery.sender import OutboxSender
+from bot.engine.pipeline import Engine
 from bot.settings import Settings
-from storage.kpi import compute_kpis
 from storage.models import FollowUp, OutboxMessage
+from storage.read.kpi import compute_kpis
 from tests.builders import T0, customer_with_delivered_order
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
 

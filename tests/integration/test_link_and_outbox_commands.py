@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import Database
-from bot.commands import link, outbox
+from bot.entrypoints.commands import link, outbox
 from bot.settings import Settings
 from storage.links import redeem_token
 from storage.models import FollowUp, OutboxMessage

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator
 from bot.operators.chart import HEIGHT_PX, WIDTH_PX, build_figure, materialize_attachments
 from bot.operators.kpi_view import duration, number
@@ -28,7 +28,7 @@ from tests.integration.staff_helpers import (
     texts,
 )
 
-kpi = pytest.importorskip("storage.kpi")
+kpi = pytest.importorskip("storage.read.kpi")
 
 
 async def answer_survey(
@@ -115,7 +115,7 @@ async def test_kpi_shows_the_figures_compute_kpis_gives_for_the_same_data(
 
     # And `postsale kpi --json` over the same period agrees.
     try:
-        from bot.commands import kpi as kpi_command
+        from bot.entrypoints.commands import kpi as kpi_command
     except ImportError:
         return
     parser = argparse.ArgumentParser()

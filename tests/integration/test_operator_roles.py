@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.i18n import translate
 from bot.operators import handle_operator
 from flows.events import ButtonIn

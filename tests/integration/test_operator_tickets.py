@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator, sla_watch, targets_of
 from storage.models import Ticket, TicketEvent
-from storage.sla import ticket_times
+from storage.read.sla import ticket_times
 from tests.builders import T0, Clock, customer_with_delivered_order
 from tests.integration.staff_helpers import (
     ADMIN,

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.channels.base import Incoming
-from bot.channels.telegram import TelegramChannel, build_telegram_channel
-from bot.outbox_sender import OutboxSender
-from bot.send_limits import SendLimits
+from bot.channels.port import Incoming
+from bot.channels.telegram.factory import TelegramChannel, build_telegram_channel
+from bot.delivery.limits import SendLimits
+from bot.delivery.sender import OutboxSender
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
 from tests.fakes.bot_api import FakeBotApi

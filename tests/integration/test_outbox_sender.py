@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.outbox_sender import OutboxSender
-from bot.send_limits import SendLimits
+from bot.delivery.limits import SendLimits
+from bot.delivery.sender import OutboxSender
 from storage.models import Customer, OutboxMessage
 from storage.outbox import enqueue
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi

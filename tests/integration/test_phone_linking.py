@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.settings import Settings
 from flows.events import ContactIn
 from storage.models import ChannelIdentity, Customer

@@ -1,4 +1,4 @@
-"""Prepared statements (storage.prepared): the direct SQLite path matches SQLAlchemy's."""
+"""Prepared statements (storage.sqlite.prepared): the direct SQLite path matches SQLAlchemy's."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from sqlalchemy.dialects import sqlite
 
 from bot.app import Database
 from storage.models import Conversation, FollowUp, OutboxMessage
-from storage.prepared import Prepared, execute, execute_many, fetch
-from storage.sqlite_driver import inline
+from storage.sqlite.driver import inline
+from storage.sqlite.prepared import Prepared, execute, execute_many, fetch
 from tests.builders import T0
 
 _NEW = Prepared(insert(Conversation))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
 from bot.operators import handle_operator
 from bot.settings import SettingsError, load_settings
 from tests.builders import T0, Clock, customer_with_delivered_order

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import Database
-from bot.scheduler import Scheduler
+from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from storage.followups import unlinked_customers
 from storage.models import Customer, FollowUp, OutboxMessage

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert
 
 from bot.app import Database
-from bot.scheduler import Scheduler
+from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from storage.models import Customer, FollowUp, Order
 from tests.integration.scheduling_helpers import (

@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select, text
 
 from bot.app import Database
-from bot.outbox_sender import Fence, OutboxSender
-from bot.send_limits import SendLimits
-from bot.sender_lease import ADVISORY_KEY, SenderLease, run_with_lease
+from bot.delivery.lease import ADVISORY_KEY, SenderLease, run_with_lease
+from bot.delivery.limits import SendLimits
+from bot.delivery.sender import Fence, OutboxSender
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi

@@ -11,8 +11,8 @@ import textwrap
 from pathlib import Path
 
 from bot.app import Database
-from bot.outbox_sender import Fence
-from bot.sender_lease import SenderLease, lock_path, run_with_lease
+from bot.delivery.lease import SenderLease, lock_path, run_with_lease
+from bot.delivery.sender import Fence
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ HOLDER = textwrap.dedent(
     """
     import asyncio, sys
     from bot.app import Database
-    from bot.sender_lease import SenderLease
+    from bot.delivery.lease import SenderLease
 
     async def main() -> None:
         db = await Database.open(sys.argv[1], migrate=False)

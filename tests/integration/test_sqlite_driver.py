@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Database
-from storage import sqlite_driver
-from storage.sqlite_driver import PREFETCH, OneTripConnection
+from storage.sqlite import driver as sqlite_driver
+from storage.sqlite.driver import PREFETCH, OneTripConnection
 
 
 @pytest.fixture

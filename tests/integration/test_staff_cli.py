@@ -12,8 +12,8 @@ from types import ModuleType
 import pytest
 
 from bot.app import Database
-from bot.commands import conversations, operators
-from bot.engine import Engine
+from bot.engine.pipeline import Engine
+from bot.entrypoints.commands import conversations, operators
 from bot.operators import handle_operator
 from bot.settings import Settings
 from tests.builders import Clock, customer_with_delivered_order

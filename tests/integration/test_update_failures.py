@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.channels.base import Incoming
-from bot.http.app import SECRET_HEADER, start_http_server
+from bot.channels.port import Incoming
+from bot.entrypoints.http.app import SECRET_HEADER, start_http_server
 from flows.events import TextIn
 from storage.models import DeadUpdate, HandledUpdate
 from tests.builders import Clock

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.app import Database
-from bot.context import UpdateContext
-from bot.engine import Engine
+from bot.engine.context import UpdateContext
+from bot.engine.pipeline import Engine
 from bot.settings import Settings
 from flows.events import CommandIn, TextIn
 from storage.models import Conversation, Message, ReceivedUpdate

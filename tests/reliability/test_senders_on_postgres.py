@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from bot.app import Database
-from bot.send_limits import SendLimits
+from bot.delivery.limits import SendLimits
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 from tests.reliability.harness import (
     BotProcess,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.chat_locks import KeyedLocks
+from bot.engine.chat_locks import KeyedLocks
 
 
 async def test_updates_of_one_chat_run_one_at_a_time_in_arrival_order() -> None:

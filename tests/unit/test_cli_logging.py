@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.cli import CHATTY_LOGGERS, quiet_chatty_loggers
+from bot.entrypoints.cli import CHATTY_LOGGERS, quiet_chatty_loggers
 
 
 @pytest.fixture

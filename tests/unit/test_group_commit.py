@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.group_commit import GroupCommit, Take
+from bot.engine.group_commit import GroupCommit, Take
 
 
 class Recorder:

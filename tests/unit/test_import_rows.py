@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from storage.import_csv import CsvHeaderError, CsvRows, check_shape
-from storage.import_rows import (
+from storage.imports.csv_rows import CsvHeaderError, CsvRows, check_shape
+from storage.imports.rows import (
     RowError,
     parse_currency,
     parse_locale,

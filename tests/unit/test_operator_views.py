@@ -13,7 +13,7 @@ import pytest
 from bot.operators.chart import HEIGHT_PX, WIDTH_PX, build_figure, chart_path, render_chart
 from bot.operators.kpi_view import change, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period
-from storage.sla import SlaSummary
+from storage.read.sla import SlaSummary
 
 SP = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import Counter
 
-from bot.send_limits import Pacer
+from bot.delivery.limits import Pacer
 
 
 def drive(pacer: Pacer, seconds: float, *, stall: tuple[float, float] | None = None) -> list[float]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import COMMANDS
+from bot.entrypoints.cli import COMMANDS
 from bot.settings import Settings
 from flows.menu import CUSTOMER_COMMANDS, OPERATOR_COMMANDS
 

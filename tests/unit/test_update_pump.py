@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bot.channels.chat_queue import ChatQueue
-from bot.channels.polling import UpdatePump
+from bot.channels.telegram.polling import UpdatePump
 
 
 class UpdateStore:

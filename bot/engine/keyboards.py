@@ -1,0 +1,30 @@
+"""Closing a survey's inline keyboard once one of its buttons is pressed.
+
+The pressed message keeps only the chosen button, marked, so the chat shows the
+answer and the other scores can no longer be tapped. The edit is an outbox message
+like any other (``edit_message_id``), sent in order after what came before it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.channels.port import Incoming
+from flows.events import ButtonIn
+from flows.survey import survey_button
+
+CHOSEN = "✓ "
+
+
+def chosen_keyboard(incoming: Incoming) -> dict[str, Any] | None:
+    """The outbox body that leaves only the pressed survey button, or None."""
+    event = incoming.event
+    if not isinstance(event, ButtonIn) or incoming.message_id is None:
+        return None
+    if survey_button(event.data) is None:
+        return None
+    label = incoming.button_label
+    if label is not None and label.startswith(CHOSEN):
+        return None  # the keyboard was closed already; the flow answers the press
+    buttons = [[{"text": CHOSEN + label, "data": event.data}]] if label else []
+    return {"edit_message_id": incoming.message_id, "buttons": buttons}

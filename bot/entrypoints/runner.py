@@ -1,0 +1,170 @@
+"""``postsale run``: the channel, the scheduler and the outbox sender in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from bot.app import Database, open_database
+from bot.delivery import exports
+from bot.delivery.lease import SenderLease, run_with_lease
+from bot.delivery.sender import OutboxSender
+from bot.engine.dead_letters import DeadLetters
+from bot.engine.pipeline import Engine, utcnow
+from bot.heap import tune_garbage_collector
+from bot.operators import handle_operator, sla_watch
+from bot.operators.chart import materialize_attachments
+from bot.scheduling.scheduler import Scheduler
+from bot.settings import Settings
+from bot.startup import StartupError
+
+log = logging.getLogger("postsale.run")
+
+
+async def _operator_ids(db: Database) -> list[str]:
+    """Operators from the operators table, for their command menu."""
+    from sqlalchemy import select
+
+    from storage.models import Operator
+
+    async with db.uow() as uow:
+        return [str(u) for u in (await uow.session.scalars(select(Operator.user_id))).all()]
+
+
+def _body_renderer(db: Database, settings: Settings) -> Any:
+    """Charts are drawn when their message is sent, not in the update's transaction."""
+
+    async def render(body: dict[str, Any]) -> dict[str, Any]:
+        return await materialize_attachments(db, body, settings)
+
+    return render
+
+
+def _update_concurrency(settings: Settings) -> int:
+    """How many chats' updates are handled at once.
+
+    SQLite has one writer: the updates waiting for it share its next transaction
+    (``bot.engine.group_commit``), so more chats at once means larger group commits rather
+    than transactions queueing in SQLite's busy handler. PostgreSQL locks per
+    conversation row, so chats really run side by side. Both measured with
+    ``benchmarks/throughput.py`` (README).
+    """
+    from storage.db import is_sqlite
+
+    return 16 if is_sqlite(settings.database_url) else 32
+
+
+async def _serve_http(
+    settings: Settings, db: Database, channel: Any, on_orders: Callable[[], None]
+) -> Any:
+    """The HTTP server (when a webhook or ingestion needs it); a taken port is one line."""
+    from bot.entrypoints.http.app import start_http_server
+
+    try:
+        return await start_http_server(settings, db, channel, on_orders=on_orders)
+    except OSError as exc:
+        where = f"{settings.http_host}:{settings.http_port}"
+        raise StartupError(
+            f"HTTP_HOST:HTTP_PORT {where}: cannot listen ({exc.strerror or exc}):"
+            " set HTTP_PORT to a free port, or stop what listens there"
+        ) from exc
+
+
+async def _periodic(
+    stop: asyncio.Event, every: float, job: Callable[[], Awaitable[object]], name: str
+) -> None:
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed; trying again in %ss", name, every)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+def _export_sweep(settings: Settings, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """Delete stale /mydata files now (start-up) and then a few times per ``EXPORT_TTL``."""
+    every = min(max(settings.export_ttl.total_seconds() / 4, 1.0), 300.0)
+
+    async def sweep() -> None:
+        await exports.sweep_now(settings.data_dir, settings.export_ttl)
+
+    return _periodic(stop, every, sweep, "export sweep")
+
+
+async def run_bot(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    channel_options: dict[str, Any] | None = None,
+) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop``); returns the exit code.
+
+    ``channel_options`` tune the Telegram adapter (``concurrency``, ``pool_size``).
+    """
+    from bot.channels.telegram.factory import build_telegram_channel
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    db = await open_database(settings)
+    clock = utcnow
+    engine = Engine(db, settings, clock, handle_operator)
+    options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
+    channel = build_telegram_channel(settings, engine.handle, **options)
+    channel.operator_ids = lambda: _operator_ids(db)
+    channel.dead_letters = DeadLetters(db, clock).record
+    sender = OutboxSender(
+        db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
+    )
+    engine.on_queued.append(sender.wake)
+    try:
+        # The token and the port are checked before anything runs: with a wrong one,
+        # nothing is sent (and failed) and there is nothing in hand to finish.
+        await channel.open()
+        http = await _serve_http(settings, db, channel, sender.wake)
+    except BaseException:
+        await channel.close()
+        await db.close()
+        raise
+    scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
+    engine.on_linked = scheduler.start_due_of
+    tune_garbage_collector()
+    tasks = [
+        asyncio.create_task(
+            run_with_lease(
+                SenderLease(db.engine), stop, lambda fence: sender.run(stop, fence=fence)
+            ),
+            name="outbox",
+        ),
+        asyncio.create_task(scheduler.run(stop), name="scheduler"),
+    ]
+
+    async def watch_sla() -> None:
+        if await sla_watch(db, settings, clock()):
+            sender.wake()
+
+    tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
+    tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
+    try:
+        await channel.start()
+        log.info("postsale is running (%s); Ctrl+C stops it", settings.bot_framework)
+        await stop.wait()
+    finally:
+        log.info("stopping: no new updates, finishing the ones in hand")
+        await channel.stop()
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if http is not None:
+            await http.cleanup()
+        await channel.close()
+        await db.close()
+    log.info("stopped cleanly")
+    return 0
