@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     operator_ids: IdList = Field(default_factory=list)
     admin_ids: IdList = Field(default_factory=list)
     operator_chat_id: str = ""
+    # The channel OPERATOR_CHAT_ID and OPERATOR_IDS are addresses on (alerts go there).
+    operator_channel: Literal["telegram", "console"] = "telegram"
     followup_delay: Duration = timedelta(hours=24)
     reminder_after: Duration = timedelta(hours=48)
     survey_expires_after: Duration = timedelta(days=7)

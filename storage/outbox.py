@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.outbox_body import OutboxBody
 from storage.sqlite.prepared import Prepared
 from storage.sqlite.write_buffer import write
-
-
-def message_body(
-    text: str,
-    *,
-    buttons: list[list[dict[str, str]]] | None = None,
-    request_contact: bool = False,
-    remove_keyboard: bool = False,
-    **extra: Any,
-) -> dict[str, Any]:
-    """The JSON body of an outbox row; ``buttons`` rows of ``{"text", "data"}``."""
-    body: dict[str, Any] = {"text": text}
-    if buttons:
-        body["buttons"] = buttons
-    if request_contact:
-        body["request_contact"] = True
-    if remove_keyboard:
-        body["remove_keyboard"] = True
-    body.update(extra)
-    return body
-
 
 _INSERT = Prepared(insert(OutboxMessage))
 
@@ -41,7 +22,7 @@ async def enqueue(
     *,
     channel: str,
     chat_id: str,
-    body: dict[str, Any],
+    body: OutboxBody | Mapping[str, Any],
     purpose: str,
     now: datetime,
     customer_id: int | None = None,
@@ -66,7 +47,7 @@ async def enqueue(
             "chat_id": chat_id,
             "customer_id": customer_id,
             "purpose": purpose,
-            "body": body,
+            "body": body.to_json() if isinstance(body, OutboxBody) else body,
             "status": "queued",
             "created_at": now,
             "not_before": not_before,
@@ -76,3 +57,11 @@ async def enqueue(
             "followup_id": followup_id,
         },
     )
+
+
+async def queued_on(session: AsyncSession, channel: str) -> int:
+    """How many messages wait to go out on ``channel``."""
+    query = select(func.count()).where(
+        OutboxMessage.channel == channel, OutboxMessage.status == "queued"
+    )
+    return int(await session.scalar(query) or 0)

@@ -1,19 +1,25 @@
-"""Channel adapters: what each speaks (``base``), Telegram on aiogram or python-telegram-bot
-(``telegram.build_telegram_channel``), and per-chat ordering (``chat_queue``).
+"""Channel adapters: what each speaks (``port``), Telegram on aiogram or python-telegram-bot
+(``telegram.build_telegram_channel``), the terminal (``console``), the channels the settings
+enable (``registry``) and per-chat ordering (``chat_queue``).
 
-Only ``base`` is imported here: the console and the outbox sender need no chat library.
+Only ``port`` is imported here: the console and the outbox sender need no chat library.
 """
 
 from bot.channels.port import (
+    Acknowledging,
+    Capabilities,
     Channel,
+    ChannelLimits,
     ConversationKey,
     Forbidden,
     Incoming,
     OutButton,
     Outgoing,
     Probing,
+    Receiver,
     Rejected,
     RetryAfter,
+    Routes,
     SendError,
     Transient,
     Unconfirmed,
@@ -21,15 +27,20 @@ from bot.channels.port import (
 )
 
 __all__ = [
+    "Acknowledging",
+    "Capabilities",
     "Channel",
+    "ChannelLimits",
     "ConversationKey",
     "Forbidden",
     "Incoming",
     "OutButton",
     "Outgoing",
     "Probing",
+    "Receiver",
     "Rejected",
     "RetryAfter",
+    "Routes",
     "SendError",
     "Transient",
     "Unconfirmed",

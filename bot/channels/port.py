@@ -2,7 +2,9 @@
 
 Adapters only translate: a library update becomes an ``Incoming`` handed to the
 engine, and an ``Outgoing`` from the outbox becomes a library call whose failures
-are mapped to the neutral errors below.
+are mapped to the neutral errors below. A channel declares its name, its send limits
+and its capabilities; it receives through a poller it owns (``Receiver``) or HTTP
+routes (``Routes``); answering button presses is a capability (``Acknowledging``).
 """
 
 from __future__ import annotations
@@ -103,16 +105,77 @@ class Rejected(SendError):
 UpdateHandler = Callable[[Incoming], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class ChannelLimits:
+    """How fast a channel's server lets us send: the outbox sender paces within these."""
+
+    global_rate: float  # messages a second, all chats together
+    per_chat_rate: float  # messages a second to one private chat
+    group_per_minute: float | None = None  # messages a minute to one group (None: no own limit)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a channel can show, so the core asks instead of knowing which channel it is.
+
+    The outbox sender reflows buttons into ``buttons_per_row`` and skips edits a channel
+    cannot make; flows may read the rest (templates, the service window) as they grow.
+    """
+
+    buttons_per_message: int
+    buttons_per_row: int
+    list_messages: bool = False  # a picker of up to ten rows (WhatsApp's list message)
+    request_contact: bool = False  # a share-my-phone button
+    command_menu: bool = False  # a menu of commands the client shows
+    message_templates: bool = False  # pre-approved templates outside the service window
+    service_window_hours: float | None = None  # free-form replies only this long after
+    edits_buttons: bool = False  # a sent message's buttons can be replaced (Outgoing edit)
+    acknowledges_presses: bool = False  # a button press is answered (``Acknowledging``)
+    uploads_files: bool = True  # False: the file is shown by path and must be kept
+
+
 class Channel(Protocol):
-    """A sending side of a channel, used by the outbox sender."""
+    """A channel as the core sees it: its name, limits, capabilities and sending side."""
 
     name: str
+    limits: ChannelLimits
+    capabilities: Capabilities
+
+    def is_group(self, chat_id: str) -> bool:
+        """Whether ``chat_id`` is a group chat (paced by ``limits.group_per_minute``)."""
+        ...
 
     async def send(self, message: Outgoing) -> str:
         """Send; return the remote message id; raise a ``SendError`` on failure."""
         ...
 
-    async def answer_callback(self, callback_id: str, text: str | None = None) -> None: ...
+
+class Receiver(Protocol):
+    """A channel that receives through a poller it owns (long polling, a terminal)."""
+
+    async def start(self) -> None:
+        """Begin taking updates; they go to the channel's ``UpdateHandler``."""
+        ...
+
+    async def stop(self) -> None:
+        """Take no new updates and finish the ones in hand."""
+        ...
+
+
+class Routes(Protocol):
+    """A channel that receives through HTTP paths of its own (a webhook)."""
+
+    def routes(self) -> tuple[str, ...]:
+        """The HTTP paths the channel's server calls (empty while it polls)."""
+        ...
+
+
+class Acknowledging(Protocol):
+    """A channel whose button presses must be answered (Telegram's callback answer)."""
+
+    async def acknowledge(self, incoming: Incoming) -> None:
+        """Tell the client the press in ``incoming`` was received (stops its spinner)."""
+        ...
 
 
 class Probing(Protocol):

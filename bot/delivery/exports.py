@@ -19,12 +19,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from storage.outbox_body import DISCARD_AFTER_SEND, OutboxBody
+
 log = logging.getLogger("postsale.exports")
 
 EXPORTS = "exports"
-# The outbox body's mark for "this document is the only copy of personal data: delete
-# it once it is sent" (charts are a cache and are kept).
-DISCARD_AFTER_SEND = "discard_after_send"
 
 
 def exports_dir(data_dir: str | Path) -> Path:
@@ -86,13 +85,13 @@ async def sweep_now(data_dir: str | Path, ttl: timedelta) -> int:
     return await asyncio.to_thread(sweep, data_dir, ttl, datetime.now(UTC))
 
 
-async def discard_sent(body: Mapping[str, Any]) -> None:
+async def discard_sent(body: OutboxBody | Mapping[str, Any]) -> None:
     """Delete the document of a message that is done with, if it was marked to go."""
-    path = body.get("document_path")
-    if not body.get(DISCARD_AFTER_SEND) or not path:
+    typed = body if isinstance(body, OutboxBody) else OutboxBody.from_json(body)
+    if not typed.discard_after_send or not typed.document_path:
         return
     with contextlib.suppress(FileNotFoundError):
-        await asyncio.to_thread(Path(str(path)).unlink)
+        await asyncio.to_thread(Path(typed.document_path).unlink)
 
 
 __all__ = [

@@ -1,12 +1,18 @@
-"""Telegram's sending limits as pacers: overall, per chat, per group, and 429 pauses."""
+"""Sending limits as pacers: overall, per chat, per group, and 429 pauses.
+
+Each channel declares its own limits (``ChannelLimits``) and which of its chats are
+groups; nothing here knows a channel's chat ids.
+"""
 
 from __future__ import annotations
 
 import math
 import random
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
+from bot.channels.port import ChannelLimits
 from bot.settings import Settings
 
 
@@ -16,7 +22,7 @@ class SendLimits:
 
     global_rate: float = 30.0  # messages a second, all chats together
     per_chat_rate: float = 1.0  # messages a second to one private chat
-    group_per_minute: float = 20.0  # messages a minute to one group
+    group_per_minute: float | None = 20.0  # messages a minute to one group
     # Pace a little under the limits: arrival times jitter, and a 429 costs seconds.
     safety: float = 0.97  # intervals are 1 / (rate * safety), per chat and overall
     margin: float = 0.02  # overall: at most ``global_rate`` sends in any 1 s + margin
@@ -44,10 +50,19 @@ class SendLimits:
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
-    def chat_interval(self, chat_id: str) -> float:
-        """Seconds between two messages to one chat (Telegram group ids are negative)."""
+    def within(self, declared: ChannelLimits) -> SendLimits:
+        """These limits with a channel's own rates (what its server allows)."""
+        return replace(
+            self,
+            global_rate=declared.global_rate,
+            per_chat_rate=declared.per_chat_rate,
+            group_per_minute=declared.group_per_minute,
+        )
+
+    def chat_interval(self, group: bool) -> float:
+        """Seconds between two messages to one chat (``group``: the channel says it is one)."""
         interval = 1.0 / (self.per_chat_rate * self.safety)
-        if chat_id.startswith("-"):
+        if group and self.group_per_minute:
             interval = max(interval, 60.0 / (self.group_per_minute * self.safety))
         return interval
 
@@ -110,8 +125,8 @@ class Pacer:
 class ChatPacers:
     """When each chat may get its next message; chats idle long enough are forgotten."""
 
-    def __init__(self, limits: SendLimits) -> None:
-        self.limits = limits
+    def __init__(self, interval: Callable[[tuple[str, str]], float]) -> None:
+        self.interval = interval  # seconds between two messages to a (channel, chat)
         self._next: dict[tuple[str, str], float] = {}
 
     def ready_at(self, key: tuple[str, str]) -> float:
@@ -119,7 +134,7 @@ class ChatPacers:
 
     def take(self, key: tuple[str, str], now: float) -> None:
         start = max(now, self._next.get(key, 0.0))
-        self._next[key] = start + self.limits.chat_interval(key[1])
+        self._next[key] = start + self.interval(key)
 
     def pause(self, key: tuple[str, str], until: float) -> None:
         self._next[key] = max(self._next.get(key, 0.0), until)

@@ -1,8 +1,11 @@
-"""The outbox sender (DESIGN.md invariant 4): queued messages out, within Telegram's limits.
+"""The outbox sender (DESIGN.md invariant 4): queued messages out, within each channel's limits.
 
 * Per-chat order: only a chat's oldest queued message is ever in memory or in flight.
-* Limits: one pacer for all chats (``SEND_RATE_GLOBAL``), one per chat
-  (``SEND_RATE_PER_CHAT``; groups 20 a minute); a 429 pauses the chat and everything.
+* Channels: rows go to the channel they name; each declares its limits (given a
+  ``SendLimits``, its rates override every channel's: tests and benchmarks pace so) and
+  its capabilities (buttons are wrapped to its rows; an edit it cannot make is skipped).
+* Limits: one pacer for all of a channel's chats, one per chat (groups, as the channel
+  tells them, per minute); a 429 pauses the chat and its channel.
 * Failures: network/5xx are retried with capped exponential backoff and jitter until
   the message's deadline (``bot.delivery.retry``; the retry time is stored in
   ``not_before``, so a restart keeps it); a send whose answer was lost is retried once,
@@ -25,7 +28,6 @@ import contextlib
 import heapq
 import logging
 import math
-import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -37,8 +39,6 @@ from bot.app import Database
 from bot.channels.port import (
     Channel,
     Forbidden,
-    OutButton,
-    Outgoing,
     Rejected,
     RetryAfter,
     Transient,
@@ -47,15 +47,17 @@ from bot.channels.port import (
 from bot.delivery.exports import discard_sent
 from bot.delivery.limits import ChatPacers, Pacer, SendLimits
 from bot.delivery.marks import Marks
+from bot.delivery.outgoing import body_of_row, fit, to_outgoing
 from bot.delivery.retry import UNKNOWN_AFTER, Answers, deadline_of
 from bot.settings import Settings
 from storage import outbox_retry as obr
 from storage import outbox_state as ob
+from storage.outbox_body import OutboxBody
 
 log = logging.getLogger("postsale.outbox")
 
 Key = tuple[str, str]
-BodyRenderer = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+BodyRenderer = Callable[[OutboxBody], Awaitable[OutboxBody]]
 Fence = Callable[[], Awaitable[bool]]
 OnSent = Callable[[ob.Head], Awaitable[None]]
 
@@ -66,38 +68,6 @@ class LeaseLost(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def to_outgoing(chat_id: str, body: Mapping[str, Any]) -> Outgoing:
-    """The ``Outgoing`` for an outbox body; a malformed body is ``Rejected``."""
-    for key in ("photo_path", "document_path"):
-        path = body.get(key)
-        if path and not os.path.isfile(str(path)):
-            # Exports are deleted after EXPORT_TTL and on /forget: retrying cannot help.
-            raise Rejected(f"the file to send is gone: {path}")
-    try:
-        buttons = tuple(
-            tuple(OutButton(str(b["text"]), str(b["data"])) for b in row)
-            for row in body.get("buttons") or ()
-        )
-        return Outgoing(
-            chat_id=chat_id,
-            text=str(body.get("text") or ""),
-            buttons=buttons,
-            request_contact=bool(body.get("request_contact")),
-            contact_label=body.get("contact_label"),
-            remove_keyboard=bool(body.get("remove_keyboard")),
-            photo_path=body.get("photo_path"),
-            document_path=body.get("document_path"),
-            document_name=body.get("document_name"),
-            edit_message_id=_optional_str(body.get("edit_message_id")),
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise Rejected(f"malformed outbox body: {exc!r}") from exc
-
-
-def _optional_str(value: Any) -> str | None:
-    return None if value is None else str(value)
 
 
 @dataclass
@@ -140,7 +110,13 @@ class OutboxSender:
     ) -> None:
         self.db = db
         self.channels = dict(channels)
+        told = isinstance(limits, SendLimits)
         self.limits = limits if isinstance(limits, SendLimits) else SendLimits.from_settings(limits)
+        # Each channel's rates: its own, unless the caller set them for all.
+        self._rates = {
+            name: self.limits if told else self.limits.within(channel.limits)
+            for name, channel in self.channels.items()
+        }
         self.clock = clock
         self.render_body = render_body
         # Called once a message is recorded as sent, with its row as queued (the seam
@@ -148,13 +124,16 @@ class OutboxSender:
         self.on_sent = on_sent
         self.log_every = log_every
         self.stats = SenderStats()
-        self._global = Pacer(
-            self.limits.global_rate,
-            margin=self.limits.margin,
-            tolerance=self.limits.catch_up,
-            safety=self.limits.safety,
-        )
-        self._chats = ChatPacers(self.limits)
+        self._globals = {
+            name: Pacer(
+                rates.global_rate,
+                margin=rates.margin,
+                tolerance=rates.catch_up,
+                safety=rates.safety,
+            )
+            for name, rates in self._rates.items()
+        }
+        self._chats = ChatPacers(self._chat_interval)
         self._known: dict[Key, _Entry] = {}
         self._ready: list[tuple[int, Key]] = []  # by message id: oldest first
         self._waiting: list[tuple[float, int, Key]] = []  # by the time it may go
@@ -166,6 +145,10 @@ class OutboxSender:
         self._marks = Marks(db, clock)
         self._slots = asyncio.Semaphore(self.limits.concurrency)
         self._answers = Answers()
+
+    def _chat_interval(self, key: Key) -> float:
+        group = self.channels[key[0]].is_group(key[1])
+        return self._rates[key[0]].chat_interval(group)
 
     def wake(self) -> None:
         """New messages were queued (e.g. by the engine): read the outbox now."""
@@ -238,8 +221,9 @@ class OutboxSender:
                     await self._pause(max(0.0, wait_until - now))
                     continue
                 await self._slots.acquire()
+                pacer = self._globals[entry.head.channel]
                 # Usually a few milliseconds; after a 429 it may be seconds.
-                while (delay := self._global.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
+                while (delay := pacer.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
                     await asyncio.sleep(delay)
                 if stop.is_set():
                     self._slots.release()
@@ -347,7 +331,7 @@ class OutboxSender:
 
     def _start(self, entry: _Entry, now: float) -> None:
         entry.in_flight = True
-        entry.stamp = self._global.take(now)
+        entry.stamp = self._globals[entry.head.channel].take(now)
         self._chats.take(entry.head.key, now)
         task = asyncio.create_task(self._send(entry))
         self._tasks.add(task)
@@ -361,7 +345,9 @@ class OutboxSender:
         try:
             if await self._attempt(entry):
                 self._done(head)
-                if not entry.moved:  # a moved row still needs its file
+                # A moved row still needs its file; a channel that shows files by path
+                # (the console) leaves them to the export sweep.
+                if not entry.moved and self.channels[head.channel].capabilities.uploads_files:
                     await self._discard(head)
         except Exception:
             # The result could not be stored: forget the message; the next read of the
@@ -397,16 +383,23 @@ class OutboxSender:
             except Exception as exc:
                 return await self._transient(entry, Transient(f"server not answering: {exc}"))
         try:
-            body = await self.render_body(head.body) if self.render_body else head.body
+            body = body_of_row(head.body)
+            if body.edit_message_id is not None and not channel.capabilities.edits_buttons:
+                await self._marks.sent(head.id, "")  # the channel keeps its buttons as sent
+                return True
+            if self.render_body is not None:
+                body = await self.render_body(body)
             if entry.stamp is not None:
                 Pacer.started(entry.stamp, loop.time())
-            remote_id = await channel.send(to_outgoing(head.chat_id, body))
+            remote_id = await channel.send(
+                fit(to_outgoing(head.chat_id, body), channel.capabilities)
+            )
         except RetryAfter as exc:
             self._answers.answered(head.channel)
             # Telegram's 429 may be about the chat or about the bot as a whole.
             until = loop.time() + exc.seconds
             self._chats.pause(head.key, until)
-            self._global.pause(until)
+            self._globals[head.channel].pause(until)
             self.stats.rate_limited += 1
             log.warning("429 on chat %s: pausing %ss", head.chat_id, exc.seconds)
             self._retry_later(entry, until)

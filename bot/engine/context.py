@@ -13,6 +13,7 @@ from bot.settings import Settings
 from flows.replies import Say
 from storage.conversations import write_message
 from storage.outbox import enqueue
+from storage.outbox_body import BodyButton, OutboxBody
 
 if TYPE_CHECKING:
     from bot.engine.pipeline import Engine
@@ -23,14 +24,10 @@ def body_of(message: Say | str | dict[str, Any], locale: str) -> dict[str, Any]:
     if isinstance(message, dict):
         return message
     if isinstance(message, str):
-        return {"text": message}
+        return OutboxBody(text=message).to_json()
     if message.verbatim:
-        body: dict[str, Any] = {"text": message.text}
-        if message.buttons:
-            body["buttons"] = [
-                [{"text": b.label, "data": b.data} for b in row] for row in message.buttons
-            ]
-        return body
+        rows = tuple(tuple(BodyButton(b.label, b.data) for b in row) for row in message.buttons)
+        return OutboxBody(text=message.text, buttons=rows).to_json()
     from bot.i18n import render
 
     return render(message, locale)

@@ -12,6 +12,7 @@ from typing import Any
 from bot.channels.port import Incoming
 from flows.events import ButtonIn
 from flows.survey import survey_button
+from storage.outbox_body import BodyButton, OutboxBody
 
 CHOSEN = "✓ "
 
@@ -26,5 +27,5 @@ def chosen_keyboard(incoming: Incoming) -> dict[str, Any] | None:
     label = incoming.button_label
     if label is not None and label.startswith(CHOSEN):
         return None  # the keyboard was closed already; the flow answers the press
-    buttons = [[{"text": CHOSEN + label, "data": event.data}]] if label else []
-    return {"edit_message_id": incoming.message_id, "buttons": buttons}
+    buttons = ((BodyButton(CHOSEN + label, event.data),),) if label else ()
+    return OutboxBody(edit_message_id=incoming.message_id, buttons=buttons).to_json()

@@ -1,57 +1,53 @@
-"""The terminal chat: the same engine and database, a person at the keyboard.
+"""The terminal chat: the same engine, database and outbox sender, a person at the keyboard.
 
-Two chats live on the ``console`` channel: ``customer`` (a demo customer with a
-delivered order) and ``operator`` (an admin). ``/operator`` and ``/customer``
-switch between them; ``#N`` presses button N of the last message with buttons.
+The console is a channel like Telegram (``bot.channels.console``): its lines come in as
+updates and the outbox sender prints what the bot sends. Two chats live on it:
+``customer`` (a demo customer with a delivered order) and ``operator`` (an admin, who
+gets the operators' alerts: ``OPERATOR_CHANNEL=console``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import select
 
 from bot.app import Database, open_database
-from bot.channels.port import Incoming
+from bot.channels.console import NAME as CHANNEL
+from bot.channels.console import OPERATOR_USER, ConsoleChannel
+from bot.channels.registry import build_channels
 from bot.delivery import exports
+from bot.delivery.sender import OutboxSender
 from bot.engine.pipeline import Engine, utcnow
 from bot.log_secrets import hide_secrets
+from bot.operators import handle_operator
+from bot.operators.chart import materialize_attachments
 from bot.settings import Settings
-from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
-from storage.models import ChannelIdentity, Customer, FollowUp, Order, OutboxMessage
+from storage.models import ChannelIdentity, Customer, FollowUp, Order
+from storage.outbox import queued_on
+from storage.outbox_body import OutboxBody
 
-CHANNEL = "console"
 DEMO_CUSTOMER = "demo"
 DEMO_ORDER = "DEMO-1001"
-OPERATOR_USER = "console-operator"
 OPERATOR_CHAT = "operator"
-MEDIA = {":sticker": "sticker", ":photo": "photo", ":voice": "voice", ":document": "document"}
-
-HELP = """\
-Terminal chat. You are the demo customer; the bot writes as "bot>".
-  type an answer, or #N to press button N of the last buttons shown
-  /problem /help /language /stop /mydata /forget   customer commands
-  /operator, then /kpi /tickets /ticket N /reply N text /resolve N /help   operator side
-  /customer   back to the customer        :sticker :photo :voice   send media
-  /contact +5511987654321   share a phone number        /quit   leave
-"""
+SETTLE_FOR = 10.0  # seconds a reply may take to reach the screen before the prompt
 
 
 class Console:
-    """Drives the engine from lines of text and prints what the bot sends."""
+    """The engine, the console channel and the outbox sender on one database."""
 
     def __init__(
         self,
         db: Database,
         settings: Settings,
-        out: IO[str] = sys.stdout,
+        out: IO[str] | None = None,
+        read_line: Callable[[], str] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         # The operator's chat stands in for the operators' group: tickets are announced there.
@@ -59,14 +55,52 @@ class Console:
             update={
                 "admin_ids": [*settings.admin_ids, OPERATOR_USER],
                 "operator_chat_id": OPERATOR_CHAT,
+                "operator_channel": CHANNEL,
             }
         )
-        self.db, self.settings, self.out, self.clock = db, settings, out, clock
-        self.engine = Engine(db, settings, clock, _operator_handler())
-        self.role = "customer"
-        self.buttons: dict[str, list[dict[str, str]]] = {"customer": [], "operator": []}
-        self._pressed: str | None = None
-        self._ids = itertools.count(int(clock().timestamp() * 1000))
+        self.db, self.settings, self.clock = db, settings, clock
+        self.engine = Engine(db, settings, clock, handle_operator)
+        options = {
+            "out": out or sys.stdout,
+            "read_line": read_line,
+            "settle": self.settle,
+            # Update ids stay unique across runs on the same database (the duplicate check).
+            "first_id": int(clock().timestamp() * 1000),
+        }
+        channels = build_channels(settings, self.engine.handle, {CHANNEL: options}, terminal=True)
+        channel = channels[CHANNEL]
+        assert isinstance(channel, ConsoleChannel)
+        self.channel = channel
+        self.sender = OutboxSender(db, channels, settings, clock, render_body=self._render)
+        self.engine.on_queued.append(self.sender.wake)
+
+    async def _render(self, body: OutboxBody) -> OutboxBody:
+        return await materialize_attachments(self.db, body, self.settings)
+
+    async def settle(self) -> None:
+        """Until the console's queued messages are on the screen (or ``SETTLE_FOR``)."""
+        self.sender.wake()
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + SETTLE_FOR
+        while loop.time() < give_up:
+            async with self.db.reader() as uow:
+                left = await queued_on(uow.session, CHANNEL)
+            if not left and not self.sender.in_flight:
+                return
+            await asyncio.sleep(0.01)
+
+    async def run(self) -> None:
+        """Seed the demo, then chat until the person leaves."""
+        stop = asyncio.Event()
+        sending = asyncio.create_task(self.sender.run(stop), name="outbox")
+        try:
+            await self.seed_demo()
+            await self.channel.start()
+            await self.channel.done.wait()
+        finally:
+            await self.channel.stop()
+            stop.set()
+            await sending
 
     async def seed_demo(self) -> None:
         """The demo customer, a delivered order, the linked chat and a survey invitation."""
@@ -124,118 +158,6 @@ class Console:
                 customer.last_surveyed_at = now
             await uow.commit()
 
-    def parse(self, line: str) -> Event | None:
-        text = line.strip()
-        if text.startswith("#") and text[1:].isdigit():
-            shown = self.buttons[self.role]
-            index = int(text[1:]) - 1
-            if 0 <= index < len(shown):
-                self._pressed = shown[index]["text"]  # the transcript shows this label
-                return ButtonIn(shown[index]["data"])
-            self._print(f"(no button {text[1:]} on screen)")
-            return None
-        if text in MEDIA:
-            return MediaIn(MEDIA[text])
-        if text.startswith("/contact"):
-            return ContactIn(text[len("/contact") :].strip(), own=True)
-        if text.startswith("/") and len(text) > 1:
-            name, _, args = text[1:].partition(" ")
-            return CommandIn(name.lower(), args.strip())
-        return TextIn(line.rstrip("\n"))
-
-    async def send(self, event: Event) -> None:
-        chat = self.role
-        await self.engine.handle(
-            Incoming(
-                channel=CHANNEL,
-                update_id=str(next(self._ids)),
-                chat_id=chat,
-                user_id=OPERATOR_USER if chat == "operator" else "console-customer",
-                chat_type="private",
-                event=event,
-                language_code=None,
-                first_name="Operator" if chat == "operator" else "Ana",
-                button_label=self._pressed if isinstance(event, ButtonIn) else None,
-            )
-        )
-        self._pressed = None
-        await self.drain()
-
-    async def drain(self) -> None:
-        """Deliver the console's queued outbox messages to the terminal."""
-        async with self.db.uow() as uow:
-            rows = (
-                await uow.session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.channel == CHANNEL, OutboxMessage.status == "queued")
-                    .order_by(OutboxMessage.id)
-                )
-            ).all()
-            for row in rows:
-                self._show(row.chat_id, await self._attachments(row.body))
-                row.status = "sent"
-                row.sent_at = self.clock()
-                row.attempts += 1
-            await uow.commit()
-
-    async def _attachments(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Render a chart into a PNG, as the outbox sender does before sending."""
-        if not body.get("chart"):
-            return body
-        from bot.operators.chart import materialize_attachments
-
-        return await materialize_attachments(self.db, body, self.settings)
-
-    def _show(self, chat: str, body: dict[str, Any]) -> None:
-        who = "bot>" if chat == self.role else f"bot (to {chat})>"
-        if body.get("text"):
-            self._print(f"{who} {body['text']}")
-        for key in ("photo_path", "document_path"):
-            if body.get(key):
-                self._print(f"{who} [file] {body[key]}")
-        flat = [b for row in body.get("buttons", []) for b in row]
-        if flat:
-            self.buttons[chat] = flat
-            labels = "  ".join(f"[#{i}] {b['text']}" for i, b in enumerate(flat, 1))
-            self._print(f"     {labels}")
-        if body.get("request_contact"):
-            self._print("     (share your phone: /contact +55...)")
-
-    def _print(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
-
-    async def repl(self, read_line: Callable[[], str] | None = None) -> None:
-        reader = read_line or sys.stdin.readline
-        self._print(HELP)
-        await self.drain()
-        while True:
-            self.out.write(f"{self.role}> ")
-            self.out.flush()
-            line = await asyncio.to_thread(reader)
-            if not line or line.strip() in ("/quit", "/exit"):
-                self._print("bye")
-                return
-            stripped = line.strip()
-            if not stripped:
-                continue
-            if stripped in ("/operator", "/customer"):
-                self.role = stripped[1:]
-                self._print(f"(you are now the {self.role})")
-                await self.drain()
-                continue
-            event = self.parse(line)
-            if event is not None:
-                await self.send(event)
-
-
-def _operator_handler() -> Any:
-    try:
-        from bot.operators import handle_operator
-    except ImportError:
-        return None
-    return handle_operator
-
 
 def log_to_file(settings: Settings) -> Path:
     """Keep log lines out of the chat: all of them to a file, WARNING and up on stderr."""
@@ -264,9 +186,8 @@ async def run_console(settings: Settings) -> int:
         # The console shows exports as paths and never deletes them; old ones go here.
         await exports.sweep_now(settings.data_dir, settings.export_ttl)
         console = Console(db, settings)
-        console._print(f"(log lines go to {log_path})")
-        await console.seed_demo()
-        await console.repl()
+        console.channel.print(f"(log lines go to {log_path})")
+        await console.run()
     finally:
         await db.close()
     return 0

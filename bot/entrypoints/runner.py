@@ -10,6 +10,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.app import Database, open_database
+from bot.channels.registry import build_channels
+from bot.channels.telegram.base import TelegramChannel
 from bot.delivery import exports
 from bot.delivery.lease import SenderLease, run_with_lease
 from bot.delivery.sender import OutboxSender
@@ -21,6 +23,7 @@ from bot.operators.chart import materialize_attachments
 from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from bot.startup import StartupError
+from storage.outbox_body import OutboxBody
 
 log = logging.getLogger("postsale.run")
 
@@ -38,7 +41,7 @@ async def _operator_ids(db: Database) -> list[str]:
 def _body_renderer(db: Database, settings: Settings) -> Any:
     """Charts are drawn when their message is sent, not in the update's transaction."""
 
-    async def render(body: dict[str, Any]) -> dict[str, Any]:
+    async def render(body: OutboxBody) -> OutboxBody:
         return await materialize_attachments(db, body, settings)
 
     return render
@@ -106,8 +109,6 @@ async def run_bot(
 
     ``channel_options`` tune the Telegram adapter (``concurrency``, ``pool_size``).
     """
-    from bot.channels.telegram.factory import build_telegram_channel
-
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -118,12 +119,12 @@ async def run_bot(
     clock = utcnow
     engine = Engine(db, settings, clock, handle_operator)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
-    channel = build_telegram_channel(settings, engine.handle, **options)
+    channels = build_channels(settings, engine.handle, {"telegram": options})
+    channel = channels["telegram"]  # run_bot runs when BOT_TOKEN is set
+    assert isinstance(channel, TelegramChannel)
     channel.operator_ids = lambda: _operator_ids(db)
     channel.dead_letters = DeadLetters(db, clock).record
-    sender = OutboxSender(
-        db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
-    )
+    sender = OutboxSender(db, channels, settings, clock, render_body=_body_renderer(db, settings))
     engine.on_queued.append(sender.wake)
     try:
         # The token and the port are checked before anything runs: with a wrong one,

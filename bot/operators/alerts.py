@@ -1,8 +1,9 @@
 """Telling operators: new and reopened tickets, SLA warnings.
 
-Where: the operators' group (``OPERATOR_CHAT_ID``) when one is set, otherwise the
-private chat of every operator and admin (on Telegram a user's private chat id is
-their user id). Messages go through the outbox in the caller's transaction.
+Where: the operators' own addresses, never the customer's channel: the operators'
+group (``OPERATOR_CHAT_ID``) when one is set, otherwise the private chat of every
+operator and admin (on Telegram a user's private chat id is their user id), all on
+``OPERATOR_CHANNEL``. Messages go through the outbox in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from storage.read.sla import NearBreach, Targets, near_breach
 from storage.roles import staff
 
 log = logging.getLogger("postsale.operators")
-DEFAULT_CHANNEL = "telegram"
 
 
 def targets_of(settings: Settings) -> Targets:
@@ -47,7 +47,7 @@ def targets_of(settings: Settings) -> Targets:
 
 
 async def destinations(session: AsyncSession, settings: Settings) -> list[str]:
-    """The chats operators are told things in."""
+    """The chats operators are told things in (on ``settings.operator_channel``)."""
     if settings.operator_chat_id:
         return [settings.operator_chat_id]
     return [member.user_id for member in await staff(session, staff_ids(settings))]
@@ -75,9 +75,13 @@ async def tell_operators(
     now: datetime,
     *,
     purpose: str,
-    channel: str = DEFAULT_CHANNEL,
+    channel: str | None = None,
 ) -> int:
-    """Queue ``body(locale)`` to every operators' destination; returns how many were queued."""
+    """Queue ``body(locale)`` to every operators' destination; returns how many were queued.
+
+    ``channel`` overrides ``OPERATOR_CHANNEL``, the channel the destinations are on.
+    """
+    channel = channel or settings.operator_channel
     chats = await destinations(session, settings)
     if not chats:
         log.info("no operator chat to tell (%s): set OPERATOR_CHAT_ID or OPERATOR_IDS", purpose)
@@ -118,9 +122,13 @@ async def announce_ticket(
     now: datetime,
     *,
     reopened: bool = False,
-    channel: str = DEFAULT_CHANNEL,
+    channel: str | None = None,
 ) -> None:
-    """A new (or reopened) ticket, with buttons to open, take and resolve it."""
+    """A new (or reopened) ticket, with buttons to open, take and resolve it.
+
+    ``channel`` is the customer's: kept for callers, it does not address the operators,
+    who are told on ``OPERATOR_CHANNEL`` whichever channel the customer wrote on.
+    """
     customer = await session.get(Customer, ticket.customer_id) if ticket.customer_id else None
     nps = await opening_score(session, ticket)
     tz = settings.operators_tz
@@ -128,7 +136,7 @@ async def announce_ticket(
     def body(lang: str) -> dict[str, Any]:
         return view.announcement(ticket, customer, tz, lang, reopened=reopened, nps=nps)
 
-    await tell_operators(session, settings, body, now, purpose="ticket", channel=channel)
+    await tell_operators(session, settings, body, now, purpose="ticket")
 
 
 def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> dict[str, Any]:
@@ -161,7 +169,7 @@ def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> 
 
 
 async def sla_watch(
-    db: Any, settings: Settings, now: datetime, *, channel: str = DEFAULT_CHANNEL
+    db: Any, settings: Settings, now: datetime, *, channel: str | None = None
 ) -> bool:
     """Warn operators of tickets about to miss a target; True when warnings were queued.
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from storage.outbox_body import OutboxBody
 
 KIND = "weekly_scores"
 WIDTH_PX, HEIGHT_PX, DPI = 900, 500, 100
@@ -93,15 +94,15 @@ def render_chart(spec: dict[str, Any], path: Path) -> Path:
     return path
 
 
-async def materialize_attachments(
-    db: Any, body: dict[str, Any], settings: Settings
-) -> dict[str, Any]:
+async def materialize_attachments(db: Any, body: OutboxBody, settings: Settings) -> OutboxBody:
     """The body to send: a ``chart`` becomes a rendered ``photo_path``; others unchanged."""
-    spec = body.get("chart")
-    if not isinstance(spec, dict) or body.get("photo_path") or spec.get("kind") != KIND:
+    spec = body.chart
+    if spec is None or body.photo_path or spec.get("kind") != KIND:
         return body
-    path = await asyncio.to_thread(render_chart, spec, chart_path(spec, settings.data_dir))
-    return {**body, "photo_path": str(path)}
+    path = await asyncio.to_thread(
+        render_chart, dict(spec), chart_path(dict(spec), settings.data_dir)
+    )
+    return body.with_photo(str(path))
 
 
 __all__ = ["build_figure", "chart_path", "chart_spec", "materialize_attachments", "render_chart"]

@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.port import Forbidden, Outgoing, Rejected, RetryAfter, Transient
+from bot.channels.port import ChannelLimits, Forbidden, Outgoing, Rejected, RetryAfter, Transient
+from bot.channels.telegram import profile
 
 
 @dataclass
@@ -105,7 +106,9 @@ class ScriptedBotApi:
 class HttpChannel:
     """Just enough of a Telegram channel: sendMessage with errors mapped as the adapters do."""
 
-    name = "telegram"
+    name = profile.NAME
+    limits = ChannelLimits(global_rate=30.0, per_chat_rate=1.0, group_per_minute=20.0)
+    capabilities = profile.CAPABILITIES
 
     def __init__(self, base_url: str, token: str = "123:TEST") -> None:
         self.url = f"{base_url}/bot{token}/sendMessage"
@@ -132,8 +135,8 @@ class HttpChannel:
             raise Rejected(description)
         raise Transient(f"{code} {description}")
 
-    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
-        return None
+    def is_group(self, chat_id: str) -> bool:
+        return profile.is_group(chat_id)
 
     async def close(self) -> None:
         if self.http is not None:

@@ -18,6 +18,7 @@ from bot.operators.kpi_view import duration, number
 from bot.operators.periods import parse_period
 from bot.settings import Settings
 from storage.models import FollowUp, Ticket
+from storage.outbox_body import OutboxBody
 from tests.builders import T0, Clock, customer_with_delivered_order
 from tests.integration.staff_helpers import (
     OPERATOR,
@@ -109,7 +110,7 @@ async def test_kpi_shows_the_figures_compute_kpis_gives_for_the_same_data(
     figure = build_figure(spec)
     plotted = [None if math.isnan(v) else v for v in figure.axes[0].lines[0].get_ydata()]
     assert plotted == spec["nps"]
-    sent = await materialize_attachments(db, chart, settings)
+    sent = (await materialize_attachments(db, OutboxBody.from_json(chart), settings)).to_json()
     assert Path(sent["photo_path"]).is_relative_to(tmp_path / "files")
     assert png_size(Path(sent["photo_path"])) == (WIDTH_PX, HEIGHT_PX)
 

@@ -50,6 +50,7 @@ from bot.channels.port import (
     Unconfirmed,
     UpdateHandler,
 )
+from bot.channels.telegram import profile
 from bot.channels.telegram.aiogram_methods import (
     AnswerCallback,
     GetRawUpdates,
@@ -130,11 +131,13 @@ class AiogramChannel(TelegramChannel):
         try:
             me = await self.bot.get_me()
         except TelegramUnauthorizedError:
-            raise self.token_rejected() from None
+            raise profile.token_rejected(self.settings.telegram_api_url) from None
         except (TelegramNetworkError, OSError, TimeoutError) as exc:
-            raise self.api_unreachable(str(exc) or type(exc).__name__) from None
+            raise profile.api_unreachable(
+                self.settings.telegram_api_url, str(exc) or type(exc).__name__
+            ) from None
         except AiogramError as exc:
-            raise self.api_refused(str(exc)) from None
+            raise profile.api_refused(self.settings.telegram_api_url, str(exc)) from None
         return me.username or ""
 
     async def probe(self) -> None:

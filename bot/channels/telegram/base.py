@@ -29,18 +29,19 @@ from typing import Any
 
 from bot.channels.attempts import Attempts, DeadLetters, Unavailable
 from bot.channels.chat_queue import ChatQueue
-from bot.channels.port import Outgoing, UpdateHandler
+from bot.channels.port import Incoming, Outgoing, UpdateHandler
+from bot.channels.telegram import profile
 from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
     MenuScope,
     callback_id_of,
     chat_key,
+    json_callback_id,
     menu_scopes,
     to_incoming,
 )
 from bot.channels.telegram.polling import UpdatePump
 from bot.settings import Settings
-from bot.startup import StartupError
 
 __all__ = ["DeadLetters", "Stopping", "TelegramChannel", "Unavailable"]
 
@@ -57,7 +58,8 @@ class Stopping(Exception):
 class TelegramChannel(abc.ABC):
     """Library-independent receiving, ordering, shutdown and command menu."""
 
-    name = "telegram"
+    name = profile.NAME
+    capabilities = profile.CAPABILITIES
 
     def __init__(
         self,
@@ -70,6 +72,7 @@ class TelegramChannel(abc.ABC):
     ) -> None:
         self.settings = settings
         self.handler = handler
+        self.limits = profile.limits_of(settings)
         self.queue = ChatQueue(concurrency)
         self.pump = UpdatePump(
             self._fetch,
@@ -100,6 +103,18 @@ class TelegramChannel(abc.ABC):
     @property
     def webhook(self) -> bool:
         return bool(self.settings.webhook_url)
+
+    def is_group(self, chat_id: str) -> bool:
+        return profile.is_group(chat_id)
+
+    def routes(self) -> tuple[str, ...]:
+        """The webhook's path when ``WEBHOOK_URL`` is set (the HTTP server serves it)."""
+        return (profile.webhook_path(self.settings.webhook_url),) if self.webhook else ()
+
+    async def acknowledge(self, incoming: Incoming) -> None:
+        """Answer the button press in ``incoming`` (a no-op for anything else)."""
+        if incoming.callback_id is not None:
+            await self.answer_callback(incoming.callback_id)
 
     # -- what each library provides ----------------------------------------------------
 
@@ -150,24 +165,6 @@ class TelegramChannel(abc.ABC):
         if self.username is None:
             self.username = await self._open()
 
-    def token_rejected(self) -> StartupError:
-        return StartupError(
-            f"BOT_TOKEN was rejected by the Bot API at {self.settings.telegram_api_url}"
-            " (Unauthorized): copy the bot's token from @BotFather into BOT_TOKEN"
-        )
-
-    def api_unreachable(self, cause: str) -> StartupError:
-        return StartupError(
-            f"cannot reach the Bot API at {self.settings.telegram_api_url} ({cause}):"
-            " check the network connection, or TELEGRAM_API_URL"
-        )
-
-    def api_refused(self, cause: str) -> StartupError:
-        return StartupError(
-            f"the Bot API at {self.settings.telegram_api_url} refused getMe ({cause}):"
-            " check BOT_TOKEN and TELEGRAM_API_URL"
-        )
-
     async def start(self) -> None:
         """Connect, publish the command menu, then poll (or register the webhook)."""
         await self.open()
@@ -207,7 +204,10 @@ class TelegramChannel(abc.ABC):
                 ids.extend(await self.operator_ids())
             except Exception as exc:  # the menu is a convenience; never stop start-up
                 log.warning("could not read the operators for the command menu: %s", exc)
-        scopes = menu_scopes(self.settings.default_locale, ids, self.settings.operator_chat_id)
+        # OPERATOR_CHAT_ID is a Telegram chat only when the operators are on Telegram.
+        on_telegram = self.settings.operator_channel == self.name
+        group = self.settings.operator_chat_id if on_telegram else ""
+        scopes = menu_scopes(self.settings.default_locale, ids, group)
         for scope in scopes:
             try:
                 await self._set_menu(scope)
@@ -238,7 +238,7 @@ class TelegramChannel(abc.ABC):
         self._spawn(self._keep_unreadable(data, exc, hold=True))
 
     async def _keep_unreadable(self, data: Mapping[str, Any], exc: Exception, hold: bool) -> None:
-        callback_id = _raw_callback_id(data)
+        callback_id = json_callback_id(data)
         if callback_id is not None:
             await self._answer_quietly(callback_id)
         update_id = data.get("update_id")
@@ -297,10 +297,3 @@ class TelegramChannel(abc.ABC):
         while self._answers:
             with contextlib.suppress(Exception):
                 await asyncio.gather(*list(self._answers), return_exceptions=True)
-
-
-def _raw_callback_id(data: Mapping[str, Any]) -> str | None:
-    """The id of the button press in an update's JSON, if it has one that can be read."""
-    query = data.get("callback_query")
-    found = query.get("id") if isinstance(query, Mapping) else None
-    return found if isinstance(found, str) and found else None

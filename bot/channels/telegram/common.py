@@ -20,6 +20,7 @@ Choices (documented in the README):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +168,13 @@ def callback_id_of(update: Any) -> str | None:
     """The callback query to answer, whether or not the update was handled."""
     query = update.callback_query
     return str(query.id) if query is not None else None
+
+
+def json_callback_id(data: Mapping[str, Any]) -> str | None:
+    """The id of the button press in an update's JSON, if it has one that can be read."""
+    query = data.get("callback_query")
+    found = query.get("id") if isinstance(query, Mapping) else None
+    return found if isinstance(found, str) and found else None
 
 
 def check_buttons(message: Outgoing) -> None:

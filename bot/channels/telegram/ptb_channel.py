@@ -4,32 +4,20 @@ ptb's ``Updater`` is not used: it confirms updates when it fetches them.
 ``TelegramChannel`` polls with the application's bot, keeps per-chat order and
 runs each update through ``Application.process_update`` (its handlers, its error
 handling); a ``TypeHandler`` hands every update to the engine. ptb's default HTTP
-pool has one connection: ``pool_size`` raises it, or sends would queue on it. Not
+pool has one connection: ``pool_size`` raises it, or sends would queue on it (not
 far: httpcore checks every pooled connection on each request, so a large pool costs
-CPU per send (benchmarks/throughput.py, 1,000 updates: 163 updates/s with 64
-connections, 198 with 16, the outbox sender's concurrency).
-
-``Bot.get_updates`` parses the whole batch at once: one update it cannot read
-failed every fetch, and (confirmed by offset only) came back for ever, so no other
-update was handled (issue 14). Its ``getUpdates`` request keeps the last answer
-(``KeepsAnswer``, an ``HTTPXRequest``: ptb's own extension point), and a batch that
-cannot be read is handed over as JSON, for ``UpdatePump`` to read one by one.
+CPU per send). Its requests keep their answers (``ptb_http``): a ``getUpdates`` batch
+ptb cannot read is handed over as JSON, for ``UpdatePump`` to read one by one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
-import warnings
-from collections.abc import Awaitable, Sequence
-from contextvars import ContextVar
-from datetime import timedelta
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
@@ -44,19 +32,12 @@ from telegram import (
 )
 from telegram import error as tg
 from telegram.ext import Application, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest, RequestData
-from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.port import (
-    Forbidden,
     Outgoing,
-    Rejected,
-    RetryAfter,
-    SendError,
-    Transient,
-    Unconfirmed,
     UpdateHandler,
 )
+from bot.channels.telegram import profile
 from bot.channels.telegram.base import TelegramChannel
 from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
@@ -66,8 +47,8 @@ from bot.channels.telegram.common import (
     contact_label,
     inline_keyboard,
     numeric_id,
-    remote_id,
 )
+from bot.channels.telegram.ptb_http import AnswerKeepingRequest, neutral_error, sent_id
 from bot.settings import Settings
 
 # Opt in to ptb's coming time periods as ``timedelta``: without it ptb 22.2+ warns on
@@ -76,57 +57,6 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger("postsale.telegram")
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
-# Requests that reached Telegram for certain: nothing was sent, or it was refused.
-_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-# The answers of the send in progress (per task): ptb reads a message from the answer
-# after the request, and an answer it cannot read (a bad ``date``) must still say "sent".
-_ANSWERS: ContextVar[list[object] | None] = ContextVar("ptb_answers", default=None)
-
-
-class AnswerKeepingRequest(HTTPXRequest):
-    """ptb's HTTP request; keeps each successful answer for the send that made it."""
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        code, payload = await super().do_request(*args, **kwargs)
-        answers = _ANSWERS.get()
-        if answers is not None and 200 <= code < 300:
-            with contextlib.suppress(ValueError):
-                answer = json.loads(payload)
-                if isinstance(answer, dict) and answer.get("ok") is True:
-                    answers.append(answer.get("result"))
-        return code, payload
-
-
-def _seconds(exc: tg.RetryAfter) -> float:
-    with warnings.catch_warnings():  # int vs timedelta: ptb 22.2's migration warning
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def neutral_error(exc: Exception) -> SendError:
-    """The neutral error for a ptb exception (what the outbox sender acts on)."""
-    if isinstance(exc, tg.RetryAfter):
-        return RetryAfter(_seconds(exc))
-    if isinstance(exc, tg.Forbidden):
-        return Forbidden(exc.message)
-    # BadRequest is a NetworkError subclass in ptb: test it first.
-    if isinstance(exc, tg.BadRequest | tg.ChatMigrated | tg.InvalidToken | tg.Conflict):
-        return Rejected(exc.message)
-    if isinstance(exc, tg.NetworkError):  # TimedOut included
-        cause = exc.__cause__
-        # A status (5xx) came back, readable (no cause) or not (ptb's parse error), or
-        # no connection was made: known not delivered.
-        if cause is None or isinstance(cause, (*_UNSENT, tg.TelegramError)):
-            return Transient(exc.message)
-        return Unconfirmed(exc.message)
-    if isinstance(exc, tg.TelegramError) and isinstance(exc.__cause__, ValueError):
-        return Unconfirmed(f"unreadable answer: {exc.message}")  # ok status, not JSON
-    if isinstance(exc, FileNotFoundError):  # the attachment is gone: retrying cannot help
-        return Rejected(f"attachment not found: {exc.filename}")
-    if isinstance(exc, tg.TelegramError | OSError | TimeoutError):
-        return Transient(str(exc) or type(exc).__name__)
-    return Rejected(f"{type(exc).__name__}: {exc}")
 
 
 def markup(message: Outgoing) -> Markup:
@@ -146,58 +76,6 @@ def markup(message: Outgoing) -> Markup:
     return None
 
 
-class KeepsAnswer(HTTPXRequest):
-    """ptb's HTTP request for ``getUpdates``, keeping the last answer's body."""
-
-    def __init__(self) -> None:
-        super().__init__(connection_pool_size=1)  # ptb's own default for getUpdates
-        self.last: bytes = b""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        write_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        connect_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-        pool_timeout: Any = HTTPXRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        self.last = b""
-        status, body = await super().do_request(
-            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-        )
-        self.last = body
-        return status, body
-
-    def last_updates(self) -> list[dict[str, Any]]:
-        """The updates of the last answer as JSON objects (those with an id)."""
-        result = self.parse_json_payload(self.last).get("result")
-        found = result if isinstance(result, list) else []
-        return [u for u in found if isinstance(u, dict) and isinstance(u.get("update_id"), int)]
-
-
-async def _sent_id(request: Awaitable[Message]) -> str:
-    """The id of the message ``request`` sends.
-
-    Telegram said the message went (HTTP 200, ok: true) but ptb could not read it back
-    (a field it cannot parse): it is sent all the same; resending would repeat it.
-    """
-    answers: list[object] = []
-    token = _ANSWERS.set(answers)
-    try:
-        return str((await request).message_id)
-    except (tg.TelegramError, OSError, TimeoutError):
-        raise
-    except Exception:
-        if not answers:
-            raise
-        log.warning("a sent message's answer could not be read; it counts as sent")
-        return remote_id(answers[-1])
-    finally:
-        _ANSWERS.reset(token)
-
-
 class PtbChannel(TelegramChannel):
     """``Channel`` on python-telegram-bot: an ``Application`` on the configured API server."""
 
@@ -212,7 +90,8 @@ class PtbChannel(TelegramChannel):
     ) -> None:
         super().__init__(settings, handler, **options)
         url = settings.telegram_api_url
-        self._updates_request = KeepsAnswer()
+        # ptb's own pool size for getUpdates
+        self._updates_request = AnswerKeepingRequest(connection_pool_size=1)
         request = AnswerKeepingRequest(
             connection_pool_size=pool_size,
             pool_timeout=30.0,
@@ -250,13 +129,15 @@ class PtbChannel(TelegramChannel):
         try:
             await self.application.initialize()  # getMe
         except tg.InvalidToken:  # its message quotes the token: not repeated here
-            raise self.token_rejected() from None
+            raise profile.token_rejected(self.settings.telegram_api_url) from None
         except tg.BadRequest as exc:  # a NetworkError subclass in ptb
-            raise self.api_refused(str(exc)) from None
+            raise profile.api_refused(self.settings.telegram_api_url, str(exc)) from None
         except (tg.NetworkError, OSError, TimeoutError) as exc:
-            raise self.api_unreachable(str(exc) or type(exc).__name__) from None
+            raise profile.api_unreachable(
+                self.settings.telegram_api_url, str(exc) or type(exc).__name__
+            ) from None
         except tg.TelegramError as exc:
-            raise self.api_refused(str(exc)) from None
+            raise profile.api_refused(self.settings.telegram_api_url, str(exc)) from None
         return self.bot.username or ""
 
     async def probe(self) -> None:
@@ -343,14 +224,14 @@ class PtbChannel(TelegramChannel):
             caption = message.text if len(message.text) <= MAX_CAPTION else None
             media_keyboard = keyboard if caption is not None else None
             if message.photo_path:
-                sent = await _sent_id(
+                sent = await sent_id(
                     self.bot.send_photo(
                         chat, Path(message.photo_path), caption=caption, reply_markup=media_keyboard
                     )
                 )
             else:
                 assert message.document_path is not None
-                sent = await _sent_id(
+                sent = await sent_id(
                     self.bot.send_document(
                         chat,
                         Path(message.document_path),
@@ -361,7 +242,7 @@ class PtbChannel(TelegramChannel):
                 )
             if caption is not None or not message.text:
                 return sent
-        return await _sent_id(self.bot.send_message(chat, message.text, reply_markup=keyboard))
+        return await sent_id(self.bot.send_message(chat, message.text, reply_markup=keyboard))
 
     async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
         try:

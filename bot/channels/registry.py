@@ -1,0 +1,57 @@
+"""The channels the settings enable, each built from ``(settings, handler, options)``.
+
+Today: ``telegram`` when ``BOT_TOKEN`` is set, ``console`` for the terminal chat. A new
+channel adds a factory here and a condition in ``enabled``; the outbox sender and the
+engine take whatever this returns, keyed by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bot.channels.port import Channel, UpdateHandler
+from bot.settings import Settings
+
+Factory = Callable[[Settings, UpdateHandler, Mapping[str, Any]], Channel]
+Options = Mapping[str, Mapping[str, Any]]
+
+
+def _telegram(settings: Settings, handler: UpdateHandler, options: Mapping[str, Any]) -> Channel:
+    from bot.channels.telegram.factory import build_telegram_channel
+
+    return build_telegram_channel(settings, handler, **options)
+
+
+def _console(settings: Settings, handler: UpdateHandler, options: Mapping[str, Any]) -> Channel:
+    from bot.channels.console import ConsoleChannel
+
+    return ConsoleChannel(handler, **options)
+
+
+FACTORIES: dict[str, Factory] = {"telegram": _telegram, "console": _console}
+
+
+def enabled(settings: Settings, *, terminal: bool = False) -> list[str]:
+    """The names of the channels to run: the terminal chat runs the console alone."""
+    if terminal:
+        return ["console"]
+    return ["telegram"] if settings.bot_token else []
+
+
+def build_channels(
+    settings: Settings,
+    handler: UpdateHandler,
+    options: Options | None = None,
+    *,
+    terminal: bool = False,
+) -> dict[str, Channel]:
+    """Every enabled channel by name; ``options[name]`` tune that one (pool, streams)."""
+    given = options or {}
+    return {
+        name: FACTORIES[name](settings, handler, given.get(name, {}))
+        for name in enabled(settings, terminal=terminal)
+    }
+
+
+__all__ = ["FACTORIES", "Factory", "build_channels", "enabled"]
