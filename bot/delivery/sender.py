@@ -29,37 +29,22 @@ import heapq
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.app import Database
-from bot.channels.port import (
-    Channel,
-    Forbidden,
-    Rejected,
-    RetryAfter,
-    Transient,
-    Unconfirmed,
-)
+from bot.channels.port import Channel
+from bot.delivery.attempt import BodyRenderer, Delivery, Entry, OnSent, SenderStats
 from bot.delivery.exports import discard_sent
 from bot.delivery.limits import ChatPacers, Pacer, SendLimits
 from bot.delivery.marks import Marks
-from bot.delivery.outgoing import body_of_row, fit, to_outgoing
-from bot.delivery.retry import UNKNOWN_AFTER, Answers, deadline_of
 from bot.settings import Settings
-from storage import outbox_retry as obr
 from storage import outbox_state as ob
-from storage.outbox_body import OutboxBody
 
 log = logging.getLogger("postsale.outbox")
 
 Key = tuple[str, str]
-BodyRenderer = Callable[[OutboxBody], Awaitable[OutboxBody]]
 Fence = Callable[[], Awaitable[bool]]
-OnSent = Callable[[ob.Head], Awaitable[None]]
 
 
 class LeaseLost(Exception):
@@ -71,27 +56,17 @@ def utcnow() -> datetime:
 
 
 @dataclass
-class SenderStats:
-    """Counts since start, for progress lines, tests and benchmarks."""
+class _Loop:
+    """The sending loop's clock marks and its background read of the outbox."""
 
-    sent: int = 0
-    failed: int = 0
-    unknown: int = 0  # kept as "unknown": delivered or not, never sent again
-    blocked: int = 0
-    retried: int = 0
-    rate_limited: int = 0  # 429s received
-    max_in_flight: int = 0
-
-
-@dataclass(eq=False)
-class _Entry:
-    head: ob.Head
-    attempts: int
-    unknowns: int = 0
-    unknown_at: float = 0.0  # loop time of the latest lost answer
-    in_flight: bool = False
-    stamp: list[float] | None = None  # this send's place in the global pacer's window
-    moved: bool = False  # the whole message went to a new row behind its chat's others
+    next_log: float
+    logged: tuple[int, int, float]  # (sent, failed, loop time) at the last progress line
+    next_read: float = 0.0
+    last_read: float = 0.0
+    # The outbox is read in the background, so sending never stalls on a query.
+    reader: asyncio.Task[int] | None = None
+    read_when_idle: bool = False
+    fenced: float = -math.inf
 
 
 class OutboxSender:
@@ -118,12 +93,7 @@ class OutboxSender:
             for name, channel in self.channels.items()
         }
         self.clock = clock
-        self.render_body = render_body
-        # Called once a message is recorded as sent, with its row as queued (the seam
-        # for work that must follow a delivery, such as removing an export file).
-        self.on_sent = on_sent
         self.log_every = log_every
-        self.stats = SenderStats()
         self._globals = {
             name: Pacer(
                 rates.global_rate,
@@ -134,7 +104,7 @@ class OutboxSender:
             for name, rates in self._rates.items()
         }
         self._chats = ChatPacers(self._chat_interval)
-        self._known: dict[Key, _Entry] = {}
+        self._known: dict[Key, Entry] = {}
         self._ready: list[tuple[int, Key]] = []  # by message id: oldest first
         self._waiting: list[tuple[float, int, Key]] = []  # by the time it may go
         self._finished: set[int] = set()  # done since the current read of the outbox began
@@ -144,7 +114,15 @@ class OutboxSender:
         self._dirty = False
         self._marks = Marks(db, clock)
         self._slots = asyncio.Semaphore(self.limits.concurrency)
-        self._answers = Answers()
+        self.delivery = Delivery(
+            self.channels,
+            self.limits,
+            self._marks,
+            clock,
+            render_body=render_body,
+            on_sent=on_sent,
+        )
+        self.stats = self.delivery.stats
 
     def _chat_interval(self, key: Key) -> float:
         group = self.channels[key[0]].is_group(key[1])
@@ -185,70 +163,86 @@ class OutboxSender:
         self._forget()  # a run after a lost lease starts from the database, not memory
         marks = asyncio.create_task(self._marks.run())
         watcher = asyncio.create_task(self._relay(stop))
-        next_read = last_read = 0.0
-        next_log = loop.time() + self.log_every
-        logged = (0, 0, loop.time())
-        # The outbox is read in the background, so sending never stalls on a query.
-        reader: asyncio.Task[int] | None = None
-        read_when_idle = False
-        fenced = -math.inf
+        state = _Loop(next_log=loop.time() + self.log_every, logged=(0, 0, loop.time()))
         try:
             while not stop.is_set():
                 now = loop.time()
-                if reader is None and self._should_read(now, next_read, last_read):
-                    self._wake_requested = self._dirty = False
-                    read_when_idle = not self._known and not self._tasks
-                    reader = asyncio.create_task(self._read())
-                    reader.add_done_callback(lambda _: self._signal.set())
-                    last_read = now
-                if reader is not None and reader.done():
-                    found = self._read_result(reader)
-                    reader = None
-                    next_read = loop.time() + self.limits.poll_interval
-                    if until_idle and read_when_idle and found == 0 and not self._known:
-                        return
-                if now >= next_log:
-                    logged = await self._log_progress(logged)
-                    next_log = now + self.log_every
+                if self._read_step(state, now) and until_idle:
+                    return
+                if now >= state.next_log:
+                    state.logged = await self._log_progress(state.logged)
+                    state.next_log = now + self.log_every
                     self._chats.forget_idle(now)
                 entry = self._next_ready(now)
                 if entry is None:
-                    # A running read wakes us when it is done.
-                    horizon = now + self.limits.poll_interval if reader else next_read
-                    if reader is None and self._wake_requested:
-                        horizon = min(horizon, last_read + self.limits.read_gap)
-                    wait_until = min(horizon, self._waiting[0][0] if self._waiting else horizon)
-                    await self._pause(max(0.0, wait_until - now))
+                    await self._idle(state, now)
                     continue
-                await self._slots.acquire()
-                pacer = self._globals[entry.head.channel]
-                # Usually a few milliseconds; after a 429 it may be seconds.
-                while (delay := pacer.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
-                    await asyncio.sleep(delay)
-                if stop.is_set():
-                    self._slots.release()
+                if not await self._admit(entry, stop, fence, state):
                     break
-                if fence is not None and loop.time() - fenced >= self.limits.fence_every:
-                    if not await fence():
-                        self._slots.release()
-                        raise LeaseLost("the outbox lease was lost: this process stops sending")
-                    fenced = loop.time()
                 self._start(entry, loop.time())
         finally:
             watcher.cancel()
-            if reader is not None:
+            if state.reader is not None:
                 # Let a read in progress finish (milliseconds) rather than cancel it: a
                 # query cancelled mid-way can leave its connection in a transaction
                 # (on SQLite, holding the write lock: every BEGIN is IMMEDIATE) while
                 # the results below are committed and the database is closed.
                 with contextlib.suppress(Exception):
-                    await reader
+                    await state.reader
             if self._tasks:
                 await asyncio.gather(*self._tasks, return_exceptions=True)
             marks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await marks
-            await self._log_progress(logged, final=True)
+            await self._log_progress(state.logged, final=True)
+
+    def _read_step(self, state: _Loop, now: float) -> bool:
+        """Start a read of the outbox when one is due, take in a finished one; True when
+        a read begun with nothing in hand found nothing (``until_idle``'s end)."""
+        if state.reader is None and self._should_read(now, state.next_read, state.last_read):
+            self._wake_requested = self._dirty = False
+            state.read_when_idle = not self._known and not self._tasks
+            state.reader = asyncio.create_task(self._read())
+            state.reader.add_done_callback(lambda _: self._signal.set())
+            state.last_read = now
+        if state.reader is None or not state.reader.done():
+            return False
+        found = self._read_result(state.reader)
+        state.reader = None
+        state.next_read = asyncio.get_running_loop().time() + self.limits.poll_interval
+        return state.read_when_idle and found == 0 and not self._known
+
+    async def _idle(self, state: _Loop, now: float) -> None:
+        """Nothing may go now: wait for the next due message, read or wake."""
+        # A running read wakes us when it is done.
+        horizon = now + self.limits.poll_interval if state.reader else state.next_read
+        if state.reader is None and self._wake_requested:
+            horizon = min(horizon, state.last_read + self.limits.read_gap)
+        wait_until = min(horizon, self._waiting[0][0] if self._waiting else horizon)
+        await self._pause(max(0.0, wait_until - now))
+
+    async def _admit(
+        self, entry: Entry, stop: asyncio.Event, fence: Fence | None, state: _Loop
+    ) -> bool:
+        """Take a send slot and wait for the channel's pacer; False when stopping.
+
+        Raises ``LeaseLost`` when the fence says another process may be sending.
+        """
+        loop = asyncio.get_running_loop()
+        await self._slots.acquire()
+        pacer = self._globals[entry.head.channel]
+        # Usually a few milliseconds; after a 429 it may be seconds.
+        while (delay := pacer.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
+            await asyncio.sleep(delay)
+        if stop.is_set():
+            self._slots.release()
+            return False
+        if fence is not None and loop.time() - state.fenced >= self.limits.fence_every:
+            if not await fence():
+                self._slots.release()
+                raise LeaseLost("the outbox lease was lost: this process stops sending")
+            state.fenced = loop.time()
+        return True
 
     def _forget(self) -> None:
         self._known.clear()
@@ -301,7 +295,7 @@ class OutboxSender:
                 break
             if head.key in self._known or head.id in self._finished:
                 continue
-            entry = _Entry(head, head.attempts, head.unknowns, unknown_at=mono)
+            entry = Entry(head, head.attempts, head.unknowns, unknown_at=mono)
             self._known[head.key] = entry
             ready = self._chats.ready_at(head.key)
             if head.not_before is not None:
@@ -310,10 +304,10 @@ class OutboxSender:
             room -= 1
         return len(heads)
 
-    def _schedule(self, entry: _Entry, ready_at: float) -> None:
+    def _schedule(self, entry: Entry, ready_at: float) -> None:
         heapq.heappush(self._waiting, (ready_at, entry.head.id, entry.head.key))
 
-    def _next_ready(self, now: float) -> _Entry | None:
+    def _next_ready(self, now: float) -> Entry | None:
         while self._waiting and self._waiting[0][0] <= now:
             _, message_id, key = heapq.heappop(self._waiting)
             heapq.heappush(self._ready, (message_id, key))
@@ -329,7 +323,7 @@ class OutboxSender:
             return entry
         return None
 
-    def _start(self, entry: _Entry, now: float) -> None:
+    def _start(self, entry: Entry, now: float) -> None:
         entry.in_flight = True
         entry.stamp = self._globals[entry.head.channel].take(now)
         self._chats.take(entry.head.key, now)
@@ -340,10 +334,16 @@ class OutboxSender:
 
     # -- one message ------------------------------------------------------------------
 
-    async def _send(self, entry: _Entry) -> None:
+    async def _send(self, entry: Entry) -> None:
         head = entry.head
         try:
-            if await self._attempt(entry):
+            outcome = await self.delivery.attempt(entry)
+            if outcome.pause_until is not None:
+                self._chats.pause(head.key, outcome.pause_until)
+                self._globals[head.channel].pause(outcome.pause_until)
+            if not outcome.done:
+                self._retry_later(entry, outcome.retry_at)
+            else:
                 self._done(head)
                 # A moved row still needs its file; a channel that shows files by path
                 # (the console) leaves them to the export sweep.
@@ -371,126 +371,7 @@ class OutboxSender:
         except OSError:
             log.exception("outbox message %s: could not delete its document", head.id)
 
-    async def _attempt(self, entry: _Entry) -> bool:
-        """Send once and record the result; False when the message stays in memory."""
-        head = entry.head
-        loop = asyncio.get_running_loop()
-        channel = self.channels[head.channel]
-        if entry.unknowns and not self._answers.since(head.channel, entry.unknown_at):
-            # Its one retry is spent only once the server is seen answering.
-            try:
-                await self._answers.probe(head.channel, channel)
-            except Exception as exc:
-                return await self._transient(entry, Transient(f"server not answering: {exc}"))
-        try:
-            body = body_of_row(head.body)
-            if body.edit_message_id is not None and not channel.capabilities.edits_buttons:
-                await self._marks.sent(head.id, "")  # the channel keeps its buttons as sent
-                return True
-            if self.render_body is not None:
-                body = await self.render_body(body)
-            if entry.stamp is not None:
-                Pacer.started(entry.stamp, loop.time())
-            remote_id = await channel.send(
-                fit(to_outgoing(head.chat_id, body), channel.capabilities)
-            )
-        except RetryAfter as exc:
-            self._answers.answered(head.channel)
-            # Telegram's 429 may be about the chat or about the bot as a whole.
-            until = loop.time() + exc.seconds
-            self._chats.pause(head.key, until)
-            self._globals[head.channel].pause(until)
-            self.stats.rate_limited += 1
-            log.warning("429 on chat %s: pausing %ss", head.chat_id, exc.seconds)
-            self._retry_later(entry, until)
-            return False
-        except Forbidden as exc:
-            self._answers.answered(head.channel)
-            why = str(exc) or "forbidden"
-            await self._marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
-            self.stats.failed += 1
-            self.stats.blocked += 1
-            return True
-        except Rejected as exc:
-            self._answers.answered(head.channel)
-            why = str(exc) or "rejected"
-            attempts = entry.attempts + 1
-            await self._marks.write(lambda s, now: ob.mark_failed(s, head.id, why, now, attempts))
-            self.stats.failed += 1
-            return True
-        except Exception as exc:  # Transient, or an adapter error we did not foresee
-            return await self._transient(entry, exc)
-        self._answers.answered(head.channel)
-        await self._marks.sent(head.id, str(remote_id))
-        self.stats.sent += 1
-        if self.on_sent is not None:
-            try:
-                await self.on_sent(head)
-            except Exception:  # the message is sent: what follows must not undo that
-                log.exception("outbox message %s: after-send step failed", head.id)
-        return True
-
-    async def _transient(self, entry: _Entry, exc: Exception) -> bool:
-        head = entry.head
-        attempts = entry.attempts + 1
-        reason = f"{type(exc).__name__}: {exc}"
-        unknowns = entry.unknowns + isinstance(exc, Unconfirmed)
-        if unknowns >= UNKNOWN_AFTER:
-            reason = f"answer lost {unknowns} times, maybe delivered; not sent again: {reason}"
-            await self._marks.write(
-                lambda s, now: obr.mark_unknown(s, head.id, reason, now, attempts)
-            )
-            self.stats.unknown += 1
-            return True
-        now = self.clock()
-        left = (deadline_of(head, self.limits.retry_for) - now).total_seconds()
-        if left <= 0:
-            reason = f"gave up after {attempts} attempts (deadline passed): {reason}"
-            await self._marks.write(
-                lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts)
-            )
-            self.stats.failed += 1
-            return True
-        delay = min(self.limits.backoff(attempts), left)
-        not_before = now + timedelta(seconds=delay)
-        self.stats.retried += 1
-        # (Not after a lost answer: the moved copy could be sent twice more.)
-        if obr.has_attachment(head.body) and not unknowns:
-            return await self._move_attachment(entry, attempts, reason, not_before)
-        await self._marks.write(
-            lambda s, now: ob.mark_retry(s, head.id, attempts, reason, not_before, unknowns)
-        )
-        entry.attempts = attempts
-        if unknowns > entry.unknowns:
-            entry.unknowns, entry.unknown_at = unknowns, asyncio.get_running_loop().time()
-        self._retry_later(entry, asyncio.get_running_loop().time() + delay)
-        return False
-
-    async def _move_attachment(
-        self, entry: _Entry, attempts: int, reason: str, not_before: datetime
-    ) -> bool:
-        """A failed upload must not hold the chat: its text goes now, the file after the
-        chat's queued messages."""
-        head = entry.head
-        kept: list[dict[str, Any] | None] = []
-
-        async def move(session: AsyncSession, now: datetime) -> None:
-            kept.append(
-                await obr.move_attachment_behind(
-                    session, head, attempts=attempts, error=reason, not_before=not_before
-                )
-            )
-
-        await self._marks.write(move)
-        self._dirty = True  # the moved row is read back as the chat's last message
-        if not kept or kept[0] is None:
-            entry.moved = True
-            return True  # the whole message moved: the chat's next one may go
-        entry.head = replace(head, body=kept[0])
-        self._retry_later(entry, asyncio.get_running_loop().time())
-        return False
-
-    def _retry_later(self, entry: _Entry, at: float) -> None:
+    def _retry_later(self, entry: Entry, at: float) -> None:
         entry.in_flight = False
         self._schedule(entry, at)
 
@@ -519,3 +400,6 @@ class OutboxSender:
             rate,
         )
         return (sent, failed, now)
+
+
+__all__ = ["BodyRenderer", "Fence", "LeaseLost", "OnSent", "OutboxSender", "SenderStats"]

@@ -143,10 +143,7 @@ class UpdatePump:
                 updates = fetch.result()
             except Exception as exc:
                 failures += 1
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.warning("getUpdates failed (%s); again in %.1fs", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay)
+                await self._back_off(stop, failures, exc)
                 continue
             failures = 0
             if not updates:
@@ -155,18 +152,28 @@ class UpdatePump:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.idle_pause)
                 continue
-            fresh = 0
-            for item in updates:
-                update_id = _update_id(item)
-                if not self._fresh(update_id):
-                    self.skipped += 1
-                    continue
-                self._take(item, update_id)
-                fresh += 1
-            if not fresh and self._in_hand:
+            if not self._take_fresh(updates) and self._in_hand:
                 # Only repeats: wait for a handler to finish before asking again.
                 self._progress.clear()
                 await _first(self._progress.wait(), stop.wait())
+
+    async def _back_off(self, stop: asyncio.Event, failures: int, exc: Exception) -> None:
+        delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+        log.warning("getUpdates failed (%s); again in %.1fs", exc, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+    def _take_fresh(self, updates: Sequence[Any]) -> int:
+        """Take the updates not seen before; returns how many there were."""
+        fresh = 0
+        for item in updates:
+            update_id = _update_id(item)
+            if not self._fresh(update_id):
+                self.skipped += 1
+                continue
+            self._take(item, update_id)
+            fresh += 1
+        return fresh
 
     async def confirm(self) -> None:
         """Tell Telegram that everything handled is handled (after the last update ends)."""

@@ -1,0 +1,224 @@
+"""One outbox message's send and what its result means: sent, failed, blocked, unknown,
+retried later, or its attachment moved behind the chat's other messages.
+
+``Delivery.attempt`` sends through the row's channel and records the result; it tells
+the sending loop (``bot.delivery.sender``) what to do next with the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.port import (
+    Channel,
+    Forbidden,
+    Outgoing,
+    Rejected,
+    RetryAfter,
+    Transient,
+    Unconfirmed,
+)
+from bot.delivery.limits import Pacer, SendLimits
+from bot.delivery.marks import Marks
+from bot.delivery.outgoing import body_of_row, fit, to_outgoing
+from bot.delivery.retry import UNKNOWN_AFTER, Answers, deadline_of
+from storage import outbox_retry as obr
+from storage import outbox_state as ob
+from storage.outbox_body import OutboxBody
+
+log = logging.getLogger("postsale.outbox")
+
+BodyRenderer = Callable[[OutboxBody], Awaitable[OutboxBody]]
+OnSent = Callable[[ob.Head], Awaitable[None]]
+
+
+@dataclass
+class SenderStats:
+    """Counts since start, for progress lines, tests and benchmarks."""
+
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0  # kept as "unknown": delivered or not, never sent again
+    blocked: int = 0
+    retried: int = 0
+    rate_limited: int = 0  # 429s received
+    max_in_flight: int = 0
+
+
+@dataclass(eq=False)
+class Entry:
+    """A chat's head message as the sender holds it between attempts."""
+
+    head: ob.Head
+    attempts: int
+    unknowns: int = 0
+    unknown_at: float = 0.0  # loop time of the latest lost answer
+    in_flight: bool = False
+    stamp: list[float] | None = None  # this send's place in the channel pacer's window
+    moved: bool = False  # the whole message went to a new row behind its chat's others
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the loop does with the message after an attempt."""
+
+    done: bool  # its result is recorded for good: the chat's next message may go
+    retry_at: float = 0.0  # (not done) the loop time it may be tried again
+    pause_until: float | None = None  # a 429: its chat and channel wait until then
+
+
+DONE = Outcome(done=True)
+
+
+class Delivery:
+    """Sends one message at a time through its channel and records what happened."""
+
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        limits: SendLimits,
+        marks: Marks,
+        clock: Callable[[], datetime],
+        *,
+        render_body: BodyRenderer | None = None,
+        on_sent: OnSent | None = None,
+    ) -> None:
+        self.channels, self.limits, self.marks, self.clock = channels, limits, marks, clock
+        self.render_body = render_body
+        # Called once a message is recorded as sent, with its row as queued (the seam
+        # for work that must follow a delivery, such as removing an export file).
+        self.on_sent = on_sent
+        self.stats = SenderStats()
+        self.answers = Answers()
+
+    async def attempt(self, entry: Entry) -> Outcome:
+        """Send once and record the result."""
+        head = entry.head
+        channel = self.channels[head.channel]
+        if entry.unknowns and not self.answers.since(head.channel, entry.unknown_at):
+            # Its one retry is spent only once the server is seen answering.
+            try:
+                await self.answers.probe(head.channel, channel)
+            except Exception as exc:
+                return await self._transient(entry, Transient(f"server not answering: {exc}"))
+        try:
+            message = await self._outgoing(head, channel)
+            if message is None:
+                await self.marks.sent(head.id, "")  # nothing the channel can do: done
+                return DONE
+            if entry.stamp is not None:
+                Pacer.started(entry.stamp, asyncio.get_running_loop().time())
+            remote_id = await channel.send(message)
+        except RetryAfter as exc:
+            return self._rate_limited(head, exc)
+        except Forbidden as exc:
+            self.answers.answered(head.channel)
+            why = str(exc) or "forbidden"
+            await self.marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
+            self.stats.failed += 1
+            self.stats.blocked += 1
+            return DONE
+        except Rejected as exc:
+            self.answers.answered(head.channel)
+            why = str(exc) or "rejected"
+            attempts = entry.attempts + 1
+            await self.marks.write(lambda s, now: ob.mark_failed(s, head.id, why, now, attempts))
+            self.stats.failed += 1
+            return DONE
+        except Exception as exc:  # Transient, or an adapter error we did not foresee
+            return await self._transient(entry, exc)
+        await self._record_sent(head, str(remote_id))
+        return DONE
+
+    async def _outgoing(self, head: ob.Head, channel: Channel) -> Outgoing | None:
+        """The row as the channel can show it; None for an edit the channel cannot make."""
+        body = body_of_row(head.body)
+        if body.edit_message_id is not None and not channel.capabilities.edits_buttons:
+            return None
+        if self.render_body is not None:
+            body = await self.render_body(body)
+        return fit(to_outgoing(head.chat_id, body), channel.capabilities)
+
+    def _rate_limited(self, head: ob.Head, exc: RetryAfter) -> Outcome:
+        self.answers.answered(head.channel)
+        # A 429 may be about the chat or about the bot as a whole.
+        until = asyncio.get_running_loop().time() + exc.seconds
+        self.stats.rate_limited += 1
+        log.warning("429 on chat %s: pausing %ss", head.chat_id, exc.seconds)
+        return Outcome(done=False, retry_at=until, pause_until=until)
+
+    async def _record_sent(self, head: ob.Head, remote_id: str) -> None:
+        self.answers.answered(head.channel)
+        await self.marks.sent(head.id, remote_id)
+        self.stats.sent += 1
+        if self.on_sent is not None:
+            try:
+                await self.on_sent(head)
+            except Exception:  # the message is sent: what follows must not undo that
+                log.exception("outbox message %s: after-send step failed", head.id)
+
+    async def _transient(self, entry: Entry, exc: Exception) -> Outcome:
+        head = entry.head
+        attempts = entry.attempts + 1
+        reason = f"{type(exc).__name__}: {exc}"
+        unknowns = entry.unknowns + isinstance(exc, Unconfirmed)
+        if unknowns >= UNKNOWN_AFTER:
+            reason = f"answer lost {unknowns} times, maybe delivered; not sent again: {reason}"
+            await self.marks.write(
+                lambda s, now: obr.mark_unknown(s, head.id, reason, now, attempts)
+            )
+            self.stats.unknown += 1
+            return DONE
+        now = self.clock()
+        left = (deadline_of(head, self.limits.retry_for) - now).total_seconds()
+        if left <= 0:
+            reason = f"gave up after {attempts} attempts (deadline passed): {reason}"
+            await self.marks.write(lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts))
+            self.stats.failed += 1
+            return DONE
+        delay = min(self.limits.backoff(attempts), left)
+        not_before = now + timedelta(seconds=delay)
+        self.stats.retried += 1
+        # (Not after a lost answer: the moved copy could be sent twice more.)
+        if obr.has_attachment(head.body) and not unknowns:
+            return await self._move_attachment(entry, attempts, reason, not_before)
+        await self.marks.write(
+            lambda s, now: ob.mark_retry(s, head.id, attempts, reason, not_before, unknowns)
+        )
+        entry.attempts = attempts
+        loop_now = asyncio.get_running_loop().time()
+        if unknowns > entry.unknowns:
+            entry.unknowns, entry.unknown_at = unknowns, loop_now
+        return Outcome(done=False, retry_at=loop_now + delay)
+
+    async def _move_attachment(
+        self, entry: Entry, attempts: int, reason: str, not_before: datetime
+    ) -> Outcome:
+        """A failed upload must not hold the chat: its text goes now, the file after the
+        chat's queued messages."""
+        head = entry.head
+        kept: list[dict[str, Any] | None] = []
+
+        async def move(session: AsyncSession, now: datetime) -> None:
+            kept.append(
+                await obr.move_attachment_behind(
+                    session, head, attempts=attempts, error=reason, not_before=not_before
+                )
+            )
+
+        await self.marks.write(move)
+        if not kept or kept[0] is None:
+            entry.moved = True
+            return DONE  # the whole message moved: the chat's next one may go
+        entry.head = replace(head, body=kept[0])
+        return Outcome(done=False, retry_at=asyncio.get_running_loop().time())
+
+
+__all__ = ["BodyRenderer", "Delivery", "Entry", "OnSent", "Outcome", "SenderStats"]

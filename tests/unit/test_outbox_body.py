@@ -1,0 +1,65 @@
+"""The typed outbox body reads the plain dicts rows always held, and writes the same JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.outbox_body import BodyButton, OutboxBody
+
+
+def test_an_old_plain_body_reads_into_every_field_and_writes_back_the_same() -> None:
+    old = {
+        "text": "Your data",
+        "buttons": [[{"text": "OK", "data": "ok:1"}, {"text": "No", "data": "no:1"}]],
+        "request_contact": True,
+        "contact_label": "Share my phone",
+        "remove_keyboard": True,
+        "document_path": "/files/exports/mydata.json",
+        "document_name": "mydata.json",
+        "discard_after_send": True,
+        "chart": {"kind": "weekly_scores", "nps": [None, 12.5]},
+        "customer_ref": 7,
+    }
+    body = OutboxBody.from_json(old)
+    assert body.text == "Your data"
+    assert body.buttons == ((BodyButton("OK", "ok:1"), BodyButton("No", "no:1")),)
+    assert body.request_contact and body.remove_keyboard and body.discard_after_send
+    assert (body.contact_label, body.document_name) == ("Share my phone", "mydata.json")
+    assert body.files == ("/files/exports/mydata.json",)
+    assert body.chart == {"kind": "weekly_scores", "nps": [None, 12.5]}
+    assert body.extra == {"customer_ref": 7}  # a key it does not know travels along
+    assert body.to_json() == old
+
+
+def test_false_and_empty_parts_are_left_out_and_read_back_as_defaults() -> None:
+    rendered = {"text": "Hi", "buttons": [], "request_contact": False}  # as i18n.render writes
+    body = OutboxBody.from_json(rendered)
+    assert body == OutboxBody(text="Hi")
+    assert body.to_json() == {"text": "Hi"}
+    assert OutboxBody.from_json(body.to_json()) == body
+
+
+def test_an_edit_keeps_its_empty_keyboard_and_has_no_text() -> None:
+    closed = OutboxBody(edit_message_id="55")
+    assert closed.to_json() == {"buttons": [], "edit_message_id": "55"}
+    stored_as_number = OutboxBody.from_json({"edit_message_id": 55, "buttons": []})
+    assert stored_as_number == closed
+
+
+def test_a_photo_added_at_send_time_leaves_the_rest_alone() -> None:
+    body = OutboxBody(text="Scores", chart={"kind": "weekly_scores"})
+    drawn = body.with_photo("/files/charts/kpi.png")
+    assert drawn.to_json() == {
+        "text": "Scores",
+        "photo_path": "/files/charts/kpi.png",
+        "chart": {"kind": "weekly_scores"},
+    }
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [{"text": "x", "buttons": [[{"text": "no data"}]]}, {"text": "x", "buttons": [5]}],
+)
+def test_a_malformed_body_is_a_value_error(malformed: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match="malformed outbox body"):
+        OutboxBody.from_json(malformed)
