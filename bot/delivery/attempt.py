@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.app import Database
 from bot.channels.port import (
     Channel,
     Forbidden,
@@ -25,6 +26,7 @@ from bot.channels.port import (
     Transient,
     Unconfirmed,
 )
+from bot.delivery.exports import discard_sent
 from bot.delivery.limits import Pacer, SendLimits
 from bot.delivery.marks import Marks
 from bot.delivery.outgoing import body_of_row, fit, to_outgoing
@@ -137,6 +139,18 @@ class Delivery:
         await self._record_sent(head, str(remote_id))
         return DONE
 
+    async def finish(self, entry: Entry) -> None:
+        """The message is recorded for good: it will not be sent again, so a document
+        that is the only copy of personal data can go. A moved row still needs its file;
+        a channel that shows files by path (the console) leaves them to the export sweep."""
+        head = entry.head
+        if entry.moved or not self.channels[head.channel].capabilities.uploads_files:
+            return
+        try:
+            await discard_sent(head.body)
+        except OSError:
+            log.exception("outbox message %s: could not delete its document", head.id)
+
     async def _outgoing(self, head: ob.Head, channel: Channel) -> Outgoing | None:
         """The row as the channel can show it; None for an edit the channel cannot make."""
         body = body_of_row(head.body)
@@ -221,4 +235,30 @@ class Delivery:
         return Outcome(done=False, retry_at=asyncio.get_running_loop().time())
 
 
-__all__ = ["BodyRenderer", "Delivery", "Entry", "OnSent", "Outcome", "SenderStats"]
+async def log_progress(
+    db: Database, stats: SenderStats, last: tuple[int, int, float], *, final: bool = False
+) -> tuple[int, int, float]:
+    """A progress line when something changed since ``last`` (sent, failed, loop time)."""
+    now = asyncio.get_running_loop().time()
+    sent, failed = stats.sent, stats.failed
+    if (sent, failed) == last[:2] and not final:
+        return last
+    try:
+        async with db.uow() as uow:
+            left: int | str = await ob.queued_count(uow.session)
+    except Exception:  # progress lines must not stop sending
+        left = "?"
+    rate = (sent - last[0]) / max(now - last[2], 1e-9)
+    log.info(
+        "outbox: sent=%d failed=%d retried=%d 429s=%d queued_left=%s rate=%.1f/s",
+        sent,
+        failed,
+        stats.retried,
+        stats.rate_limited,
+        left,
+        rate,
+    )
+    return (sent, failed, now)
+
+
+__all__ = ["BodyRenderer", "Delivery", "Entry", "OnSent", "Outcome", "SenderStats", "log_progress"]

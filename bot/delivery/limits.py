@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from bot.channels.port import ChannelLimits
+from bot.channels.port import Channel, ChannelLimits
 from bot.settings import Settings
 
 
@@ -146,3 +146,37 @@ class ChatPacers:
 
     def __len__(self) -> int:
         return len(self._next)
+
+
+class Pacing:
+    """Every channel's pacers: one for all its chats, and one per chat (groups, as the
+    channel tells them, at its group rate)."""
+
+    def __init__(
+        self, channels: Mapping[str, Channel], limits: SendLimits, *, own_rates: bool
+    ) -> None:
+        self.channels = channels
+        # Each channel's rates: its own, unless the caller set them for all.
+        self.rates = {
+            name: limits.within(channel.limits) if own_rates else limits
+            for name, channel in channels.items()
+        }
+        self.overall = {
+            name: Pacer(
+                rates.global_rate,
+                margin=rates.margin,
+                tolerance=rates.catch_up,
+                safety=rates.safety,
+            )
+            for name, rates in self.rates.items()
+        }
+        self.chats = ChatPacers(self._chat_interval)
+
+    def _chat_interval(self, key: tuple[str, str]) -> float:
+        channel, chat = key
+        return self.rates[channel].chat_interval(self.channels[channel].is_group(chat))
+
+    def pause(self, key: tuple[str, str], until: float) -> None:
+        """A 429: the chat and its whole channel wait until ``until``."""
+        self.chats.pause(key, until)
+        self.overall[key[0]].pause(until)

@@ -13,19 +13,18 @@
   customer unreachable; 400 fails with the reason. An attachment that fails is queued
   again behind the chat's later messages, its text sent now.
 * Fencing: with a ``fence`` (the lease's check), no send starts on a check older than
-  ``fence_every``; a lost lease stops the sender.
+  ``fence_every``; a lost lease stops the sender. One message's send: ``attempt``.
 * Crash safety: a message is marked sent in its own commit right after the send
   succeeds, and a send slot is freed only after that commit. A crash between an
   HTTP send and its commit can therefore repeat at most ``concurrency`` messages
   (the sends in flight); nothing is lost.
-* Memory: at most ``heads`` chats are held; idle per-chat pacers are dropped.
+* Memory: at most ``heads`` chats are held (``heads``); idle per-chat pacers are dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import math
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,16 +33,21 @@ from datetime import UTC, datetime
 
 from bot.app import Database
 from bot.channels.port import Channel
-from bot.delivery.attempt import BodyRenderer, Delivery, Entry, OnSent, SenderStats
-from bot.delivery.exports import discard_sent
-from bot.delivery.limits import ChatPacers, Pacer, SendLimits
+from bot.delivery.attempt import (
+    BodyRenderer,
+    Delivery,
+    Entry,
+    OnSent,
+    SenderStats,
+    log_progress,
+)
+from bot.delivery.heads import Heads
+from bot.delivery.limits import Pacing, SendLimits
 from bot.delivery.marks import Marks
 from bot.settings import Settings
-from storage import outbox_state as ob
 
 log = logging.getLogger("postsale.outbox")
 
-Key = tuple[str, str]
 Fence = Callable[[], Awaitable[bool]]
 
 
@@ -87,46 +91,21 @@ class OutboxSender:
         self.channels = dict(channels)
         told = isinstance(limits, SendLimits)
         self.limits = limits if isinstance(limits, SendLimits) else SendLimits.from_settings(limits)
-        # Each channel's rates: its own, unless the caller set them for all.
-        self._rates = {
-            name: self.limits if told else self.limits.within(channel.limits)
-            for name, channel in self.channels.items()
-        }
         self.clock = clock
         self.log_every = log_every
-        self._globals = {
-            name: Pacer(
-                rates.global_rate,
-                margin=rates.margin,
-                tolerance=rates.catch_up,
-                safety=rates.safety,
-            )
-            for name, rates in self._rates.items()
-        }
-        self._chats = ChatPacers(self._chat_interval)
-        self._known: dict[Key, Entry] = {}
-        self._ready: list[tuple[int, Key]] = []  # by message id: oldest first
-        self._waiting: list[tuple[float, int, Key]] = []  # by the time it may go
-        self._finished: set[int] = set()  # done since the current read of the outbox began
+        self._pacing = Pacing(self.channels, self.limits, own_rates=not told)
+        self._chats = self._pacing.chats
+        self._heads = Heads(self._chats, self.limits.heads)
         self._tasks: set[asyncio.Task[None]] = set()
         self._signal = asyncio.Event()
         self._wake_requested = True
         self._dirty = False
         self._marks = Marks(db, clock)
         self._slots = asyncio.Semaphore(self.limits.concurrency)
-        self.delivery = Delivery(
-            self.channels,
-            self.limits,
-            self._marks,
-            clock,
-            render_body=render_body,
-            on_sent=on_sent,
-        )
+        deliver = Delivery(self.channels, self.limits, self._marks, clock, render_body=render_body)
+        deliver.on_sent = on_sent
+        self.delivery = deliver
         self.stats = self.delivery.stats
-
-    def _chat_interval(self, key: Key) -> float:
-        group = self.channels[key[0]].is_group(key[1])
-        return self._rates[key[0]].chat_interval(group)
 
     def wake(self) -> None:
         """New messages were queued (e.g. by the engine): read the outbox now."""
@@ -143,7 +122,7 @@ class OutboxSender:
 
     @property
     def chats_in_memory(self) -> int:
-        return len(self._known) + len(self._chats)
+        return len(self._heads) + len(self._chats)
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -170,10 +149,10 @@ class OutboxSender:
                 if self._read_step(state, now) and until_idle:
                     return
                 if now >= state.next_log:
-                    state.logged = await self._log_progress(state.logged)
+                    state.logged = await log_progress(self.db, self.stats, state.logged)
                     state.next_log = now + self.log_every
                     self._chats.forget_idle(now)
-                entry = self._next_ready(now)
+                entry = self._heads.next_ready(now)
                 if entry is None:
                     await self._idle(state, now)
                     continue
@@ -194,15 +173,17 @@ class OutboxSender:
             marks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await marks
-            await self._log_progress(state.logged, final=True)
+            await log_progress(self.db, self.stats, state.logged, final=True)
 
     def _read_step(self, state: _Loop, now: float) -> bool:
         """Start a read of the outbox when one is due, take in a finished one; True when
         a read begun with nothing in hand found nothing (``until_idle``'s end)."""
         if state.reader is None and self._should_read(now, state.next_read, state.last_read):
             self._wake_requested = self._dirty = False
-            state.read_when_idle = not self._known and not self._tasks
-            state.reader = asyncio.create_task(self._read())
+            state.read_when_idle = not self._heads and not self._tasks
+            state.reader = asyncio.create_task(
+                self._heads.read(self.db, self.channels.keys(), self.clock)
+            )
             state.reader.add_done_callback(lambda _: self._signal.set())
             state.last_read = now
         if state.reader is None or not state.reader.done():
@@ -210,7 +191,7 @@ class OutboxSender:
         found = self._read_result(state.reader)
         state.reader = None
         state.next_read = asyncio.get_running_loop().time() + self.limits.poll_interval
-        return state.read_when_idle and found == 0 and not self._known
+        return state.read_when_idle and found == 0 and not self._heads
 
     async def _idle(self, state: _Loop, now: float) -> None:
         """Nothing may go now: wait for the next due message, read or wake."""
@@ -218,7 +199,8 @@ class OutboxSender:
         horizon = now + self.limits.poll_interval if state.reader else state.next_read
         if state.reader is None and self._wake_requested:
             horizon = min(horizon, state.last_read + self.limits.read_gap)
-        wait_until = min(horizon, self._waiting[0][0] if self._waiting else horizon)
+        due = self._heads.next_due()
+        wait_until = horizon if due is None else min(horizon, due)
         await self._pause(max(0.0, wait_until - now))
 
     async def _admit(
@@ -230,7 +212,7 @@ class OutboxSender:
         """
         loop = asyncio.get_running_loop()
         await self._slots.acquire()
-        pacer = self._globals[entry.head.channel]
+        pacer = self._pacing.overall[entry.head.channel]
         # Usually a few milliseconds; after a 429 it may be seconds.
         while (delay := pacer.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
             await asyncio.sleep(delay)
@@ -245,10 +227,7 @@ class OutboxSender:
         return True
 
     def _forget(self) -> None:
-        self._known.clear()
-        self._ready.clear()
-        self._waiting.clear()
-        self._finished.clear()
+        self._heads.forget()
         self._wake_requested = True
 
     def _should_read(self, now: float, next_read: float, last_read: float) -> bool:
@@ -259,7 +238,7 @@ class OutboxSender:
             # milliseconds) share one read rather than each paying for their own.
             return now - last_read >= self.limits.read_gap
         # A chat finished: its next message may be waiting; read soon, but not per send.
-        starving = len(self._known) < self.limits.heads // 2
+        starving = len(self._heads) < self.limits.heads // 2
         return self._dirty and starving and now - last_read >= 0.05
 
     def _read_result(self, reader: asyncio.Task[int]) -> int | None:
@@ -278,54 +257,9 @@ class OutboxSender:
             await asyncio.wait_for(self._signal.wait(), seconds)
         self._signal.clear()
 
-    async def _read(self) -> int:
-        """Take in the head message of chats not yet held; returns how many it found."""
-        self._finished.clear()
-        room = self.limits.heads - len(self._known)
-        if room <= 0:
-            return len(self._known)  # full: a read could only bring chats we hold
-        async with self.db.reader() as uow:
-            heads = await ob.chat_heads(
-                uow.session, self.channels.keys(), room, skip=list(self._known)
-            )
-        wall, mono = self.clock(), asyncio.get_running_loop().time()
-        room = self.limits.heads - len(self._known)
-        for head in heads:
-            if room <= 0:
-                break
-            if head.key in self._known or head.id in self._finished:
-                continue
-            entry = Entry(head, head.attempts, head.unknowns, unknown_at=mono)
-            self._known[head.key] = entry
-            ready = self._chats.ready_at(head.key)
-            if head.not_before is not None:
-                ready = max(ready, mono + (head.not_before - wall).total_seconds())
-            self._schedule(entry, ready)
-            room -= 1
-        return len(heads)
-
-    def _schedule(self, entry: Entry, ready_at: float) -> None:
-        heapq.heappush(self._waiting, (ready_at, entry.head.id, entry.head.key))
-
-    def _next_ready(self, now: float) -> Entry | None:
-        while self._waiting and self._waiting[0][0] <= now:
-            _, message_id, key = heapq.heappop(self._waiting)
-            heapq.heappush(self._ready, (message_id, key))
-        while self._ready:
-            message_id, key = heapq.heappop(self._ready)
-            entry = self._known.get(key)
-            if entry is None or entry.head.id != message_id or entry.in_flight:
-                continue  # stale heap item
-            chat_ready = self._chats.ready_at(key)
-            if chat_ready > now:  # paused by a 429 since it was scheduled
-                self._schedule(entry, chat_ready)
-                continue
-            return entry
-        return None
-
     def _start(self, entry: Entry, now: float) -> None:
         entry.in_flight = True
-        entry.stamp = self._globals[entry.head.channel].take(now)
+        entry.stamp = self._pacing.overall[entry.head.channel].take(now)
         self._chats.take(entry.head.key, now)
         task = asyncio.create_task(self._send(entry))
         self._tasks.add(task)
@@ -339,67 +273,25 @@ class OutboxSender:
         try:
             outcome = await self.delivery.attempt(entry)
             if outcome.pause_until is not None:
-                self._chats.pause(head.key, outcome.pause_until)
-                self._globals[head.channel].pause(outcome.pause_until)
+                self._pacing.pause(head.key, outcome.pause_until)
             if not outcome.done:
                 self._retry_later(entry, outcome.retry_at)
             else:
-                self._done(head)
-                # A moved row still needs its file; a channel that shows files by path
-                # (the console) leaves them to the export sweep.
-                if not entry.moved and self.channels[head.channel].capabilities.uploads_files:
-                    await self._discard(head)
+                self._heads.done(head)
+                await self.delivery.finish(entry)
         except Exception:
             # The result could not be stored: forget the message; the next read of the
             # outbox finds it queued again (this is where a duplicate can come from).
             log.exception("outbox message %s: could not record the result", head.id)
-            self._known.pop(head.key, None)
+            self._heads.drop(head)
         finally:
             self._slots.release()
             self._dirty = True
             self._signal.set()
 
-    def _done(self, head: ob.Head) -> None:
-        self._known.pop(head.key, None)
-        self._finished.add(head.id)
-
-    async def _discard(self, head: ob.Head) -> None:
-        # The message is recorded as sent (or as finally failed): it will not be sent
-        # again, so a document that is the only copy of personal data can go.
-        try:
-            await discard_sent(head.body)
-        except OSError:
-            log.exception("outbox message %s: could not delete its document", head.id)
-
     def _retry_later(self, entry: Entry, at: float) -> None:
         entry.in_flight = False
-        self._schedule(entry, at)
-
-    # -- progress ---------------------------------------------------------------------
-
-    async def _log_progress(
-        self, last: tuple[int, int, float], *, final: bool = False
-    ) -> tuple[int, int, float]:
-        now = asyncio.get_running_loop().time()
-        sent, failed = self.stats.sent, self.stats.failed
-        if (sent, failed) == last[:2] and not final:
-            return last
-        try:
-            async with self.db.uow() as uow:
-                left: int | str = await ob.queued_count(uow.session)
-        except Exception:  # progress lines must not stop sending
-            left = "?"
-        rate = (sent - last[0]) / max(now - last[2], 1e-9)
-        log.info(
-            "outbox: sent=%d failed=%d retried=%d 429s=%d queued_left=%s rate=%.1f/s",
-            sent,
-            failed,
-            self.stats.retried,
-            self.stats.rate_limited,
-            left,
-            rate,
-        )
-        return (sent, failed, now)
+        self._heads.schedule(entry, at)
 
 
 __all__ = ["BodyRenderer", "Fence", "LeaseLost", "OnSent", "OutboxSender", "SenderStats"]
