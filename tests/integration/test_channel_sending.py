@@ -204,3 +204,25 @@ async def test_an_unreachable_server_is_a_transient_error(framework: str) -> Non
     finally:
         await channel.stop()
         await channel.close()
+
+
+@pytest.mark.parametrize(
+    ("operator_channel", "menu_in_group"), [("telegram", True), ("console", False)]
+)
+async def test_the_operators_group_gets_a_menu_only_when_operators_are_on_telegram(
+    operator_channel: str, menu_in_group: bool
+) -> None:
+    api = FakeBotApi()
+    url = await api.start()
+    settings = telegram_settings(
+        url, "aiogram", operator_chat_id="-100555", operator_channel=operator_channel
+    )
+    channel = build_telegram_channel(settings, ignore)
+    try:
+        await channel.open()
+        await channel.publish_menu()
+    finally:
+        await channel.close()
+        await api.close()
+    scoped = {(c.params.get("scope") or {}).get("chat_id") for c in api.of("setMyCommands")}
+    assert (-100555 in scoped) is menu_in_group
