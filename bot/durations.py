@@ -23,11 +23,3 @@ def parse_duration(text: str) -> timedelta:
     if pos != len(cleaned):
         raise ValueError(f"not a duration: {text!r} (use e.g. 90s, 15m, 24h, 7d)")
     return total
-
-
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -17,12 +17,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from flows.commands import LANGUAGES
 from flows.linking import CONTACT_LABEL
+from flows.locales import LOCALES as LOCALES  # re-exported for bot/ and the tests
 from flows.replies import Button, Param, Plural, Say
-
-LOCALES: tuple[str, ...] = tuple(code for code, _ in LANGUAGES)
-"""Our locales, the default first: ("pt-BR", "en", "es", "ca")."""
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 _BY_LANGUAGE = {"pt": "pt-BR", "en": "en", "es": "es", "ca": "ca"}

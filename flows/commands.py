@@ -8,18 +8,12 @@ from enum import Enum
 
 from flows.effects import Effect, ExportMyData, ForgetMe, OptOut, SetLocale
 from flows.events import ButtonIn, Event
+from flows.locales import LANGUAGES
 from flows.machine import FlowMachine, Step
 from flows.replies import Button, Say, button, plain_button, say
 from flows.state import Facts, JSONValue, Outcome, State
 
 FLOW = "account"
-LANGUAGES = (
-    ("pt-BR", "Português (Brasil)"),
-    ("en", "English"),
-    ("es", "Español"),
-    ("ca", "Català"),
-)
-"""The locales a customer can choose, with their names in their own language."""
 
 
 class Account(Enum):

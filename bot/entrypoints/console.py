@@ -23,6 +23,7 @@ from bot.channels.port import Incoming
 from bot.delivery import exports
 from bot.engine.pipeline import Engine, utcnow
 from bot.log_secrets import hide_secrets
+from bot.operators import handle_operator
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from storage.models import ChannelIdentity, Customer, FollowUp, Order, OutboxMessage
@@ -62,7 +63,7 @@ class Console:
             }
         )
         self.db, self.settings, self.out, self.clock = db, settings, out, clock
-        self.engine = Engine(db, settings, clock, _operator_handler())
+        self.engine = Engine(db, settings, clock, handle_operator)
         self.role = "customer"
         self.buttons: dict[str, list[dict[str, str]]] = {"customer": [], "operator": []}
         self._pressed: str | None = None
@@ -227,14 +228,6 @@ class Console:
             event = self.parse(line)
             if event is not None:
                 await self.send(event)
-
-
-def _operator_handler() -> Any:
-    try:
-        from bot.operators import handle_operator
-    except ImportError:
-        return None
-    return handle_operator
 
 
 def log_to_file(settings: Settings) -> Path:
