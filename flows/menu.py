@@ -6,18 +6,13 @@ catalogs); channel adapters render them per locale (Telegram: ``setMyCommands``)
 
 from __future__ import annotations
 
+from flows.registry import COMMANDS
 from flows.replies import N_
 
-CUSTOMER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", N_("Start, or link this chat to your account")),
-    ("problem", N_("Report a problem with an order")),
-    ("help", N_("What I can do")),
-    ("language", N_("Change the language")),
-    ("stop", N_("Stop surveys and reminders")),
-    ("mydata", N_("Get a copy of your data")),
-    ("forget", N_("Delete your data")),
+CUSTOMER_COMMANDS: tuple[tuple[str, str], ...] = tuple(
+    (c.name, c.menu) for c in COMMANDS.values() if c.menu is not None
 )
-"""Every customer sees these."""
+"""Every customer sees these (the flows' registered commands, in the registry's order)."""
 
 OPERATOR_COMMANDS: tuple[tuple[str, str], ...] = (
     ("kpi", N_("KPI summary: 7d, 30d, 90d or a date range")),
