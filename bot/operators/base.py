@@ -10,6 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import translate
 from bot.operators.access import authorize
+from bot.operators.commands import ROLES
+from bot.operators.commands import OperatorError as OperatorError
+from bot.operators.commands import ticket_number as ticket_number
 from bot.settings import Settings
 from storage.models import Ticket
 from storage.roles import Role
@@ -19,33 +22,7 @@ if TYPE_CHECKING:
 
 Body = dict[str, Any]
 
-# The role each command needs: admins may do everything operators may.
-COMMANDS: dict[str, Role] = {
-    "kpi": "operator",
-    "tickets": "operator",
-    "ticket": "operator",
-    "reply": "operator",
-    "resolve": "operator",
-    "reopen": "operator",
-    "assign": "operator",
-    "history": "admin",
-    "operators": "admin",
-}
-
-
-class OperatorError(Exception):
-    """A request that cannot be done as asked; the message says why, for the operator."""
-
-
-def ticket_number(text: str, lang: str) -> int:
-    raw = text.strip().lstrip("#")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        raise OperatorError(
-            translate(
-                "Which ticket? Give its number, e.g. 12 (got {got}).", lang, got=repr(text.strip())
-            )
-        )
-    return int(raw)
+COMMANDS = ROLES  # the role each command needs (bot.operators.commands)
 
 
 @dataclass
