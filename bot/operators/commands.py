@@ -46,9 +46,9 @@ class OperatorCommand:
 
     name: str
     run: RunCommand
+    role: Role
+    menu: str | None  # msgid of its command-menu description; None: not in the menu
     help: str  # msgid of its /help line
-    role: Role = "operator"
-    menu: str | None = None  # msgid of its command-menu description; None: not in the menu
 
 
 @dataclass(frozen=True)
@@ -115,63 +115,31 @@ async def _operators(s: OperatorService, user: str, args: str) -> Bodies:
     return await s.operators(user, args)
 
 
-_ALL = (
-    OperatorCommand(
-        "kpi",
-        _kpi,
-        N_("/kpi [7d|30d|90d|YYYY-MM-DD..YYYY-MM-DD] - KPI summary and chart (default 30d)"),
-        menu=N_("KPI summary: 7d, 30d, 90d or a date range"),
-    ),
-    OperatorCommand(
-        "tickets",
-        _tickets,
-        N_("/tickets [open|mine|all] - tickets, 10 a page"),
-        menu=N_("List tickets: open, mine or all"),
-    ),
-    OperatorCommand(
-        "ticket",
-        _on_number(lambda s, user, n: s.ticket(user, n)),
-        N_("/ticket N - a ticket's details and timeline"),
-        menu=N_("Show ticket N"),
-    ),
-    OperatorCommand(
-        "reply",
-        _reply,
-        N_("/reply N text - answer the customer of ticket N"),
-        menu=N_("Answer the customer of ticket N"),
-    ),
-    OperatorCommand(
-        "resolve",
-        _on_number(lambda s, user, n: s.resolve(user, n)),
-        N_("/resolve N - mark solved; the customer is asked to confirm"),
-        menu=N_("Mark ticket N as solved"),
-    ),
-    OperatorCommand(
-        "reopen",
-        _on_number(lambda s, user, n: s.reopen(user, n)),
-        N_("/reopen N - open a ticket again"),
-        menu=N_("Reopen ticket N"),
-    ),
-    OperatorCommand(
-        "assign",
-        _assign,
-        N_("/assign N [USER_ID] - assign to you (or to USER_ID)"),
-        menu=N_("Take ticket N"),
-    ),
-    OperatorCommand(
-        "history",
-        _history,
-        N_("/history CUSTOMER_ID - the customer's last messages"),
-        "admin",
-        menu=N_("A customer's history"),
-    ),
-    OperatorCommand(
-        "operators",
-        _operators,
-        N_("/operators [list | add USER_ID [admin] [name] | remove USER_ID]"),
-        "admin",
-    ),
+_ON: Role = "operator"
+# fmt: off
+# name, handler, role, menu entry, /help line
+_ALL: tuple[OperatorCommand, ...] = (
+    OperatorCommand("kpi", _kpi, _ON, N_("KPI summary: 7d, 30d, 90d or a date range"),
+        N_("/kpi [7d|30d|90d|YYYY-MM-DD..YYYY-MM-DD] - KPI summary and chart (default 30d)")),
+    OperatorCommand("tickets", _tickets, _ON, N_("List tickets: open, mine or all"),
+        N_("/tickets [open|mine|all] - tickets, 10 a page")),
+    OperatorCommand("ticket", _on_number(lambda s, u, n: s.ticket(u, n)), _ON, N_("Show ticket N"),
+        N_("/ticket N - a ticket's details and timeline")),
+    OperatorCommand("reply", _reply, _ON, N_("Answer the customer of ticket N"),
+        N_("/reply N text - answer the customer of ticket N")),
+    OperatorCommand("resolve", _on_number(lambda s, u, n: s.resolve(u, n)), _ON,
+        N_("Mark ticket N as solved"),
+        N_("/resolve N - mark solved; the customer is asked to confirm")),
+    OperatorCommand("reopen", _on_number(lambda s, u, n: s.reopen(u, n)), _ON,
+        N_("Reopen ticket N"), N_("/reopen N - open a ticket again")),
+    OperatorCommand("assign", _assign, _ON, N_("Take ticket N"),
+        N_("/assign N [USER_ID] - assign to you (or to USER_ID)")),
+    OperatorCommand("history", _history, "admin", N_("A customer's history"),
+        N_("/history CUSTOMER_ID - the customer's last messages")),
+    OperatorCommand("operators", _operators, "admin", None,
+        N_("/operators [list | add USER_ID [admin] [name] | remove USER_ID]")),
 )
+# fmt: on
 COMMANDS: dict[str, OperatorCommand] = {c.name: c for c in _ALL}
 ROLES: dict[str, Role] = {c.name: c.role for c in _ALL}
 """The role each command needs: admins may do everything operators may."""

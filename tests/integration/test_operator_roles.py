@@ -155,14 +155,18 @@ def test_the_refusal_tests_try_every_command_and_button_of_the_table() -> None:
 async def test_every_command_and_button_of_the_table_reaches_its_handler(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
-    await customer_with_delivered_order(db)
-    n = await open_complaint(db, engine)
+    engine, n = await _admin_and_a_ticket(db, tmp_path)
     unknown = "I don't know that command"
     for item in [f"/{name} {n}" for name in TABLE] + BUTTONS:
         answer = texts(await send(db, engine, ADMIN, _event(item.format(n=n))))
         assert answer and unknown not in answer and "no longer valid" not in answer, item
         assert translate(REFUSAL, "en") not in answer and translate(ADMINS_ONLY, "en") not in answer
+
+
+async def _admin_and_a_ticket(db: Database, tmp_path: Path) -> tuple[Engine, int]:
+    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    await customer_with_delivered_order(db)
+    return engine, await open_complaint(db, engine)
 
 
 def _event(item: str) -> ButtonIn | str:
