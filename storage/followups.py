@@ -24,12 +24,10 @@ from flows.contact_window import Window, next_contact_time
 from storage.models import Customer, FollowUp, Order
 
 # Re-exported: the scheduler and `postsale link` read the unlinked backlog from here.
-from storage.unlinked import (  # noqa: F401
-    UnlinkedCustomer,
-    has_linked_chat,
-    unlinked_customers,
-    waiting_for_link,
-)
+from storage.unlinked import UnlinkedCustomer as UnlinkedCustomer
+from storage.unlinked import has_linked_chat
+from storage.unlinked import unlinked_customers as unlinked_customers
+from storage.unlinked import waiting_for_link as waiting_for_link
 
 log = logging.getLogger("postsale.scheduler")
 
