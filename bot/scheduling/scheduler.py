@@ -28,7 +28,7 @@ log = logging.getLogger("postsale.scheduler")
 
 
 class SurveyStarter(Protocol):
-    """What the scheduler needs of the engine (``bot.engine.pipeline.Engine`` fits)."""
+    """What the scheduler needs to write to customers (``bot.engine.messenger.Messenger``)."""
 
     async def start_survey(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
         """Queue the invitation; False when the customer has no linked chat."""
@@ -83,7 +83,7 @@ class Scheduler:
         self,
         db: Database,
         settings: Settings,
-        engine: SurveyStarter,
+        messenger: SurveyStarter,
         clock: Callable[[], datetime],
         *,
         interval: float = 5.0,
@@ -96,7 +96,7 @@ class Scheduler:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.engine = engine
+        self.messenger = messenger
         self.clock = clock
         self.interval = interval
         self.batch = batch
@@ -258,7 +258,7 @@ class Scheduler:
             return
         try:
             async with session.begin_nested():
-                started = await self.engine.start_survey(session, followup, now)
+                started = await self.messenger.start_survey(session, followup, now)
         except Exception:
             log.exception("could not start the survey of follow-up %s", followup.id)
             report.errors += 1
@@ -286,7 +286,7 @@ class Scheduler:
                     tz = fu.customer_zone(item.timezone, self._tz)
                     if not in_window(now.astimezone(tz).time(), self._window):
                         continue  # reminded on a later pass, inside the window
-                    if await self._guarded(session, self.engine.remind, item.followup, now):
+                    if await self._guarded(session, self.messenger.remind, item.followup, now):
                         item.followup.status, item.followup.reminded_at = "reminded", now
                         report.reminded += 1
                     else:
@@ -309,7 +309,7 @@ class Scheduler:
                     limit=self.batch,
                 )
                 for item in claimed:
-                    if await self._guarded(session, self.engine.expire, item.followup, now):
+                    if await self._guarded(session, self.messenger.expire, item.followup, now):
                         item.followup.status, item.followup.expired_at = "expired", now
                         report.expired += 1
                     else:
@@ -326,13 +326,13 @@ class Scheduler:
         followup: FollowUp,
         now: datetime,
     ) -> bool:
-        """Run an engine call in a savepoint; one bad row does not undo the batch."""
+        """Run a messenger call in a savepoint; one bad row does not undo the batch."""
         try:
             async with session.begin_nested():
                 result = action(session, followup, now)
                 if asyncio.iscoroutine(result):
                     await result
         except Exception:
-            log.exception("follow-up %s: engine call failed", followup.id)
+            log.exception("follow-up %s: messenger call failed", followup.id)
             return False
         return True
