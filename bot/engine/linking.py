@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,16 +52,7 @@ async def resolve_link(
     """Redeem ``/start TOKEN`` or a shared phone; None when the update is neither."""
     event = incoming.event
     if isinstance(event, CommandIn) and event.name == "start" and event.args.strip():
-        result = await redeem_token(
-            session,
-            event.args.strip(),
-            channel=incoming.channel,
-            chat_id=incoming.chat_id,
-            user_id=incoming.user_id,
-            language_code=incoming.language_code,
-            now=now,
-        )
-        return Link(result.outcome, result.customer_id)
+        return await _link(redeem_token, session, event.args.strip(), incoming, now)
     if not isinstance(event, ContactIn):
         return None
     if not event.own:
@@ -69,9 +60,20 @@ async def resolve_link(
     phone = normalise_phone(event.phone, settings.default_locale)
     if phone is None:
         return Link("no_match", None)
-    result = await link_by_phone(
+    return await _link(link_by_phone, session, phone, incoming, now)
+
+
+async def _link(
+    link: Callable[..., Awaitable[Any]],
+    session: AsyncSession,
+    key: str,
+    incoming: Incoming,
+    now: datetime,
+) -> Link:
+    """Link the update's chat by ``key`` (a token or a phone number)."""
+    result = await link(
         session,
-        phone,
+        key,
         channel=incoming.channel,
         chat_id=incoming.chat_id,
         user_id=incoming.user_id,

@@ -143,12 +143,7 @@ class CustomerMessenger(Protocol):
     ) -> bool: ...
 
     async def tell_customer(
-        self,
-        session: AsyncSession,
-        customer_id: int,
-        text: str,
-        now: datetime,
-        purpose: str = "operator",
+        self, session: AsyncSession, customer_id: int, text: str, now: datetime, purpose: str = ...
     ) -> bool: ...
 
 
