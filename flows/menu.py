@@ -7,8 +7,14 @@ catalogs); channel adapters render them per locale (Telegram: ``setMyCommands``)
 from __future__ import annotations
 
 from flows.registry import COMMANDS
+from flows.staff import STAFF_COMMANDS
 
 CUSTOMER_COMMANDS: tuple[tuple[str, str], ...] = tuple(
     (c.name, c.menu) for c in COMMANDS.values() if c.menu is not None
 )
 """Every customer sees these (the flows' registered commands, in the registry's order)."""
+
+OPERATOR_COMMANDS: tuple[tuple[str, str], ...] = tuple(
+    (c.name, c.menu) for c in STAFF_COMMANDS if c.menu is not None
+)
+"""Operators and admins see these too (flows.staff's table)."""

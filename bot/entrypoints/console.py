@@ -19,11 +19,11 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from bot.app import Database, open_database
+from bot.bootstrap import build_core
 from bot.channels.port import Incoming
 from bot.delivery import exports
-from bot.engine.pipeline import Engine, utcnow
+from bot.engine.pipeline import utcnow
 from bot.log_secrets import hide_secrets
-from bot.operators import handle_operator
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from storage.models import ChannelIdentity, Customer, FollowUp, Order, OutboxMessage
@@ -63,7 +63,7 @@ class Console:
             }
         )
         self.db, self.settings, self.out, self.clock = db, settings, out, clock
-        self.engine = Engine(db, settings, clock, handle_operator)
+        self.core = build_core(db, settings, clock)
         self.role = "customer"
         self.buttons: dict[str, list[dict[str, str]]] = {"customer": [], "operator": []}
         self._pressed: str | None = None
@@ -121,7 +121,7 @@ class Console:
                 )
                 s.add(followup)
                 await s.flush()
-                await self.engine.start_survey(s, followup, now)
+                await self.core.messenger.start_survey(s, followup, now)
                 customer.last_surveyed_at = now
             await uow.commit()
 
@@ -146,7 +146,7 @@ class Console:
 
     async def send(self, event: Event) -> None:
         chat = self.role
-        await self.engine.handle(
+        await self.core.pipeline.handle(
             Incoming(
                 channel=CHANNEL,
                 update_id=str(next(self._ids)),

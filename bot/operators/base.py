@@ -4,25 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handling import CustomerMessenger
 from bot.i18n import translate
 from bot.operators.access import authorize
-from bot.operators.commands import ROLES
-from bot.operators.commands import OperatorError as OperatorError
-from bot.operators.commands import ticket_number as ticket_number
 from bot.settings import Settings
+from flows.staff import STAFF_COMMANDS
 from storage.models import Ticket
 from storage.roles import Role
 
-if TYPE_CHECKING:
-    from bot.engine.pipeline import Engine
-
 Body = dict[str, Any]
 
-COMMANDS = ROLES  # the role each command needs (bot.operators.commands)
+# The role each command needs (flows.staff's table): admins may do everything operators may.
+COMMANDS: dict[str, Role] = {c.name: c.role for c in STAFF_COMMANDS}
+
+
+class OperatorError(Exception):
+    """A request that cannot be done as asked; the message says why, for the operator."""
+
+
+def ticket_number(text: str, lang: str) -> int:
+    raw = text.strip().lstrip("#")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
+        raise OperatorError(
+            translate(
+                "Which ticket? Give its number, e.g. 12 (got {got}).", lang, got=repr(text.strip())
+            )
+        )
+    return int(raw)
 
 
 @dataclass
@@ -31,7 +43,7 @@ class ServiceBase:
 
     session: AsyncSession
     settings: Settings
-    engine: Engine
+    messenger: CustomerMessenger  # reaches the customer (bot.engine.messenger)
     now: datetime
     # the operator's language (their chat's choice or Telegram's); empty: DEFAULT_LOCALE
     locale: str = ""

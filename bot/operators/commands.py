@@ -1,54 +1,50 @@
-"""The operators' commands and ``op:`` buttons, each declared once.
+"""The operators' commands and ``op:`` buttons: each command's handler, each button's.
 
-One row per command: what runs it, its lines in /help, the role it needs and its entry
-in the command menu. The handler dispatches through these tables, the role check
-(here and in every ``OperatorService`` method) reads ``ROLES``, and the operators'
-/help and the channels' command menus are generated from them.
+Which commands there are, the role each needs, its menu entry and its /help line are
+``flows.staff.STAFF_COMMANDS`` (the channels' menus read them there); this module gives
+each its handler, and the ``op:`` buttons a table of their own. ``handler.py``
+dispatches through these tables and the operators' /help is generated from them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.i18n import translate
-from flows.replies import N_
-from storage.roles import Role
-
-if TYPE_CHECKING:
-    from bot.operators.service import OperatorService
+from bot.operators.base import OperatorError, ticket_number
+from bot.operators.service import OperatorService
+from flows.staff import HELP_HEADINGS, STAFF_COMMANDS, StaffCommand, StaffRole
 
 Bodies = list[dict[str, Any]]
-RunCommand = Callable[["OperatorService", str, str], Awaitable[Bodies]]
-PressButton = Callable[["OperatorService", str, list[str]], Awaitable[Bodies]]
-TicketAction = Callable[["OperatorService", str, int], Awaitable[Bodies]]
-
-
-class OperatorError(Exception):
-    """A request that cannot be done as asked; the message says why, for the operator."""
-
-
-def ticket_number(text: str, lang: str) -> int:
-    raw = text.strip().lstrip("#")
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
-        raise OperatorError(
-            translate(
-                "Which ticket? Give its number, e.g. 12 (got {got}).", lang, got=repr(text.strip())
-            )
-        )
-    return int(raw)
+RunCommand = Callable[[OperatorService, str, str], Awaitable[Bodies]]
+PressButton = Callable[[OperatorService, str, list[str]], Awaitable[Bodies]]
+TicketAction = Callable[[OperatorService, str, int], Awaitable[Bodies]]
 
 
 @dataclass(frozen=True)
 class OperatorCommand:
-    """``/name``: its handler ``(service, user, args)``, /help line, role and menu entry."""
+    """``/name``: its declaration (role, menu entry, /help line) and its handler."""
 
-    name: str
+    spec: StaffCommand
     run: RunCommand
-    role: Role
-    menu: str | None  # msgid of its command-menu description; None: not in the menu
-    help: str  # msgid of its /help line
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def role(self) -> StaffRole:
+        return self.spec.role
+
+    @property
+    def help(self) -> str:
+        return self.spec.help
+
+    @property
+    def menu(self) -> str | None:
+        return self.spec.menu
 
 
 @dataclass(frozen=True)
@@ -115,36 +111,21 @@ async def _operators(s: OperatorService, user: str, args: str) -> Bodies:
     return await s.operators(user, args)
 
 
-_ON: Role = "operator"
-# fmt: off
-# name, handler, role, menu entry, /help line
-_ALL: tuple[OperatorCommand, ...] = (
-    OperatorCommand("kpi", _kpi, _ON, N_("KPI summary: 7d, 30d, 90d or a date range"),
-        N_("/kpi [7d|30d|90d|YYYY-MM-DD..YYYY-MM-DD] - KPI summary and chart (default 30d)")),
-    OperatorCommand("tickets", _tickets, _ON, N_("List tickets: open, mine or all"),
-        N_("/tickets [open|mine|all] - tickets, 10 a page")),
-    OperatorCommand("ticket", _on_number(lambda s, u, n: s.ticket(u, n)), _ON, N_("Show ticket N"),
-        N_("/ticket N - a ticket's details and timeline")),
-    OperatorCommand("reply", _reply, _ON, N_("Answer the customer of ticket N"),
-        N_("/reply N text - answer the customer of ticket N")),
-    OperatorCommand("resolve", _on_number(lambda s, u, n: s.resolve(u, n)), _ON,
-        N_("Mark ticket N as solved"),
-        N_("/resolve N - mark solved; the customer is asked to confirm")),
-    OperatorCommand("reopen", _on_number(lambda s, u, n: s.reopen(u, n)), _ON,
-        N_("Reopen ticket N"), N_("/reopen N - open a ticket again")),
-    OperatorCommand("assign", _assign, _ON, N_("Take ticket N"),
-        N_("/assign N [USER_ID] - assign to you (or to USER_ID)")),
-    OperatorCommand("history", _history, "admin", N_("A customer's history"),
-        N_("/history CUSTOMER_ID - the customer's last messages")),
-    OperatorCommand("operators", _operators, "admin", None,
-        N_("/operators [list | add USER_ID [admin] [name] | remove USER_ID]")),
-)
-# fmt: on
-COMMANDS: dict[str, OperatorCommand] = {c.name: c for c in _ALL}
-ROLES: dict[str, Role] = {c.name: c.role for c in _ALL}
-"""The role each command needs: admins may do everything operators may."""
-MENU: tuple[tuple[str, str], ...] = tuple((c.name, c.menu) for c in _ALL if c.menu)
-"""The operators' command menu (after the customers' commands)."""
+HANDLERS: dict[str, RunCommand] = {
+    "kpi": _kpi,
+    "tickets": _tickets,
+    "ticket": _on_number(lambda s, user, n: s.ticket(user, n)),
+    "reply": _reply,
+    "resolve": _on_number(lambda s, user, n: s.resolve(user, n)),
+    "reopen": _on_number(lambda s, user, n: s.reopen(user, n)),
+    "assign": _assign,
+    "history": _history,
+    "operators": _operators,
+}
+COMMANDS: dict[str, OperatorCommand] = {
+    c.name: OperatorCommand(c, HANDLERS[c.name]) for c in STAFF_COMMANDS
+}
+assert set(HANDLERS) == set(COMMANDS), "every declared command has one handler"
 
 
 async def _kpi_button(s: OperatorService, user: str, parts: list[str]) -> Bodies:
@@ -178,18 +159,14 @@ BUTTONS: dict[str, OperatorButton] = {
 }
 assert all(b.command in COMMANDS for b in BUTTONS.values())
 
-HEADINGS: dict[Role, str] = {
-    "operator": N_("Operator commands:"),
-    "admin": N_("Admin commands:"),
-}
 
-
-def help_text(role: Role, lang: str) -> str:
+def help_text(role: StaffRole, lang: str) -> str:
     """The operators' /help: each role's commands under its heading, admins' last."""
-    shown: tuple[Role, ...] = ("operator", "admin") if role == "admin" else ("operator",)
+    shown: tuple[StaffRole, ...] = ("operator", "admin") if role == "admin" else ("operator",)
     sections = [
         "\n".join(
-            [translate(HEADINGS[r], lang)] + [translate(c.help, lang) for c in _ALL if c.role == r]
+            [translate(HELP_HEADINGS[r], lang)]
+            + [translate(c.help, lang) for c in STAFF_COMMANDS if c.role == r]
         )
         for r in shown
     ]

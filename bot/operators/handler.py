@@ -7,7 +7,7 @@ refusal), and again by every ``OperatorService`` method.
 
 from __future__ import annotations
 
-from bot.engine.context import UpdateContext
+from bot.handling import UpdateContext
 from bot.i18n import translate
 from bot.operators.access import NotAllowed, staff_ids
 from bot.operators.base import Body, OperatorError
@@ -28,7 +28,7 @@ async def handle_operator(ctx: UpdateContext) -> bool:
     if isinstance(event, ButtonIn) and _stale(event.data):
         await ctx.reply({"text": translate("This button is no longer valid.", ctx.locale)})
         return True
-    service = OperatorService(ctx.session, ctx.settings, ctx.engine, ctx.now, ctx.locale)
+    service = OperatorService(ctx.session, ctx.settings, ctx.messenger, ctx.now, ctx.locale)
     try:
         bodies = await _dispatch(service, ctx.incoming.user_id, event)
     except NotAllowed as refused:

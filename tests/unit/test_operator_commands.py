@@ -8,8 +8,10 @@ import pytest
 from bot.channels.telegram.common import menu_scopes
 from bot.i18n import LOCALES, catalog, translate
 from bot.operators.base import COMMANDS as ROLE_OF
-from bot.operators.commands import BUTTONS, COMMANDS, MENU, help_text
+from bot.operators.commands import BUTTONS, COMMANDS, HANDLERS, help_text
 from flows.menu import CUSTOMER_COMMANDS
+from flows.menu import OPERATOR_COMMANDS as MENU
+from flows.staff import STAFF_COMMANDS
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -46,6 +48,10 @@ def test_the_english_help_reads_as_before() -> None:
         "/history CUSTOMER_ID - the customer's last messages\n"
         "/operators [list | add USER_ID [admin] [name] | remove USER_ID]"
     )
+
+
+def test_every_declared_command_has_exactly_one_handler() -> None:
+    assert [c.name for c in STAFF_COMMANDS] == list(COMMANDS) == list(HANDLERS)
 
 
 def test_the_role_check_and_the_buttons_read_the_same_table() -> None:

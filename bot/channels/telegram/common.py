@@ -25,10 +25,9 @@ from typing import Any
 
 from bot.channels.port import Incoming, Outgoing, Rejected
 from bot.i18n import LOCALES, translate
-from bot.operators.commands import MENU as OPERATOR_COMMANDS
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.linking import CONTACT_LABEL
-from flows.menu import CUSTOMER_COMMANDS
+from flows.menu import CUSTOMER_COMMANDS, OPERATOR_COMMANDS
 from flows.text_safety import clean_text
 
 CHANNEL = "telegram"
