@@ -1,13 +1,14 @@
 """The channels the settings enable, each built from ``(settings, handler, options)``.
 
 Today: ``telegram`` when ``BOT_TOKEN`` is set, ``console`` for the terminal chat. A new
-channel adds a factory here and a condition in ``enabled``; the outbox sender and the
-engine take whatever this returns, keyed by name.
+channel adds a factory here and a condition in ``enabled``; the composition root
+(``bot.bootstrap.build_app``) builds what ``enabled_factories`` returns, keyed by name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from bot.channels.port import Channel, UpdateHandler
@@ -39,19 +40,22 @@ def enabled(settings: Settings, *, terminal: bool = False) -> list[str]:
     return ["telegram"] if settings.bot_token else []
 
 
-def build_channels(
-    settings: Settings,
-    handler: UpdateHandler,
-    options: Options | None = None,
-    *,
-    terminal: bool = False,
-) -> dict[str, Channel]:
-    """Every enabled channel by name; ``options[name]`` tune that one (pool, streams)."""
+def enabled_factories(
+    settings: Settings, options: Options | None = None, *, terminal: bool = False
+) -> dict[str, Callable[[Settings, UpdateHandler], Channel]]:
+    """Every enabled channel's factory, as ``bot.bootstrap.build_app`` takes them:
+    ``(settings, handler) -> channel``, ``options[name]`` tuning that one."""
     given = options or {}
     return {
-        name: FACTORIES[name](settings, handler, given.get(name, {}))
+        name: partial(_with_options, FACTORIES[name], given.get(name, {}))
         for name in enabled(settings, terminal=terminal)
     }
 
 
-__all__ = ["FACTORIES", "Factory", "build_channels", "enabled"]
+def _with_options(
+    factory: Factory, options: Mapping[str, Any], settings: Settings, handler: UpdateHandler
+) -> Channel:
+    return factory(settings, handler, options)
+
+
+__all__ = ["FACTORIES", "Factory", "enabled", "enabled_factories"]

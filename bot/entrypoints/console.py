@@ -19,19 +19,16 @@ from typing import IO
 from sqlalchemy import select
 
 from bot.app import Database, open_database
+from bot.bootstrap import build_app
 from bot.channels.console import NAME as CHANNEL
 from bot.channels.console import OPERATOR_USER, ConsoleChannel
-from bot.channels.registry import build_channels
+from bot.channels.registry import enabled_factories
 from bot.delivery import exports
-from bot.delivery.sender import OutboxSender
-from bot.engine.pipeline import Engine, utcnow
+from bot.engine.pipeline import utcnow
 from bot.log_secrets import hide_secrets
-from bot.operators import handle_operator
-from bot.operators.chart import materialize_attachments
 from bot.settings import Settings
 from storage.models import ChannelIdentity, Customer, FollowUp, Order
 from storage.outbox import queued_on
-from storage.outbox_body import OutboxBody
 
 DEMO_CUSTOMER = "demo"
 DEMO_ORDER = "DEMO-1001"
@@ -59,7 +56,6 @@ class Console:
             }
         )
         self.db, self.settings, self.clock = db, settings, clock
-        self.engine = Engine(db, settings, clock, handle_operator)
         options = {
             "out": out or sys.stdout,
             "read_line": read_line,
@@ -67,15 +63,11 @@ class Console:
             # Update ids stay unique across runs on the same database (the duplicate check).
             "first_id": int(clock().timestamp() * 1000),
         }
-        channels = build_channels(settings, self.engine.handle, {CHANNEL: options}, terminal=True)
-        channel = channels[CHANNEL]
+        factories = enabled_factories(settings, {CHANNEL: options}, terminal=True)
+        app = build_app(db, settings, factories, clock)
+        channel = app.channels[CHANNEL]
         assert isinstance(channel, ConsoleChannel)
-        self.channel = channel
-        self.sender = OutboxSender(db, channels, settings, clock, render_body=self._render)
-        self.engine.on_queued.append(self.sender.wake)
-
-    async def _render(self, body: OutboxBody) -> OutboxBody:
-        return await materialize_attachments(self.db, body, self.settings)
+        self.core, self.channel, self.sender = app.core, channel, app.sender
 
     async def settle(self) -> None:
         """Until the console's queued messages are on the screen (or ``SETTLE_FOR``)."""
@@ -154,7 +146,7 @@ class Console:
                 )
                 s.add(followup)
                 await s.flush()
-                await self.engine.start_survey(s, followup, now)
+                await self.core.messenger.start_survey(s, followup, now)
                 customer.last_surveyed_at = now
             await uow.commit()
 

@@ -1,9 +1,10 @@
-"""Telling operators: new and reopened tickets, SLA warnings.
+"""Telling operators: new and reopened tickets, SLA warnings (domain-event handlers).
 
 Where: the operators' own addresses, never the customer's channel: the operators'
 group (``OPERATOR_CHAT_ID``) when one is set, otherwise the private chat of every
 operator and admin (on Telegram a user's private chat id is their user id), all on
-``OPERATOR_CHANNEL``. Messages go through the outbox in the caller's transaction.
+``OPERATOR_CHANNEL``. Messages go through the outbox in the emitting transaction; the
+bootstrap maps each domain event to its handler here (``OperatorAlerts``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handling import Detractor, SlaWarning, TicketOpened, TicketReopened
 from bot.i18n import resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
@@ -26,7 +27,7 @@ from flows.business_hours import BusinessHours
 from flows.replies import N_
 from storage.models import Conversation, Customer, SurveyResponse, Ticket
 from storage.outbox import enqueue
-from storage.read.sla import NearBreach, Targets, near_breach
+from storage.read.sla import Targets
 from storage.roles import staff
 
 log = logging.getLogger("postsale.operators")
@@ -122,12 +123,10 @@ async def announce_ticket(
     now: datetime,
     *,
     reopened: bool = False,
-    channel: str | None = None,
 ) -> None:
     """A new (or reopened) ticket, with buttons to open, take and resolve it.
 
-    ``channel`` is the customer's: kept for callers, it does not address the operators,
-    who are told on ``OPERATOR_CHANNEL`` whichever channel the customer wrote on.
+    Operators are told on ``OPERATOR_CHANNEL`` whichever channel the customer wrote on.
     """
     customer = await session.get(Customer, ticket.customer_id) if ticket.customer_id else None
     nps = await opening_score(session, ticket)
@@ -139,7 +138,7 @@ async def announce_ticket(
     await tell_operators(session, settings, body, now, purpose="ticket")
 
 
-def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> dict[str, Any]:
+def warning(ticket: Ticket, near: SlaWarning, settings: Settings, lang: str) -> dict[str, Any]:
     first = near.kind == "first_response"
     target = settings.sla_first_response if first else settings.sla_resolution
     limit = duration(target.total_seconds())
@@ -168,34 +167,29 @@ def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> 
     return {"text": text, "buttons": view.actions(ticket, lang, open_button=True)}
 
 
-async def sla_watch(
-    db: Any, settings: Settings, now: datetime, *, channel: str | None = None
-) -> bool:
-    """Warn operators of tickets about to miss a target; True when warnings were queued.
+class OperatorAlerts:
+    """The operators' handlers of domain events (wired by ``bot.bootstrap``)."""
 
-    Each ticket is warned once (``Ticket.sla_warned_at``), in one transaction.
-    """
-    try:
-        targets = targets_of(settings)
-    except ValueError:
-        log.exception("SLA watch disabled")
-        return False
-    async with db.uow() as uow:
-        session = uow.session
-        found = await near_breach(session, targets, now)
-        if not found:
-            return False
-        queued = 0
-        for ticket, near in found:
-            ticket.sla_warned_at = now
-            queued += await tell_operators(
-                session,
-                settings,
-                partial(warning, ticket, near, settings),
-                now,
-                purpose="sla",
-                channel=channel,
-            )
-        await uow.commit()
-    log.info("SLA watch: warned about %d tickets", len(found))
-    return queued > 0
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def ticket_opened(self, session: AsyncSession, event: TicketOpened | Detractor) -> None:
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is not None:
+            await announce_ticket(session, self.settings, ticket, event.at)
+
+    async def ticket_reopened(self, session: AsyncSession, event: TicketReopened) -> None:
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is not None:
+            await announce_ticket(session, self.settings, ticket, event.at, reopened=True)
+
+    async def sla_warning(self, session: AsyncSession, event: SlaWarning) -> None:
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is None:
+            return
+        settings = self.settings
+
+        def body(lang: str) -> dict[str, Any]:
+            return warning(ticket, event, settings, lang)
+
+        await tell_operators(session, settings, body, event.at, purpose="sla")

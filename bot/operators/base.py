@@ -4,33 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handling import CustomerMessenger
 from bot.i18n import translate
 from bot.operators.access import authorize
 from bot.settings import Settings
+from flows.staff import STAFF_COMMANDS
 from storage.models import Ticket
 from storage.roles import Role
 
-if TYPE_CHECKING:
-    from bot.engine.pipeline import Engine
-
 Body = dict[str, Any]
 
-# The role each command needs: admins may do everything operators may.
-COMMANDS: dict[str, Role] = {
-    "kpi": "operator",
-    "tickets": "operator",
-    "ticket": "operator",
-    "reply": "operator",
-    "resolve": "operator",
-    "reopen": "operator",
-    "assign": "operator",
-    "history": "admin",
-    "operators": "admin",
-}
+# The role each command needs (flows.staff's table): admins may do everything operators may.
+COMMANDS: dict[str, Role] = {c.name: c.role for c in STAFF_COMMANDS}
 
 
 class OperatorError(Exception):
@@ -54,7 +43,7 @@ class ServiceBase:
 
     session: AsyncSession
     settings: Settings
-    engine: Engine
+    messenger: CustomerMessenger  # reaches the customer (bot.engine.messenger)
     now: datetime
     # the operator's language (their chat's choice or Telegram's); empty: DEFAULT_LOCALE
     locale: str = ""

@@ -16,7 +16,7 @@ from bot.operators.access import staff_ids
 from bot.operators.admin import AdminActions
 from bot.operators.alerts import opening_score, targets_of
 from bot.operators.base import Body, OperatorError
-from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
+from bot.operators.kpi_view import definitions_text, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period, period_label
 from flows.replies import N_
 from flows.staff import REPLY_HEADER
@@ -95,8 +95,7 @@ class OperatorService(AdminActions):
             t = targets_of(self.settings)
         except ValueError as exc:
             raise OperatorError(str(exc)) from None
-        text = translate(
-            DEFINITIONS,
+        text = definitions_text(
             self.lang,
             hours=str(t.hours),
             tz=t.tz.key,
@@ -226,7 +225,7 @@ class OperatorService(AdminActions):
             )
         locale = resolve_locale(customer.locale, None, self.settings.default_locale)
         words = f"{translate(REPLY_HEADER, locale, n=ticket.id)}\n{text}"
-        if not await self.engine.tell_customer(self.session, customer.id, words, self.now):
+        if not await self.messenger.tell_customer(self.session, customer.id, words, self.now):
             raise OperatorError(
                 translate(
                     "The customer of ticket #{n} has no linked chat; nothing was sent.",
@@ -255,7 +254,7 @@ class OperatorService(AdminActions):
                     status=view.status(ticket, self.lang),
                 )
             ) from None
-        asked = await self.engine.ask_resolution(self.session, ticket, self.now)
+        asked = await self.messenger.ask_resolution(self.session, ticket, self.now)
         then = (
             N_("Ticket #{n} resolved after {after}. The customer was asked whether it is solved.")
             if asked

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
+from bot.bootstrap import build_core
+from bot.engine.pipeline import Pipeline
 from bot.i18n import translate
-from bot.operators import handle_operator
+from bot.operators.commands import BUTTONS as OP_BUTTONS
+from bot.operators.commands import COMMANDS as TABLE
 from flows.events import ButtonIn
 from flows.staff import ADMINS_ONLY, REFUSAL
 from tests.builders import Clock, customer_with_delivered_order
@@ -43,7 +45,7 @@ BUTTONS = ["op:t:{n}", "op:res:{n}", "op:asg:{n}", "op:reo:{n}", "op:tl:all:1", 
 
 
 async def attempts(
-    db: Database, engine: Engine, user: str, items: list[str], n: int, **where: str
+    db: Database, engine: Pipeline, user: str, items: list[str], n: int, **where: str
 ) -> list[str]:
     answers = []
     for item in items:
@@ -64,7 +66,7 @@ async def test_customers_and_strangers_are_refused_every_staff_command(
     language: str,
     expected: str,
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     await customer_with_delivered_order(db, locale="pt-BR" if who == "customer" else None)
     n = await open_complaint(db, engine)
     user = "100" if who == "customer" else "555"
@@ -87,7 +89,7 @@ async def test_customers_and_strangers_are_refused_every_staff_command(
 async def test_an_operator_is_refused_the_admin_commands(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     await customer_with_delivered_order(db)
     n = await open_complaint(db, engine)
     before = await snapshot(db)
@@ -108,7 +110,7 @@ async def test_in_the_operators_group_only_operators_are_served(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = staff_settings(tmp_path, operator_chat_id="-500")
-    engine = Engine(db, settings, Clock(), handle_operator)
+    engine = build_core(db, settings, Clock()).pipeline
     await customer_with_delivered_order(db)
     n = await open_complaint(db, engine)
     before = await snapshot(db)
@@ -129,10 +131,43 @@ async def test_in_the_operators_group_only_operators_are_served(
 async def test_a_role_removed_from_the_table_stops_working_at_once(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     assert "is now an operator" in texts(await send(db, engine, ADMIN, "/operators add 321 Bia"))
     assert texts(await send(db, engine, "321", "/tickets all")) == "No tickets yet."
     listed = texts(await send(db, engine, ADMIN, "/operators list"))
     assert "321 operator Bia (table)" in listed and f"{ADMIN} admin" in listed
     assert "was removed" in texts(await send(db, engine, ADMIN, "/operators remove 321"))
     assert texts(await send(db, engine, "321", "/tickets")) == translate(REFUSAL, "en")
+
+
+def _name(item: str) -> str:
+    return item.split(":")[1] if item.startswith("op:") else item[1:].split(" ")[0]
+
+
+def test_the_refusal_tests_try_every_command_and_button_of_the_table() -> None:
+    assert {_name(c) for c in OPERATOR_COMMANDS} == {
+        n for n, c in TABLE.items() if c.role == "operator"
+    }
+    assert {_name(c) for c in ADMIN_COMMANDS} == {n for n, c in TABLE.items() if c.role == "admin"}
+    assert {_name(b) for b in BUTTONS} == set(OP_BUTTONS)
+
+
+async def test_every_command_and_button_of_the_table_reaches_its_handler(
+    db: Database, tmp_path: Path
+) -> None:
+    engine, n = await _admin_and_a_ticket(db, tmp_path)
+    unknown = "I don't know that command"
+    for item in [f"/{name} {n}" for name in TABLE] + BUTTONS:
+        answer = texts(await send(db, engine, ADMIN, _event(item.format(n=n))))
+        assert answer and unknown not in answer and "no longer valid" not in answer, item
+        assert translate(REFUSAL, "en") not in answer and translate(ADMINS_ONLY, "en") not in answer
+
+
+async def _admin_and_a_ticket(db: Database, tmp_path: Path) -> tuple[Pipeline, int]:
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
+    await customer_with_delivered_order(db)
+    return engine, await open_complaint(db, engine)
+
+
+def _event(item: str) -> ButtonIn | str:
+    return ButtonIn(item) if item.startswith("op:") else item

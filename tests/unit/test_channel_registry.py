@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.channels.console import ConsoleChannel
 from bot.channels.port import Incoming
-from bot.channels.registry import build_channels, enabled
+from bot.channels.registry import enabled, enabled_factories
 from bot.channels.telegram.base import TelegramChannel
 from bot.settings import Settings
 
@@ -24,10 +24,11 @@ def test_telegram_runs_when_a_token_is_set_and_the_terminal_chat_runs_the_consol
 
 
 def test_each_channel_is_built_by_name_with_its_own_options() -> None:
-    built = build_channels(settings(bot_token="1:abc"), ignore, {"telegram": {"concurrency": 3}})
-    assert list(built) == ["telegram"]
-    telegram = built["telegram"]
+    given = settings(bot_token="1:abc")
+    factories = enabled_factories(given, {"telegram": {"concurrency": 3}})
+    assert list(factories) == ["telegram"]
+    telegram = factories["telegram"](given, ignore)
     assert isinstance(telegram, TelegramChannel) and telegram.pump.ahead == 3
-    console = build_channels(settings(), ignore, {"console": {"first_id": 42}}, terminal=True)
-    assert isinstance(console["console"], ConsoleChannel)
-    assert console["console"].name == "console"
+    terminal = enabled_factories(settings(), {"console": {"first_id": 42}}, terminal=True)
+    console = terminal["console"](settings(), ignore)
+    assert isinstance(console, ConsoleChannel) and console.name == "console"
