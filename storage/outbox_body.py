@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 # A /mydata export is the only copy of personal data outside the database: delete the
 # file once its message is done with (bot.delivery.exports).
@@ -20,9 +20,9 @@ _PATHS = ("contact_label", "photo_path", "document_path", "document_name")
 _KNOWN = frozenset(("text", "buttons", "edit_message_id", "chart", *_FLAGS, *_PATHS))
 
 
-@dataclass(frozen=True)
-class BodyButton:
-    """An inline button: the label shown and the data a press sends back."""
+class BodyButton(NamedTuple):
+    """An inline button: the label shown and the data a press sends back (a tuple: one
+    is made per button of every message sent, and tuples are cheap to make)."""
 
     text: str
     data: str
@@ -36,7 +36,7 @@ def button_rows(rows: Iterable[Iterable[Mapping[str, Any]]]) -> tuple[tuple[Body
     return tuple(tuple(BodyButton(str(b["text"]), str(b["data"])) for b in row) for row in rows)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutboxBody:
     """The rendered message of one outbox row."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flows.events import Event
+from storage.outbox_body import BodyButton
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,8 @@ class Incoming:
         return ConversationKey(self.channel, self.chat_id)
 
 
-@dataclass(frozen=True)
-class OutButton:
-    text: str
-    data: str
+# A button as sent is the button as stored: the outbox body's rows go out as they are.
+OutButton = BodyButton
 
 
 @dataclass(frozen=True)

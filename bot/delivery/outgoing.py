@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bot.channels.port import Capabilities, OutButton, Outgoing, Rejected
+from bot.channels.port import Capabilities, Outgoing, Rejected
 from storage.outbox_body import OutboxBody
 
 
@@ -31,7 +31,7 @@ def to_outgoing(chat_id: str, body: OutboxBody | Mapping[str, Any]) -> Outgoing:
     return Outgoing(
         chat_id=chat_id,
         text=typed.text,
-        buttons=tuple(tuple(OutButton(b.text, b.data) for b in row) for row in typed.buttons),
+        buttons=typed.buttons,
         request_contact=typed.request_contact,
         contact_label=typed.contact_label,
         remove_keyboard=typed.remove_keyboard,
