@@ -20,7 +20,6 @@ from flows.survey import OUR_STORE, review_request
 from storage import answers, tickets
 from storage.conversations import ConversationRow, CustomerRow, set_locale, set_opted_out
 from storage.models import Ticket
-from storage.sqlite.write_buffer import flush_writes
 
 log = logging.getLogger("postsale.effects")
 
@@ -87,7 +86,6 @@ class EffectRunner:
         elif isinstance(effect, fx.ForgetMe):
             from storage.data_rights import forget_customer
 
-            await flush_writes(session)  # this update's own lines are erased too
             report = await forget_customer(session, customer.id, now)
             # The files go too, even if this transaction then fails: a copy of the
             # data is never worth keeping against the customer's wish.
@@ -173,7 +171,6 @@ class EffectRunner:
         ctx = self.ctx
         if ctx.customer_id is None:
             return
-        await flush_writes(ctx.session)  # the export includes this update's lines
         data = await export_customer_data(ctx.session, ctx.customer_id)
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         path = exports.export_path(ctx.settings.data_dir, ctx.customer_id, ctx.now)

@@ -35,12 +35,11 @@ from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.replies import Say
 from flows.state import Facts, OrderRef, Outcome, State
 from storage import conversations as convs
+from storage import reads_many
 from storage.conversations import ConversationRow, CustomerRow
 from storage.links import link_by_phone, redeem_token
 from storage.models import ChannelIdentity, FollowUp, Order, Ticket
 from storage.outbox import enqueue
-from storage.sqlite.driver import inline
-from storage.sqlite.write_buffer import flush_writes, start_buffer
 
 log = logging.getLogger("postsale.engine")
 
@@ -132,12 +131,10 @@ class Engine:
     async def _handle_batch(self, take: Callable[[], list[Incoming]]) -> None:
         """The updates ``take`` gives, one after the other, in one transaction."""
         sent = False
-        with inline():
-            async with self.db.uow() as uow:
-                start_buffer(uow.session)
-                for incoming in take():
-                    sent = await self._handle_marked(uow.session, incoming) or sent
-                await uow.commit()
+        async with self.db.uow(small=True) as uow:
+            for incoming in take():
+                sent = await self._handle_marked(uow.session, incoming) or sent
+            await uow.commit()
         if sent:
             self._wake()
 
@@ -192,10 +189,8 @@ class Engine:
             )
         handler = self.operator_handler
         if handler is not None and _maybe_operator(event):
-            # Operator commands read transcripts and the outbox (write what is pending)
-            # and may read many rows (/kpi: back on SQLite's thread).
-            await flush_writes(session)
-            with inline(False):
+            # Operator commands may read many rows (/kpi: back on SQLite's thread).
+            with reads_many():
                 if await handler(ctx):
                     return ctx
         if is_group:
@@ -227,7 +222,6 @@ class Engine:
         """After the welcome: the survey that was waiting for this link, in this transaction."""
         if self.on_linked is None:
             return
-        await flush_writes(session)  # the survey reads the conversation just written
         if await self.on_linked(session, customer_id, now):
             log.info("survey started on linking customer %s", customer_id)
 
@@ -384,9 +378,6 @@ class Engine:
             followup_id=followup_id,
         )
         await self._apply(ctx, conv, customer, run(_state(conv)), purpose=purpose)
-        # Written now: an update of this chat later in the same group commit reads
-        # its conversation from the database.
-        await flush_writes(session)
         return True
 
     async def start_survey(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
