@@ -56,10 +56,10 @@ async def one_run(setup: str, trips: list[int]) -> tuple[float, float]:
     from aiogram.types import Update
 
     from bot.app import Database
+    from bot.bootstrap import build_core
     from bot.channels.chat_queue import ChatQueue
     from bot.channels.port import Incoming
     from bot.channels.telegram.common import to_incoming
-    from bot.engine.pipeline import Engine
     from bot.settings import Settings
 
     driver, concurrency = SETUPS[setup]
@@ -68,7 +68,8 @@ async def one_run(setup: str, trips: list[int]) -> tuple[float, float]:
         seeded = await seed(url, CUSTOMERS)
         db = await Database.open(url, fast_path=driver == "one-trip")
         settings = Settings(_env_file=None, default_locale="en")
-        engine = Engine(db, settings, group_limit=32 if concurrency > 1 else 1)
+        limit = 32 if concurrency > 1 else 1
+        engine = build_core(db, settings, operator_commands=False, group_limit=limit).pipeline
         queue = ChatQueue(concurrency)
         updates: list[Incoming] = []
         for step in range(PER_CUSTOMER):

@@ -89,7 +89,7 @@ async def seed(db_url: str, customers: int) -> list[tuple[int, int]]:
     from sqlalchemy import update
 
     from bot.app import Database
-    from bot.engine.pipeline import Engine
+    from bot.bootstrap import build_core
     from bot.settings import Settings
     from storage.models import FollowUp, OutboxMessage
     from tests.builders import customer_with_delivered_order
@@ -97,7 +97,7 @@ async def seed(db_url: str, customers: int) -> list[tuple[int, int]]:
     now = datetime.now(UTC) - timedelta(minutes=1)
     db = await Database.open(db_url)
     settings = Settings(_env_file=None, default_locale="en")
-    engine = Engine(db, settings, lambda: now)
+    messenger = build_core(db, settings, lambda: now).messenger
     seeded = []
     try:
         for n in range(customers):
@@ -111,7 +111,7 @@ async def seed(db_url: str, customers: int) -> list[tuple[int, int]]:
             for _, fid in seeded:
                 followup = await uow.session.get(FollowUp, fid)
                 assert followup is not None
-                await engine.start_survey(uow.session, followup, now)
+                await messenger.start_survey(uow.session, followup, now)
             # The invitations count as sent already: only replies are measured.
             await uow.session.execute(update(OutboxMessage).values(status="sent", sent_at=now))
             await uow.commit()
@@ -126,8 +126,8 @@ async def replies_per_customer() -> int:
     from sqlalchemy import select
 
     from bot.app import Database
+    from bot.bootstrap import build_core
     from bot.channels.telegram.common import to_incoming
-    from bot.engine.pipeline import Engine
     from bot.settings import Settings
     from storage.models import OutboxMessage
 
@@ -136,7 +136,7 @@ async def replies_per_customer() -> int:
         [(chat, fid)] = await seed(url, 1)
         db = await Database.open(url)
         settings = Settings(_env_file=None, default_locale="en")
-        engine = Engine(db, settings, lambda: datetime.now(UTC))
+        engine = build_core(db, settings, lambda: datetime.now(UTC)).pipeline
         try:
             for step in range(PER_CUSTOMER):
                 data = {"update_id": step + 1, **script(chat, fid, step)}

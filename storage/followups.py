@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -22,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from flows.contact_window import Window, next_contact_time
-from storage.models import ChannelIdentity, Customer, FollowUp, Order
+from storage.models import Customer, FollowUp, Order
+
+# Re-exported: the scheduler and `postsale link` read the unlinked backlog from here.
+from storage.unlinked import UnlinkedCustomer as UnlinkedCustomer
+from storage.unlinked import has_linked_chat
+from storage.unlinked import unlinked_customers as unlinked_customers
+from storage.unlinked import waiting_for_link as waiting_for_link
 
 log = logging.getLogger("postsale.scheduler")
 
@@ -52,10 +57,6 @@ def customer_zone(name: str | None, default: tzinfo) -> tzinfo:
 
 def _is_pg(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _linked() -> ColumnElement[bool]:
-    return exists().where(ChannelIdentity.customer_id == FollowUp.customer_id)
 
 
 @dataclass(frozen=True)
@@ -112,29 +113,35 @@ async def plan_batch(
     for order_id, customer_id, delivered_at, tz_name in rows:
         assert delivered_at is not None  # filtered above
         row = {"order_id": order_id, "customer_id": customer_id, "due_at": delivered_at}
-        tz = customer_zone(tz_name, default_tz)
-        try:
-            due = next_contact_time(delivered_at + delay, window, tz)
-        except (OverflowError, ValueError):
-            # Recorded as skipped, so it is logged once and never read again.
-            log.warning(
-                "order %s of customer %s: delivered_at %s gives no due time; skipped",
-                order_id,
-                customer_id,
-                delivered_at.isoformat(),
-            )
+        due = _due_time(row, delivered_at, delay, window, customer_zone(tz_name, default_tz))
+        if due is None:
             skipped.append({**row, "status": "skipped", "skip_reason": BAD_DATE})
-            continue
-        row["due_at"] = due
-        if due <= now - stale_after:
-            skipped.append({**row, "status": "skipped", "skip_reason": STALE})
+        elif due <= now - stale_after:
+            skipped.append({**row, "status": "skipped", "skip_reason": STALE, "due_at": due})
         else:
-            fresh.append({**row, "status": "pending", "skip_reason": None})
+            fresh.append({**row, "status": "pending", "skip_reason": None, "due_at": due})
     planned = await _insert_ignoring_duplicates(session, fresh)
     await _insert_ignoring_duplicates(session, skipped)
     reasons = Counter(str(row["skip_reason"]) for row in skipped)
     last = rows[-1][0] if rows else after_id
     return PlanCounts(planned=planned, skipped=reasons, seen=len(rows), last_id=last)
+
+
+def _due_time(
+    row: dict[str, Any], delivered_at: datetime, delay: timedelta, window: Window, tz: tzinfo
+) -> datetime | None:
+    """The first contact time ``delay`` after delivery; None (logged) when there is none."""
+    try:
+        return next_contact_time(delivered_at + delay, window, tz)
+    except (OverflowError, ValueError):
+        # Recorded as skipped by the caller, so it is logged once and never read again.
+        log.warning(
+            "order %s of customer %s: delivered_at %s gives no due time; skipped",
+            row["order_id"],
+            row["customer_id"],
+            delivered_at.isoformat(),
+        )
+        return None
 
 
 async def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
@@ -218,7 +225,7 @@ async def claim_due(
     session: AsyncSession, now: datetime, *, after_id: int = 0, limit: int = 200
 ) -> list[Claimed]:
     """Pending follow-ups due by ``now`` whose customer has a linked chat."""
-    where = and_(FollowUp.status == "pending", FollowUp.due_at <= now, _linked())
+    where = and_(FollowUp.status == "pending", FollowUp.due_at <= now, has_linked_chat())
     return await _claim(session, where, after_id, limit)
 
 
@@ -284,63 +291,3 @@ async def claim_expiries(
 async def lock_customer(session: AsyncSession, customer_id: int) -> Customer | None:
     """The customer row, locked (PostgreSQL) and re-read, for the throttle check."""
     return await session.get(Customer, customer_id, with_for_update=True, populate_existing=True)
-
-
-def _unlinked_where(now: datetime | None) -> ColumnElement[bool]:
-    where = and_(
-        FollowUp.status == "pending",
-        ~_linked(),
-        Customer.opted_out_at.is_(None),
-        Customer.anonymised_at.is_(None),
-    )
-    return and_(where, FollowUp.due_at <= now) if now is not None else where
-
-
-async def waiting_for_link(session: AsyncSession, now: datetime) -> int:
-    """How many due follow-ups wait for their customer to link a chat."""
-    query = (
-        select(func.count())
-        .select_from(FollowUp)
-        .join(Customer, Customer.id == FollowUp.customer_id)
-        .where(_unlinked_where(now))
-    )
-    return int(await session.scalar(query) or 0)
-
-
-@dataclass(frozen=True)
-class UnlinkedCustomer:
-    """A customer with a delivered order to follow up and no chat linked yet."""
-
-    customer_id: int
-    external_id: str
-    name: str | None
-    phone: str | None
-    email: str | None
-    first_due_at: datetime
-    pending: int
-
-
-async def unlinked_customers(
-    session: AsyncSession, *, due_by: datetime | None = None, limit: int | None = None
-) -> Sequence[UnlinkedCustomer]:
-    """Customers whose pending follow-ups wait for a linked chat, earliest due first."""
-    first_due = func.min(FollowUp.due_at)
-    query = (
-        select(
-            Customer.id,
-            Customer.external_id,
-            Customer.name,
-            Customer.phone,
-            Customer.email,
-            first_due,
-            func.count(FollowUp.id),
-        )
-        .join(FollowUp, FollowUp.customer_id == Customer.id)
-        .where(_unlinked_where(due_by))
-        .group_by(Customer.id, Customer.external_id, Customer.name, Customer.phone, Customer.email)
-        .order_by(first_due, Customer.id)
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    rows = (await session.execute(query)).all()
-    return [UnlinkedCustomer(*row) for row in rows]

@@ -7,7 +7,7 @@ all-or-nothing (DESIGN.md invariant 1): its writes are never split across commit
 and when one update of a batch fails, the batch is rolled back and every update in
 it is handled again alone, so only the failing one is lost to its error.
 
-Per-chat order is kept by the caller: ``Engine.handle`` holds the chat's lock while
+Per-chat order is kept by the caller: ``Pipeline.handle`` holds the chat's lock while
 its update waits here, so a batch never holds two updates of one chat.
 """
 
@@ -83,25 +83,33 @@ class GroupCommit(Generic[T]):
         except Exception as exc:
             if not taken:  # the transaction did not open: fail what is waiting
                 take()
-                for _, future in taken:
-                    _settle(future, exc)
-                return
-            if len(taken) == 1:
-                _settle(taken[0][1], exc)
-                return
-            log.warning("a batch of %d updates failed (%r); each alone now", len(taken), exc)
-            for item, future in taken:
-                try:
-                    await self._run_alone(item)
-                except Exception as alone:
-                    _settle(future, alone)
-                else:
-                    _settle(future, None)
+                _settle_all(taken, exc)
+            else:
+                await self._failed(taken, exc)
             return
         self.batches += 1
         self.largest = max(self.largest, len(taken))
         for _, future in taken:
             _settle(future, None)
+
+    async def _failed(self, taken: list[tuple[T, asyncio.Future[None]]], exc: Exception) -> None:
+        """A batch failed: one update meets its error; several are each handled alone."""
+        if len(taken) == 1:
+            _settle_all(taken, exc)
+            return
+        log.warning("a batch of %d updates failed (%r); each alone now", len(taken), exc)
+        for item, future in taken:
+            try:
+                await self._run_alone(item)
+            except Exception as alone:
+                _settle(future, alone)
+            else:
+                _settle(future, None)
+
+
+def _settle_all(taken: list[tuple[T, asyncio.Future[None]]], exc: BaseException) -> None:
+    for _, future in taken:
+        _settle(future, exc)
 
 
 def _settle(future: asyncio.Future[None], exc: BaseException | None) -> None:

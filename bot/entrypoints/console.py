@@ -19,9 +19,10 @@ from typing import IO, Any
 from sqlalchemy import select
 
 from bot.app import Database, open_database
+from bot.bootstrap import build_core
 from bot.channels.port import Incoming
 from bot.delivery import exports
-from bot.engine.pipeline import Engine, utcnow
+from bot.engine.pipeline import utcnow
 from bot.log_secrets import hide_secrets
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
@@ -62,7 +63,7 @@ class Console:
             }
         )
         self.db, self.settings, self.out, self.clock = db, settings, out, clock
-        self.engine = Engine(db, settings, clock, _operator_handler())
+        self.core = build_core(db, settings, clock)
         self.role = "customer"
         self.buttons: dict[str, list[dict[str, str]]] = {"customer": [], "operator": []}
         self._pressed: str | None = None
@@ -120,7 +121,7 @@ class Console:
                 )
                 s.add(followup)
                 await s.flush()
-                await self.engine.start_survey(s, followup, now)
+                await self.core.messenger.start_survey(s, followup, now)
                 customer.last_surveyed_at = now
             await uow.commit()
 
@@ -145,7 +146,7 @@ class Console:
 
     async def send(self, event: Event) -> None:
         chat = self.role
-        await self.engine.handle(
+        await self.core.pipeline.handle(
             Incoming(
                 channel=CHANNEL,
                 update_id=str(next(self._ids)),
@@ -227,14 +228,6 @@ class Console:
             event = self.parse(line)
             if event is not None:
                 await self.send(event)
-
-
-def _operator_handler() -> Any:
-    try:
-        from bot.operators import handle_operator
-    except ImportError:
-        return None
-    return handle_operator
 
 
 def log_to_file(settings: Settings) -> Path:

@@ -1,4 +1,8 @@
-"""``postsale run``: the channel, the scheduler and the outbox sender in one process."""
+"""``postsale run``: the channel, the scheduler and the outbox sender in one process.
+
+What runs is built by ``bot.bootstrap``; this module owns signals, tasks and the
+order of starting and stopping.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +14,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.app import Database, open_database
+from bot.bootstrap import build_app, telegram_channels
 from bot.delivery import exports
 from bot.delivery.lease import SenderLease, run_with_lease
-from bot.delivery.sender import OutboxSender
-from bot.engine.dead_letters import DeadLetters
-from bot.engine.pipeline import Engine, utcnow
 from bot.heap import tune_garbage_collector
-from bot.operators import handle_operator, sla_watch
-from bot.operators.chart import materialize_attachments
-from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from bot.startup import StartupError
 
 log = logging.getLogger("postsale.run")
-
-
-async def _operator_ids(db: Database) -> list[str]:
-    """Operators from the operators table, for their command menu."""
-    from sqlalchemy import select
-
-    from storage.models import Operator
-
-    async with db.uow() as uow:
-        return [str(u) for u in (await uow.session.scalars(select(Operator.user_id))).all()]
-
-
-def _body_renderer(db: Database, settings: Settings) -> Any:
-    """Charts are drawn when their message is sent, not in the update's transaction."""
-
-    async def render(body: dict[str, Any]) -> dict[str, Any]:
-        return await materialize_attachments(db, body, settings)
-
-    return render
 
 
 def _update_concurrency(settings: Settings) -> int:
@@ -106,8 +86,6 @@ async def run_bot(
 
     ``channel_options`` tune the Telegram adapter (``concurrency``, ``pool_size``).
     """
-    from bot.channels.telegram.factory import build_telegram_channel
-
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -115,16 +93,9 @@ async def run_bot(
             loop.add_signal_handler(sig, stop.set)
 
     db = await open_database(settings)
-    clock = utcnow
-    engine = Engine(db, settings, clock, handle_operator)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
-    channel = build_telegram_channel(settings, engine.handle, **options)
-    channel.operator_ids = lambda: _operator_ids(db)
-    channel.dead_letters = DeadLetters(db, clock).record
-    sender = OutboxSender(
-        db, {"telegram": channel}, settings, clock, render_body=_body_renderer(db, settings)
-    )
-    engine.on_queued.append(sender.wake)
+    app = build_app(db, settings, telegram_channels(**options))
+    channel, sender = app.channels["telegram"], app.sender
     try:
         # The token and the port are checked before anything runs: with a wrong one,
         # nothing is sent (and failed) and there is nothing in hand to finish.
@@ -134,8 +105,6 @@ async def run_bot(
         await channel.close()
         await db.close()
         raise
-    scheduler = Scheduler(db, settings, engine, clock, on_queued=sender.wake)
-    engine.on_linked = scheduler.start_due_of
     tune_garbage_collector()
     tasks = [
         asyncio.create_task(
@@ -144,14 +113,9 @@ async def run_bot(
             ),
             name="outbox",
         ),
-        asyncio.create_task(scheduler.run(stop), name="scheduler"),
+        asyncio.create_task(app.core.scheduler.run(stop), name="scheduler"),
+        asyncio.create_task(_periodic(stop, 60.0, app.watch_sla, "SLA watch"), name="sla"),
     ]
-
-    async def watch_sla() -> None:
-        if await sla_watch(db, settings, clock()):
-            sender.wake()
-
-    tasks.append(asyncio.create_task(_periodic(stop, 60.0, watch_sla, "SLA watch"), name="sla"))
     tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
     try:
         await channel.start()

@@ -1,8 +1,9 @@
-"""Telling operators: new and reopened tickets, SLA warnings.
+"""Telling operators: new and reopened tickets, SLA warnings (domain-event handlers).
 
 Where: the operators' group (``OPERATOR_CHAT_ID``) when one is set, otherwise the
 private chat of every operator and admin (on Telegram a user's private chat id is
-their user id). Messages go through the outbox in the caller's transaction.
+their user id). Messages go through the outbox in the emitting transaction; the
+bootstrap maps each domain event to its handler here (``OperatorAlerts``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handling import Detractor, SlaWarning, TicketOpened, TicketReopened
 from bot.i18n import resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
@@ -25,7 +26,7 @@ from flows.business_hours import BusinessHours
 from flows.replies import N_
 from storage.models import Conversation, Customer, SurveyResponse, Ticket
 from storage.outbox import enqueue
-from storage.read.sla import NearBreach, Targets, near_breach
+from storage.read.sla import Targets
 from storage.roles import staff
 
 log = logging.getLogger("postsale.operators")
@@ -131,7 +132,7 @@ async def announce_ticket(
     await tell_operators(session, settings, body, now, purpose="ticket", channel=channel)
 
 
-def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> dict[str, Any]:
+def warning(ticket: Ticket, near: SlaWarning, settings: Settings, lang: str) -> dict[str, Any]:
     first = near.kind == "first_response"
     target = settings.sla_first_response if first else settings.sla_resolution
     limit = duration(target.total_seconds())
@@ -160,34 +161,31 @@ def warning(ticket: Ticket, near: NearBreach, settings: Settings, lang: str) -> 
     return {"text": text, "buttons": view.actions(ticket, lang, open_button=True)}
 
 
-async def sla_watch(
-    db: Any, settings: Settings, now: datetime, *, channel: str = DEFAULT_CHANNEL
-) -> bool:
-    """Warn operators of tickets about to miss a target; True when warnings were queued.
+class OperatorAlerts:
+    """The operators' handlers of domain events (wired by ``bot.bootstrap``)."""
 
-    Each ticket is warned once (``Ticket.sla_warned_at``), in one transaction.
-    """
-    try:
-        targets = targets_of(settings)
-    except ValueError:
-        log.exception("SLA watch disabled")
-        return False
-    async with db.uow() as uow:
-        session = uow.session
-        found = await near_breach(session, targets, now)
-        if not found:
-            return False
-        queued = 0
-        for ticket, near in found:
-            ticket.sla_warned_at = now
-            queued += await tell_operators(
-                session,
-                settings,
-                partial(warning, ticket, near, settings),
-                now,
-                purpose="sla",
-                channel=channel,
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def ticket_opened(self, session: AsyncSession, event: TicketOpened | Detractor) -> None:
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is not None:
+            await announce_ticket(session, self.settings, ticket, event.at, channel=event.channel)
+
+    async def ticket_reopened(self, session: AsyncSession, event: TicketReopened) -> None:
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is not None:
+            await announce_ticket(
+                session, self.settings, ticket, event.at, reopened=True, channel=event.channel
             )
-        await uow.commit()
-    log.info("SLA watch: warned about %d tickets", len(found))
-    return queued > 0
+
+    async def sla_warning(self, session: AsyncSession, event: SlaWarning) -> None:
+        ticket = await session.get(Ticket, event.ticket_id)
+        if ticket is None:
+            return
+        settings = self.settings
+
+        def body(lang: str) -> dict[str, Any]:
+            return warning(ticket, event, settings, lang)
+
+        await tell_operators(session, settings, body, event.at, purpose="sla")

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.handling import CustomerMessenger
 from bot.i18n import translate
 from bot.operators.access import authorize
 from bot.settings import Settings
 from storage.models import Ticket
 from storage.roles import Role
-
-if TYPE_CHECKING:
-    from bot.engine.pipeline import Engine
 
 Body = dict[str, Any]
 
@@ -54,7 +52,7 @@ class ServiceBase:
 
     session: AsyncSession
     settings: Settings
-    engine: Engine
+    messenger: CustomerMessenger  # reaches the customer (bot.engine.messenger)
     now: datetime
     # the operator's language (their chat's choice or Telegram's); empty: DEFAULT_LOCALE
     locale: str = ""

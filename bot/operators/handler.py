@@ -6,7 +6,7 @@ more than a refusal), and again by every ``OperatorService`` method.
 
 from __future__ import annotations
 
-from bot.engine.context import UpdateContext
+from bot.handling import UpdateContext
 from bot.i18n import translate
 from bot.operators.access import NotAllowed, staff_ids
 from bot.operators.base import COMMANDS, Body, OperatorError, ticket_number
@@ -45,7 +45,7 @@ async def handle_operator(ctx: UpdateContext) -> bool:
     """Handle an operator command or button; False leaves the update to the customer flows."""
     event = ctx.incoming.event
     user = ctx.incoming.user_id
-    service = OperatorService(ctx.session, ctx.settings, ctx.engine, ctx.now, ctx.locale)
+    service = OperatorService(ctx.session, ctx.settings, ctx.messenger, ctx.now, ctx.locale)
     try:
         if isinstance(event, CommandIn):
             name = event.name.lower().split("@", 1)[0]

@@ -226,7 +226,7 @@ class OperatorService(AdminActions):
             )
         locale = resolve_locale(customer.locale, None, self.settings.default_locale)
         words = f"{translate(REPLY_HEADER, locale, n=ticket.id)}\n{text}"
-        if not await self.engine.tell_customer(self.session, customer.id, words, self.now):
+        if not await self.messenger.tell_customer(self.session, customer.id, words, self.now):
             raise OperatorError(
                 translate(
                     "The customer of ticket #{n} has no linked chat; nothing was sent.",
@@ -255,7 +255,7 @@ class OperatorService(AdminActions):
                     status=view.status(ticket, self.lang),
                 )
             ) from None
-        asked = await self.engine.ask_resolution(self.session, ticket, self.now)
+        asked = await self.messenger.ask_resolution(self.session, ticket, self.now)
         then = (
             N_("Ticket #{n} resolved after {after}. The customer was asked whether it is solved.")
             if asked

@@ -10,60 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Database
+from bot.scheduling.report import SurveyStarter, TickReport
 from bot.settings import Settings
 from flows.contact_window import in_window, next_contact_time
 from storage import followups as fu
 from storage.models import FollowUp
 
 log = logging.getLogger("postsale.scheduler")
-
-
-class SurveyStarter(Protocol):
-    """What the scheduler needs of the engine (``bot.engine.pipeline.Engine`` fits)."""
-
-    async def start_survey(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
-        """Queue the invitation; False when the customer has no linked chat."""
-        ...
-
-    async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool: ...
-
-    async def expire(self, session: AsyncSession, followup: FollowUp, now: datetime) -> None: ...
-
-
-@dataclass
-class TickReport:
-    """What one pass did."""
-
-    planned: int = 0
-    sent: int = 0
-    deferred: int = 0  # due, but outside the customer's contact window: moved
-    skipped: Counter[str] = field(default_factory=Counter)
-    reminded: int = 0
-    expired: int = 0
-    waiting_for_link: int = 0
-    errors: int = 0
-    backlog: bool = False  # planning stopped at the pass's limit: more orders wait
-
-    @property
-    def queued_messages(self) -> bool:
-        return bool(self.sent or self.reminded or self.expired)
-
-    def __str__(self) -> str:
-        skipped = ", ".join(f"{k}={v}" for k, v in sorted(self.skipped.items())) or "0"
-        return (
-            f"planned={self.planned} sent={self.sent} deferred={self.deferred} "
-            f"skipped[{skipped}] reminded={self.reminded} expired={self.expired} "
-            f"waiting_for_link={self.waiting_for_link} errors={self.errors}"
-        )
 
 
 @dataclass
@@ -83,7 +43,7 @@ class Scheduler:
         self,
         db: Database,
         settings: Settings,
-        engine: SurveyStarter,
+        messenger: SurveyStarter,
         clock: Callable[[], datetime],
         *,
         interval: float = 5.0,
@@ -96,7 +56,7 @@ class Scheduler:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.engine = engine
+        self.messenger = messenger
         self.clock = clock
         self.interval = interval
         self.batch = batch
@@ -258,7 +218,7 @@ class Scheduler:
             return
         try:
             async with session.begin_nested():
-                started = await self.engine.start_survey(session, followup, now)
+                started = await self.messenger.start_survey(session, followup, now)
         except Exception:
             log.exception("could not start the survey of follow-up %s", followup.id)
             report.errors += 1
@@ -286,7 +246,7 @@ class Scheduler:
                     tz = fu.customer_zone(item.timezone, self._tz)
                     if not in_window(now.astimezone(tz).time(), self._window):
                         continue  # reminded on a later pass, inside the window
-                    if await self._guarded(session, self.engine.remind, item.followup, now):
+                    if await self._guarded(session, self.messenger.remind, item.followup, now):
                         item.followup.status, item.followup.reminded_at = "reminded", now
                         report.reminded += 1
                     else:
@@ -309,7 +269,7 @@ class Scheduler:
                     limit=self.batch,
                 )
                 for item in claimed:
-                    if await self._guarded(session, self.engine.expire, item.followup, now):
+                    if await self._guarded(session, self.messenger.expire, item.followup, now):
                         item.followup.status, item.followup.expired_at = "expired", now
                         report.expired += 1
                     else:
@@ -326,13 +286,13 @@ class Scheduler:
         followup: FollowUp,
         now: datetime,
     ) -> bool:
-        """Run an engine call in a savepoint; one bad row does not undo the batch."""
+        """Run a messenger call in a savepoint; one bad row does not undo the batch."""
         try:
             async with session.begin_nested():
                 result = action(session, followup, now)
                 if asyncio.iscoroutine(result):
                     await result
         except Exception:
-            log.exception("follow-up %s: engine call failed", followup.id)
+            log.exception("follow-up %s: messenger call failed", followup.id)
             return False
         return True

@@ -20,10 +20,10 @@ from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.imports.csv_rows import check_shape
+from storage.imports.order_writes import OrderBatch, write_batch
 from storage.imports.rows import (
     ImportReport,
     PhoneNormaliser,
@@ -39,16 +39,7 @@ from storage.imports.rows import (
     required,
     stripped,
 )
-from storage.imports.upsert import (
-    among,
-    db_time,
-    ids_by_key,
-    insert_new,
-    raw_table,
-    roomy_cache,
-    table,
-    upsert,
-)
+from storage.imports.upsert import roomy_cache
 
 ORDER_COLUMNS = (
     "order_id",
@@ -70,14 +61,6 @@ places in the indexes (purchase time, order id), and each transaction writes eve
 page it touched, so more rows a page per transaction means fewer pages written per row
 (1,000,000 orders: 46 s of CPU at 25,000 a batch, 57 s at 5,000)."""
 
-_CUSTOMER_FIELDS = ("name", "phone", "email", "locale", "timezone")
-_ORDER_FIELDS = ("customer_id", "total_cents", "currency", "purchased_at", "delivered_at")
-_CUSTOMER_COLUMNS = ("id", "anonymised_at", *_CUSTOMER_FIELDS)
-_CUSTOMER_INSERT = ("external_id", *_CUSTOMER_FIELDS, "created_at")
-_ORDER_STORED = (*_ORDER_FIELDS, "source_updated_at")
-_KEPT_WHEN_EMPTY = (_ORDER_STORED.index("delivered_at"), _ORDER_STORED.index("source_updated_at"))
-_ORDER_INSERT = ("external_id", *_ORDER_STORED, "created_at", "updated_at")
-_KEY = ("external_id",)
 _IDS = ("order_id", "customer_id")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -150,180 +133,27 @@ def parse_order(
     # Checked last: a warning is only worth giving for a row that is kept.
     for note in notes:
         warn(note)
-    raw_phone = get("phone")
+    _contact(customer, get("phone"), options, warn)
+    return customer, order
+
+
+def _contact(
+    customer: dict[str, Any],
+    raw_phone: str | None,
+    options: OrderOptions,
+    warn: Callable[[str], None],
+) -> None:
+    """The customer's phone (E.164) and e-mail, each dropped with a warning if unreadable."""
     if raw_phone:
         # The store's country, not the customer's language: a Brazilian shop's customer
         # who reads Spanish still has a Brazilian number.
         customer["phone"] = options.phones(raw_phone, options.default_locale)
         if customer["phone"] is None:
             warn(f"phone {raw_phone!r} is not a valid number; imported without it")
+    email = customer["email"]
     if email is not None and parse_email(email) is None:
         warn(f"email {email!r} is not an e-mail address; imported without it")
         customer["email"] = None
-    return customer, order
-
-
-class _Batch:
-    """Rows (customer and order) waiting to be written together, one per order id."""
-
-    def __init__(self) -> None:
-        self.orders: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
-
-    def add(self, customer: dict[str, Any], order: dict[str, Any]) -> None:
-        self.orders[order["external_id"]] = (customer, order)
-
-
-def _merged_customers(rows: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
-    """The customers of ``rows`` merged by id: a later row's non-empty values win, as they
-    would in the database."""
-    customers: dict[str, dict[str, Any]] = {}
-    for customer, _ in rows:
-        known = customers.get(customer["external_id"])
-        if known is None:
-            customers[customer["external_id"]] = dict(customer)
-        else:
-            known.update({k: v for k, v in customer.items() if v is not None})
-    return customers
-
-
-def _customer_changes(new: Mapping[str, Any], old: tuple[Any, ...]) -> bool:
-    """Whether upserting customer ``new`` over the stored ``old`` (see ``_CUSTOMER_COLUMNS``)
-    would change it: never for an anonymised customer; an empty new value keeps the old one.
-    """
-    if old[1] is not None:
-        return False
-    for name, stored in zip(_CUSTOMER_FIELDS, old[2:], strict=True):
-        value = new[name]
-        if value is not None and value != stored:
-            return True
-    return False
-
-
-async def _stored(
-    session: AsyncSession, name: str, keys: Iterable[str], columns: tuple[str, ...]
-) -> dict[str, tuple[Any, ...]]:
-    """``{external_id: (columns...)}`` of the rows of table ``name`` whose key is in ``keys``.
-
-    Read untyped: times come back as stored (``db_time``), so they compare as they were sent.
-    """
-    target = raw_table(name)
-    wanted = [target.c[column] for column in ("external_id", *columns)]
-    query = select(*wanted).where(among(session, target.c.external_id, keys))
-    return {row[0]: tuple(row[1:]) for row in await session.execute(query)}
-
-
-@dataclass
-class _Written:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stale: int = 0
-
-
-def _is_stale(version: Any, old: tuple[Any, ...] | None) -> bool:
-    """Whether a row carrying the store's ``version`` is older than (or as old as) ``old``."""
-    return version is not None and old is not None and old[-1] is not None and version <= old[-1]
-
-
-async def _write(session: AsyncSession, batch: _Batch, now: datetime) -> _Written:
-    """Upsert one batch: what happened to its orders.
-
-    The stored rows are read first so that only new or changed rows are sent: new ones
-    with a plain INSERT where that is safe (``insert_new``), changed ones by an upsert
-    whose own ``WHERE <a column differs>`` still guards against a concurrent writer. A
-    row older than the stored order (``_is_stale``) changes neither it nor its customer.
-    """
-    stamp = db_time(session)
-    created = stamp(now)
-    stored = await _stored(session, "orders", batch.orders, _ORDER_STORED)
-    written = _Written()
-    live = []
-    for key, (customer, order) in batch.orders.items():
-        if _is_stale(stamp(order["version"]), stored.get(key)):
-            written.stale += 1
-        else:
-            live.append((customer, order))
-    ids = await _write_customers(session, _merged_customers(live), created)
-    added: list[tuple[Any, ...]] = []
-    updated: list[dict[str, Any]] = []
-    for _, o in live:
-        key = o["external_id"]
-        old = stored.get(key)
-        values = [
-            ids[o["customer"]],
-            o["total_cents"],
-            o["currency"],
-            stamp(o["purchased_at"]),
-            stamp(o["delivered_at"]),
-            stamp(o["version"]),
-        ]
-        if old is None:
-            added.append((key, *values, created, created))
-            continue
-        for index in _KEPT_WHEN_EMPTY:  # a row that lacks them keeps what is known
-            if values[index] is None:
-                values[index] = old[index]
-        if tuple(values) != old:
-            row = dict(zip(_ORDER_STORED, values, strict=True))
-            updated.append(
-                {**row, "external_id": key, "created_at": created, "updated_at": created}
-            )
-    orders = raw_table("orders")
-    touch = ("updated_at",)
-    keep = ("delivered_at", "source_updated_at")
-    update = _ORDER_STORED
-    await insert_new(
-        session,
-        orders,
-        _ORDER_INSERT,
-        added,
-        key=_KEY,
-        update=update,
-        keep_when_empty=keep,
-        touch=touch,
-    )
-    await upsert(
-        session, orders, updated, key=_KEY, update=update, keep_when_empty=keep, touch=touch
-    )
-    written.added, written.updated = len(added), len(updated)
-    written.unchanged = len(live) - written.added - written.updated
-    return written
-
-
-async def _write_customers(
-    session: AsyncSession, customers: dict[str, dict[str, Any]], created: Any
-) -> dict[str, int]:
-    """Upsert ``customers``; ``{external_id: id}`` of each."""
-    known = await _stored(session, "customers", customers, _CUSTOMER_COLUMNS)
-    fresh: list[tuple[Any, ...]] = []
-    changed: list[dict[str, Any]] = []
-    for key, c in customers.items():
-        old = known.get(key)
-        if old is None:
-            fresh.append((key, *[c[name] for name in _CUSTOMER_FIELDS], created))
-        elif _customer_changes(c, old):
-            changed.append({**c, "created_at": created})
-    table_ = raw_table("customers")
-    only_if = table_.c.anonymised_at.is_(None)
-    keep = _CUSTOMER_FIELDS
-    await insert_new(
-        session,
-        table_,
-        _CUSTOMER_INSERT,
-        fresh,
-        key=_KEY,
-        update=keep,
-        keep_when_empty=keep,
-        only_if=only_if,
-    )
-    await upsert(
-        session, table_, changed, key=_KEY, update=keep, keep_when_empty=keep, only_if=only_if
-    )
-    ids = {key: row[0] for key, row in known.items()}
-    if fresh:
-        new_keys = [row[0] for row in fresh]
-        ids.update(await ids_by_key(session, table("customers"), "external_id", new_keys))
-    return ids
 
 
 Checked = tuple[int, str | tuple[dict[str, Any], dict[str, Any], list[str]]]
@@ -371,6 +201,24 @@ async def import_orders(
     )
 
 
+def _kept(
+    line: int, verdict: Any, replaced: Mapping[int, int], report: ImportReport
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The (customer, order) of a checked row that is kept, its warnings reported; None
+    when it is rejected (the reason reported)."""
+    later = replaced.get(line)
+    if later is not None:
+        report.reject(line, f"order_id repeated on line {later}, the row kept")
+        return None
+    if isinstance(verdict, str):
+        report.reject(line, verdict)
+        return None
+    customer, order, notes = verdict
+    for note in notes:
+        report.warn(line, note)
+    return customer, order
+
+
 async def import_checked(
     sessions: async_sessionmaker[AsyncSession],
     chunks: AsyncIterable[list[Checked]],
@@ -382,13 +230,13 @@ async def import_checked(
     """``import_orders`` of rows already checked (``check_rows``), in order, in chunks."""
     replaced = replaced or {}
     report = ImportReport()
-    batch = _Batch()
+    batch = OrderBatch()
     pipeline = Pipeline()
 
-    async def write(pending: _Batch) -> None:
+    async def write(pending: OrderBatch) -> None:
         async with sessions.begin() as session:
             await roomy_cache(session)
-            written = await _write(session, pending, now)
+            written = await write_batch(session, pending, now)
         report.added += written.added
         report.updated += written.updated
         report.unchanged += written.unchanged
@@ -398,22 +246,16 @@ async def import_checked(
         nonlocal batch
         if batch.orders:
             await pipeline.submit(write(batch))
-            batch = _Batch()
+            batch = OrderBatch()
 
     try:
         async for chunk in chunks:
             await pipeline.breathe()
             for line, verdict in chunk:
-                later = replaced.get(line)
-                if later is not None:
-                    report.reject(line, f"order_id repeated on line {later}, the row kept")
+                kept = _kept(line, verdict, replaced, report)
+                if kept is None:
                     continue
-                if isinstance(verdict, str):
-                    report.reject(line, verdict)
-                    continue
-                customer, order, notes = verdict
-                for note in notes:
-                    report.warn(line, note)
+                customer, order = kept
                 if order["external_id"] in batch.orders:
                     await flush()  # the same order twice: the later row is compared with the first
                 batch.add(customer, order)

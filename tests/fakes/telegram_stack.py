@@ -14,14 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.channels.telegram.factory import TelegramChannel, build_telegram_channel
+from bot.bootstrap import build_app, telegram_channels
+from bot.channels.telegram.factory import TelegramChannel
 from bot.delivery.limits import SendLimits
-from bot.delivery.sender import OutboxSender
-from bot.engine.dead_letters import DeadLetters
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator
-from bot.operators.chart import materialize_attachments
-from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
 from storage.db import is_sqlite
 from storage.models import OutboxMessage
@@ -43,7 +38,8 @@ def telegram_settings(url: str, framework: str, **overrides: Any) -> Settings:
 
 
 class BotStack:
-    """Adapter + engine + outbox sender on ``db``; ``start``/``stop`` like a process."""
+    """Adapter + pipeline + outbox sender on ``db``, built by ``bot.bootstrap``; ``start``/``stop``
+    like a process."""
 
     def __init__(
         self,
@@ -54,26 +50,19 @@ class BotStack:
         **channel_options: Any,
     ) -> None:
         self.api, self.settings, self.db = api, settings, db
-        self.engine = Engine(db, settings, clock, handle_operator)
-        # As ``postsale run`` wires it; the scheduler's passes are the tests' to run.
-        self.scheduler = Scheduler(db, settings, self.engine, clock)
-        self.engine.on_linked = self.scheduler.start_due_of
         channel_options.setdefault("poll_timeout", 5.0)
         # As ``postsale run`` does: SQLite has one writer, so updates go one at a time.
         channel_options.setdefault("concurrency", 1 if is_sqlite(str(db.engine.url)) else 32)
-        self.channel: TelegramChannel = build_telegram_channel(
-            settings, self.engine.handle, **channel_options
+        # Built as ``postsale run`` builds it; the scheduler's passes are the tests' to run.
+        self.app = build_app(
+            db, settings, telegram_channels(**channel_options), clock, limits=FAST, log_every=3600
         )
-        self.channel.dead_letters = DeadLetters(db, clock).record
-        self.sender = OutboxSender(
-            db,
-            {"telegram": self.channel},
-            FAST,
-            clock,
-            log_every=3600,
-            render_body=lambda body: materialize_attachments(db, body, settings),
-        )
-        self.engine.on_queued.append(self.sender.wake)
+        self.core = self.app.core
+        self.engine = self.core.pipeline
+        self.messenger = self.core.messenger
+        self.scheduler = self.core.scheduler
+        self.channel: TelegramChannel = self.app.channels["telegram"]
+        self.sender = self.app.sender
         self._stop = asyncio.Event()
         self._sending: asyncio.Task[None] | None = None
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
+from bot.engine.pipeline import Pipeline
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, Event, TextIn
 from storage.models import (
@@ -66,7 +66,7 @@ async def bodies_after(db: Database, after: int, chat_id: str | None = None) -> 
 
 async def send(
     db: Database,
-    engine: Engine,
+    engine: Pipeline,
     user: str,
     event: Event | str,
     *,
@@ -114,17 +114,17 @@ async def snapshot(db: Database) -> dict[str, list[tuple]]:
     return found
 
 
-async def invite_to_survey(db: Database, engine: Engine, followup_id: int, now: Any) -> None:
+async def invite_to_survey(db: Database, engine: Pipeline, followup_id: int, now: Any) -> None:
     """What the scheduler does when the follow-up is due: the survey invitation."""
     async with db.uow() as uow:
         followup = await uow.session.get(FollowUp, followup_id)
         assert followup is not None
-        await engine.start_survey(uow.session, followup, now)
+        await engine.messenger.start_survey(uow.session, followup, now)
         await uow.commit()
 
 
 async def open_complaint(
-    db: Database, engine: Engine, text: str = "The mug arrived broken", chat: str = CUSTOMER_CHAT
+    db: Database, engine: Pipeline, text: str = "The mug arrived broken", chat: str = CUSTOMER_CHAT
 ) -> int:
     """The customer of ``chat`` reports a damaged item; returns the new ticket's number."""
     await send(db, engine, chat, "/problem")

@@ -66,7 +66,7 @@ async def invite(stack: BotStack, followup_id: int) -> None:
     async with stack.db.uow() as uow:
         followup = await uow.session.get(FollowUp, followup_id)
         assert followup is not None
-        assert await stack.engine.start_survey(uow.session, followup, stack.engine.clock())
+        assert await stack.messenger.start_survey(uow.session, followup, stack.engine.clock())
         await uow.commit()
     await stack.flush()
 

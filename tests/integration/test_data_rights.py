@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator
+from bot.bootstrap import build_core
+from bot.engine.pipeline import Pipeline
 from storage.models import (
     Base,
     ChannelIdentity,
@@ -42,7 +42,7 @@ def read_export(path: Path) -> tuple[int, dict]:
     return stat.S_IMODE(path.stat().st_mode), json.loads(path.read_text("utf-8"))
 
 
-async def a_customer_with_a_history(db: Database, engine: Engine, clock: Clock) -> int:
+async def a_customer_with_a_history(db: Database, engine: Pipeline, clock: Clock) -> int:
     """Ana answers a survey as a detractor, opens a complaint and gets an answer."""
     customer_id, _, fid = await customer_with_delivered_order(db, phone=PHONE)
     async with db.uow() as uow:
@@ -51,7 +51,7 @@ async def a_customer_with_a_history(db: Database, engine: Engine, clock: Clock) 
         )
         followup = await uow.session.get(FollowUp, fid)
         assert followup is not None
-        await engine.start_survey(uow.session, followup, clock())
+        await engine.messenger.start_survey(uow.session, followup, clock())
         await uow.commit()
     await send(db, engine, CUSTOMER_CHAT, press(f"nps:{fid}:3"))
     await send(db, engine, CUSTOMER_CHAT, REASON)
@@ -71,7 +71,7 @@ async def test_mydata_sends_a_private_json_file_with_everything_we_keep(
     db: Database, tmp_path: Path
 ) -> None:
     clock = Clock()
-    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), clock).pipeline
     await a_customer_with_a_history(db, engine, clock)
 
     bodies = await send(db, engine, CUSTOMER_CHAT, "/mydata")
@@ -89,6 +89,7 @@ async def test_mydata_sends_a_private_json_file_with_everything_we_keep(
     assert any(a["reason"] == REASON for a in data["survey_answers"])
     assert [t["category"] for t in data["tickets"]] == ["detractor", "damaged"]
     assert any(m["text"] == PROBLEM for m in data["messages"])
+    assert any(m["text"] == "/mydata" for m in data["messages"])  # this update's own line
     assert data["chats"][0]["chat_id"] == CUSTOMER_CHAT
 
 
@@ -113,7 +114,7 @@ async def test_forget_erases_personal_data_and_keeps_scores_and_ticket_times(
     db: Database, tmp_path: Path
 ) -> None:
     clock = Clock()
-    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), clock).pipeline
     customer_id = await a_customer_with_a_history(db, engine, clock)
     stored = await everything_as_text(db)
     assert [word for word in PERSONAL if word not in stored] == []

@@ -9,9 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.app import Database
+from bot.bootstrap import build_core
 from bot.engine.dead_letters import DeadLetters
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator
 from tests.builders import T0, Clock
 from tests.integration.staff_helpers import OPERATOR, send, staff_settings, texts
 
@@ -28,7 +27,7 @@ async def keep_two(db: Database) -> None:
 async def test_kpi_tells_operators_how_many_updates_were_given_up_on(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(T0), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock(T0)).pipeline
     assert "given up on" not in texts(await send(db, engine, OPERATOR, "/kpi"))
     await keep_two(db)
     summary = texts(await send(db, engine, OPERATOR, "/kpi"))

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.engine.context import UpdateContext
-from bot.engine.pipeline import Engine
+from bot.bootstrap import build_core
+from bot.engine.pipeline import Pipeline
+from bot.handling import UpdateContext
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, MediaIn, TextIn
 from storage.links import create_token
@@ -44,11 +45,11 @@ async def count(db: Database, model: type, *where: object) -> int:
         return int(await uow.session.scalar(select(func.count()).select_from(model).where(*where)))
 
 
-async def invite(db: Database, engine: Engine, followup_id: int) -> None:
+async def invite(db: Database, engine: Pipeline, followup_id: int) -> None:
     async with db.uow() as uow:
         followup = await uow.session.get(FollowUp, followup_id)
         assert followup is not None
-        assert await engine.start_survey(uow.session, followup, engine.clock())
+        assert await engine.messenger.start_survey(uow.session, followup, engine.clock())
         await uow.commit()
 
 
@@ -58,7 +59,7 @@ def button_data(body: dict) -> list[str]:
 
 async def test_a_survey_answered_by_buttons_records_nps_reason_and_csat(db: Database) -> None:
     clock = Clock()
-    engine = Engine(db, settings(), clock)
+    engine = build_core(db, settings(), clock, operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(db)
     await invite(db, engine, fid)
     invitation = (await outbox(db))[-1]
@@ -80,7 +81,7 @@ async def test_a_survey_answered_by_buttons_records_nps_reason_and_csat(db: Data
 
 
 async def test_typed_scores_are_accepted_and_bad_input_is_reprompted(db: Database) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(db)
     await invite(db, engine, fid)
     before = len(await outbox(db))
@@ -96,7 +97,7 @@ async def test_typed_scores_are_accepted_and_bad_input_is_reprompted(db: Databas
 
 
 async def test_a_repeated_update_and_a_second_press_record_nothing_twice(db: Database) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(db)
     await invite(db, engine, fid)
     press = incoming(ButtonIn(f"nps:{fid}:10"), update_id="77")
@@ -110,7 +111,7 @@ async def test_a_repeated_update_and_a_second_press_record_nothing_twice(db: Dat
 
 
 async def test_a_button_of_an_older_survey_records_nothing(db: Database) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(db)
     await invite(db, engine, fid)
     replies_before = len(await outbox(db))
@@ -122,7 +123,7 @@ async def test_a_button_of_an_older_survey_records_nothing(db: Database) -> None
 async def test_a_restart_mid_survey_resumes_where_it_stood(db: Database, db_url: str) -> None:
     clock = Clock()
     first = db  # emptied by the fixture; closed here to stand for the process ending
-    engine = Engine(first, settings(), clock)
+    engine = build_core(first, settings(), clock, operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(first)
     await invite(first, engine, fid)
     await engine.handle(incoming(ButtonIn(f"nps:{fid}:4")))
@@ -130,7 +131,7 @@ async def test_a_restart_mid_survey_resumes_where_it_stood(db: Database, db_url:
 
     second = await Database.open(db_url)
     try:
-        engine = Engine(second, settings(), clock)
+        engine = build_core(second, settings(), clock, operator_commands=False).pipeline
         await engine.handle(incoming(TextIn("box was crushed")))
         await engine.handle(incoming(TextIn("2")))
         async with second.uow() as uow:
@@ -149,7 +150,7 @@ async def test_a_restart_mid_survey_resumes_where_it_stood(db: Database, db_url:
 async def test_a_complaint_opens_a_numbered_ticket_and_later_messages_join_it(
     db: Database,
 ) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     customer_id, order_ids, _ = await customer_with_delivered_order(db)
     await engine.handle(incoming(CommandIn("problem")))
     assert "cat:damaged" in button_data((await outbox(db))[-1])
@@ -174,7 +175,7 @@ async def test_a_complaint_opens_a_numbered_ticket_and_later_messages_join_it(
 
 
 async def test_a_deep_link_token_links_once_and_only_its_customer(db: Database) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     customer_id, _, _ = await customer_with_delivered_order(db, chat_id=None)
     async with db.uow() as uow:
         token = await create_token(uow.session, customer_id, Clock()())
@@ -199,7 +200,7 @@ async def test_a_deep_link_token_links_once_and_only_its_customer(db: Database) 
 
 async def test_stop_start_and_a_language_choice_are_stored(db: Database) -> None:
     clock = Clock()
-    engine = Engine(db, settings(), clock)
+    engine = build_core(db, settings(), clock, operator_commands=False).pipeline
     customer_id, _, _ = await customer_with_delivered_order(db)
 
     async def stored() -> tuple[object, ...]:
@@ -220,7 +221,7 @@ async def test_stop_start_and_a_language_choice_are_stored(db: Database) -> None
 
 
 async def test_concurrent_updates_of_many_chats_all_commit(db: Database) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     fids = []
     for n in range(8):
         _, _, fid = await customer_with_delivered_order(db, f"c{n}", chat_id=str(500 + n))
@@ -236,7 +237,7 @@ async def test_concurrent_updates_of_many_chats_all_commit(db: Database) -> None
 
 
 async def test_the_transcript_keeps_both_sides(db: Database) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(db)
     await invite(db, engine, fid)
     await engine.handle(incoming(ButtonIn(f"nps:{fid}:10")))
@@ -253,7 +254,7 @@ async def test_the_transcript_keeps_both_sides(db: Database) -> None:
 async def test_updates_of_one_chat_arriving_together_are_handled_in_arrival_order(
     db: Database,
 ) -> None:
-    engine = Engine(db, settings(), Clock())
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
     _, _, fid = await customer_with_delivered_order(db)
     await invite(db, engine, fid)
     # Score, reason and CSAT sent in a burst: each must see the state the previous left.
@@ -280,7 +281,8 @@ async def test_on_sqlite_updates_of_waiting_chats_share_a_commit_and_a_failure_s
             raise RuntimeError("an operator command failed half-way")
         return False
 
-    engine = Engine(db, settings(), Clock(), operator_handler)
+    engine = build_core(db, settings(), Clock(), operator_commands=False).pipeline
+    engine.operator_handler = operator_handler
     assert engine.group is not None  # SQLite: one writer, so group commit
     fids = []
     for n in range(6):

@@ -16,11 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Database
+from bot.bootstrap import build_core
 from bot.channels.telegram.factory import build_telegram_channel
 from bot.delivery import exports
 from bot.delivery.sender import OutboxSender
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator
 from bot.settings import Settings, SettingsError, load_settings
 from storage.models import OutboxMessage
 from tests.builders import T0, Clock, customer_with_delivered_order
@@ -69,7 +68,7 @@ async def test_the_export_file_is_deleted_once_telegram_has_received_it(
 async def queue_an_export(db: Database, tmp_path: Path) -> Path:
     """Ana asks for her data; the export waits in the outbox (no sender runs yet)."""
     await customer_with_delivered_order(db)
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     return Path((await send(db, engine, CUSTOMER_CHAT, "/mydata"))[-1]["document_path"])
 
 
@@ -124,7 +123,7 @@ async def test_forget_deletes_the_customers_export_files_and_no_one_elses(
 ) -> None:
     clock = Clock()
     settings = staff_settings(tmp_path)
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     customer_id, _, _ = await customer_with_delivered_order(db)
     mine = (await send(db, engine, CUSTOMER_CHAT, "/mydata"))[-1]["document_path"]
     folder = exports.exports_dir(settings.data_dir)

@@ -11,9 +11,9 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import Database
+from bot.bootstrap import build_core
 from bot.delivery.limits import SendLimits
 from bot.delivery.sender import OutboxSender
-from bot.engine.pipeline import Engine
 from bot.settings import Settings
 from storage.models import FollowUp, OutboxMessage
 from storage.read.kpi import compute_kpis
@@ -48,12 +48,12 @@ async def test_only_invitations_whose_outbox_row_was_sent_count_as_sent_follow_u
     db: Database, bot_api: tuple[ScriptedBotApi, HttpChannel]
 ) -> None:
     api, channel = bot_api
-    engine = Engine(db, SETTINGS, lambda: T0)
+    engine = build_core(db, SETTINGS, lambda: T0, operator_commands=False).pipeline
     for external_id, chat in (("c-1", "100"), ("c-2", "200")):  # c-2 has blocked the bot
         await customer_with_delivered_order(db, external_id, chat_id=chat)
     async with db.uow() as uow:
         for followup in await uow.session.scalars(select(FollowUp)):
-            assert await engine.start_survey(uow.session, followup, T0)
+            assert await engine.messenger.start_survey(uow.session, followup, T0)
         await uow.commit()
     async with db.reader() as uow:
         linked = await uow.session.scalars(

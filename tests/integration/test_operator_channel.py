@@ -91,7 +91,7 @@ async def test_an_operator_resolves_a_ticket_and_kpi_matches_the_command_line(
     async with db.uow() as uow:
         followup = await uow.session.get(FollowUp, followup_id)
         assert followup is not None
-        assert await stack.engine.start_survey(uow.session, followup, clock())
+        assert await stack.messenger.start_survey(uow.session, followup, clock())
         await uow.commit()
     await stack.flush()
     await stack.deliver(tg.callback(CUSTOMER, f"nps:{followup_id}:9"))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator
+from bot.bootstrap import build_core
+from bot.engine.pipeline import Pipeline
 from bot.operators.chart import HEIGHT_PX, WIDTH_PX, build_figure, materialize_attachments
 from bot.operators.kpi_view import duration, number
 from bot.operators.periods import parse_period
@@ -32,24 +32,24 @@ kpi = pytest.importorskip("storage.read.kpi")
 
 
 async def answer_survey(
-    db: Database, engine: Engine, clock: Clock, n: int, nps: int, csat: int
+    db: Database, engine: Pipeline, clock: Clock, n: int, nps: int, csat: int
 ) -> None:
     chat = str(100 + n)
     _, _, fid = await customer_with_delivered_order(db, f"c-{n}", chat_id=chat, now=clock())
     async with db.uow() as uow:
         followup = await uow.session.get(FollowUp, fid)
         assert followup is not None
-        await engine.start_survey(uow.session, followup, clock())
+        await engine.messenger.start_survey(uow.session, followup, clock())
         await uow.commit()
     await send(db, engine, chat, press(f"nps:{fid}:{nps}"))
     await send(db, engine, chat, press(f"skip:{fid}"))
     await send(db, engine, chat, press(f"csat:{fid}:{csat}"))
 
 
-async def a_month_of_activity(db: Database, settings: Settings) -> tuple[Engine, Clock]:
+async def a_month_of_activity(db: Database, settings: Settings) -> tuple[Pipeline, Clock]:
     """Answers over five weeks (one in the previous period) and two handled tickets."""
     clock = Clock(T0 - timedelta(days=40))
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     await answer_survey(db, engine, clock, 1, 6, 3)  # the previous period: a detractor
     scores = [(10, 5), (9, 4), (7, 4), (3, 2), (10, 5), (8, 3)]
     for k, (nps, csat) in enumerate(scores):
@@ -141,7 +141,7 @@ async def test_kpi_shows_the_mean_rating_customers_gave_their_resolved_tickets(
 ) -> None:
     settings = staff_settings(tmp_path, database_url=db_url)
     clock = Clock(T0 - timedelta(days=2))
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     numbers = []
     for n in range(3):
         await customer_with_delivered_order(db, f"r-{n}", chat_id=f"11{n}", now=clock())

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
+from bot.bootstrap import build_core
+from bot.engine.pipeline import Pipeline
 from bot.i18n import translate
-from bot.operators import handle_operator
 from flows.events import ButtonIn
 from flows.staff import ADMINS_ONLY, REFUSAL
 from tests.builders import Clock, customer_with_delivered_order
@@ -43,7 +43,7 @@ BUTTONS = ["op:t:{n}", "op:res:{n}", "op:asg:{n}", "op:reo:{n}", "op:tl:all:1", 
 
 
 async def attempts(
-    db: Database, engine: Engine, user: str, items: list[str], n: int, **where: str
+    db: Database, engine: Pipeline, user: str, items: list[str], n: int, **where: str
 ) -> list[str]:
     answers = []
     for item in items:
@@ -64,7 +64,7 @@ async def test_customers_and_strangers_are_refused_every_staff_command(
     language: str,
     expected: str,
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     await customer_with_delivered_order(db, locale="pt-BR" if who == "customer" else None)
     n = await open_complaint(db, engine)
     user = "100" if who == "customer" else "555"
@@ -87,7 +87,7 @@ async def test_customers_and_strangers_are_refused_every_staff_command(
 async def test_an_operator_is_refused_the_admin_commands(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     await customer_with_delivered_order(db)
     n = await open_complaint(db, engine)
     before = await snapshot(db)
@@ -108,7 +108,7 @@ async def test_in_the_operators_group_only_operators_are_served(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = staff_settings(tmp_path, operator_chat_id="-500")
-    engine = Engine(db, settings, Clock(), handle_operator)
+    engine = build_core(db, settings, Clock()).pipeline
     await customer_with_delivered_order(db)
     n = await open_complaint(db, engine)
     before = await snapshot(db)
@@ -129,7 +129,7 @@ async def test_in_the_operators_group_only_operators_are_served(
 async def test_a_role_removed_from_the_table_stops_working_at_once(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     assert "is now an operator" in texts(await send(db, engine, ADMIN, "/operators add 321 Bia"))
     assert texts(await send(db, engine, "321", "/tickets all")) == "No tickets yet."
     listed = texts(await send(db, engine, ADMIN, "/operators list"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator, sla_watch, targets_of
+from bot.bootstrap import build_core
+from bot.operators import targets_of
+from bot.settings import Settings
 from storage.models import Ticket, TicketEvent
 from storage.read.sla import ticket_times
 from tests.builders import T0, Clock, customer_with_delivered_order
@@ -29,6 +30,11 @@ from tests.integration.staff_helpers import (
 )
 
 
+async def sla_watch(db: Database, settings: Settings, now: datetime) -> bool:
+    """One pass of ``postsale run``'s SLA watch, wired as the bootstrap wires it."""
+    return await build_core(db, settings).watch_sla(now)
+
+
 async def ticket(db: Database, number: int) -> Ticket:
     async with db.uow() as uow:
         found = await uow.session.get(Ticket, number)
@@ -42,7 +48,7 @@ async def test_an_operator_resolves_a_ticket_and_the_clock_gives_its_times(
     # T0 is Tuesday 2026-03-10 12:00 in São Paulo; business hours mon-fri 09:00-18:00.
     clock = Clock()
     settings = staff_settings(tmp_path)
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     await customer_with_delivered_order(db)
     before = await last_outbox_id(db)
     n = await open_complaint(db, engine)
@@ -107,7 +113,7 @@ async def test_a_customer_who_says_no_reopens_the_ticket_and_operators_are_told(
     db: Database, tmp_path: Path
 ) -> None:
     settings = staff_settings(tmp_path, operator_chat_id="-500")
-    engine = Engine(db, settings, Clock(), handle_operator)
+    engine = build_core(db, settings, Clock()).pipeline
     await customer_with_delivered_order(db)
     before = await last_outbox_id(db)
     n = await open_complaint(db, engine)
@@ -124,7 +130,7 @@ async def test_a_customer_who_says_no_reopens_the_ticket_and_operators_are_told(
 async def test_buttons_and_commands_assign_list_page_and_reopen(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     await customer_with_delivered_order(db)
     numbers = []
     for k in range(12):
@@ -150,7 +156,7 @@ async def test_buttons_and_commands_assign_list_page_and_reopen(
 async def test_wrong_requests_get_a_clear_answer_and_change_nothing(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
     await customer_with_delivered_order(db)
     n = await open_complaint(db, engine)
 
@@ -177,7 +183,7 @@ async def test_operators_are_warned_once_before_a_ticket_misses_its_target(
 ) -> None:
     clock = Clock()  # Tuesday 12:00 in São Paulo; first response target 4h of business time
     settings = staff_settings(tmp_path)
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     await customer_with_delivered_order(db)
     n = await open_complaint(db, engine)
     before = await last_outbox_id(db)
@@ -199,7 +205,7 @@ async def test_after_hours_a_ticket_is_not_warned_about_until_the_clock_runs(
 ) -> None:
     clock = Clock(T0.replace(hour=23))  # Tuesday 20:00 in São Paulo, after hours
     settings = staff_settings(tmp_path)
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     await customer_with_delivered_order(db)
     await open_complaint(db, engine)
     clock.advance(hours=12)  # Wednesday 08:00: no business time has passed
@@ -212,7 +218,7 @@ async def test_a_detractor_ticket_shows_its_order_and_the_nps_score_that_opened_
     db: Database, tmp_path: Path
 ) -> None:
     clock = Clock(T0)
-    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), clock).pipeline
     _, _, fid = await customer_with_delivered_order(db, "c-9", chat_id=CUSTOMER_CHAT, now=T0)
     assert fid is not None
     await invite_to_survey(db, engine, fid, T0)
@@ -230,7 +236,7 @@ async def test_an_operator_whose_telegram_speaks_portuguese_gets_the_screens_in_
     db: Database, tmp_path: Path
 ) -> None:
     clock = Clock(T0)
-    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), clock).pipeline
     await customer_with_delivered_order(db, now=T0)
     n = await open_complaint(db, engine)
 
@@ -248,7 +254,7 @@ async def test_announcements_use_the_language_chosen_in_the_operators_chat(
     db: Database, tmp_path: Path
 ) -> None:
     clock = Clock(T0)
-    engine = Engine(db, staff_settings(tmp_path), clock, handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), clock).pipeline
     await send(db, engine, OPERATOR, "/language")
     await send(db, engine, OPERATOR, press("lang:es"))
     await customer_with_delivered_order(db, now=T0)

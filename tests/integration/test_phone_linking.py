@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
+from bot.bootstrap import build_core
 from bot.settings import Settings
 from flows.events import ContactIn
 from storage.models import ChannelIdentity, Customer
@@ -21,7 +21,7 @@ async def test_a_phone_two_customers_share_links_the_latest_buyer_and_says_so(
     db: Database,
 ) -> None:
     settings = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
-    engine = Engine(db, settings, Clock())
+    engine = build_core(db, settings, Clock(), operator_commands=False).pipeline
     await customer_with_delivered_order(db, "c-old", chat_id=None, phone=PHONE, now=T0)
     await customer_with_delivered_order(
         db, "c-new", chat_id=None, phone=PHONE, now=T0 + timedelta(days=2)
@@ -46,7 +46,7 @@ async def test_a_phone_two_customers_share_links_the_latest_buyer_and_says_so(
 
 async def test_a_phone_only_one_customer_holds_links_without_a_note(db: Database) -> None:
     settings = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
-    engine = Engine(db, settings, Clock())
+    engine = build_core(db, settings, Clock(), operator_commands=False).pipeline
     await customer_with_delivered_order(db, "c-1", chat_id=None, phone=PHONE)
 
     await engine.handle(incoming(ContactIn(PHONE), chat_id="200"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
-from bot.operators import handle_operator
+from bot.bootstrap import build_core
+from bot.engine.pipeline import Pipeline
 from bot.settings import SettingsError, load_settings
 from tests.builders import T0, Clock, customer_with_delivered_order
 from tests.integration.staff_helpers import (
@@ -20,7 +20,7 @@ from tests.integration.staff_helpers import (
 )
 
 
-async def a_survey_answered(db: Database, engine: Engine, nps: int, locale: str = "en") -> str:
+async def a_survey_answered(db: Database, engine: Pipeline, nps: int, locale: str = "en") -> str:
     """The customer ``c 1/2`` answers ``nps``, skips the reason and gives CSAT 5."""
     _, _, fid = await customer_with_delivered_order(db, "c 1/2", locale=locale, now=T0)
     assert fid is not None
@@ -36,7 +36,7 @@ async def test_a_promoter_is_asked_for_a_review_at_the_named_store_with_the_orde
     settings = staff_settings(
         tmp_path, store_name="Loja Aurora", review_url="https://aurora.example/r/{order_id}?s=tg"
     )
-    engine = Engine(db, settings, Clock(T0), handle_operator)
+    engine = build_core(db, settings, Clock(T0)).pipeline
 
     told = await a_survey_answered(db, engine, 10)
 
@@ -49,7 +49,7 @@ async def test_a_promoter_is_asked_for_a_review_at_the_named_store_with_the_orde
 async def test_without_store_settings_the_request_says_our_store_in_the_customers_language(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = Engine(db, staff_settings(tmp_path), Clock(T0), handle_operator)
+    engine = build_core(db, staff_settings(tmp_path), Clock(T0)).pipeline
 
     told = await a_survey_answered(db, engine, 9, locale="pt-BR")
 
@@ -59,7 +59,7 @@ async def test_without_store_settings_the_request_says_our_store_in_the_customer
 
 async def test_a_passive_is_not_asked_for_a_review(db: Database, tmp_path: Path) -> None:
     settings = staff_settings(tmp_path, store_name="Loja Aurora", review_url="https://a.example")
-    engine = Engine(db, settings, Clock(T0), handle_operator)
+    engine = build_core(db, settings, Clock(T0)).pipeline
 
     told = await a_survey_answered(db, engine, 8)
 

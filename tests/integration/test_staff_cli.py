@@ -12,9 +12,8 @@ from types import ModuleType
 import pytest
 
 from bot.app import Database
-from bot.engine.pipeline import Engine
+from bot.bootstrap import build_core
 from bot.entrypoints.commands import conversations, operators
-from bot.operators import handle_operator
 from bot.settings import Settings
 from tests.builders import Clock, customer_with_delivered_order
 from tests.integration.staff_helpers import open_complaint, send, staff_settings
@@ -36,7 +35,7 @@ async def run(
 
 async def two_customers_talking(db: Database, settings: Settings) -> None:
     clock = Clock()
-    engine = Engine(db, settings, clock, handle_operator)
+    engine = build_core(db, settings, clock).pipeline
     await customer_with_delivered_order(db, "c-1", chat_id="100")
     await customer_with_delivered_order(db, "c-2", chat_id="200")
     await open_complaint(db, engine, "first customer's problem", chat="100")
@@ -118,5 +117,5 @@ async def test_operators_are_added_listed_and_removed_from_the_command_line(
     code, _ = await run(operators, settings, capsys, "remove", "900")  # from the settings
     assert code == 1
     # The chat sees the change: 42 is an admin now.
-    engine = Engine(db, settings, Clock(), handle_operator)
+    engine = build_core(db, settings, Clock()).pipeline
     assert "Operators and admins" in str(await send(db, engine, "42", "/operators"))

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.app import Database
-from bot.engine.context import UpdateContext
-from bot.engine.pipeline import Engine
+from bot.bootstrap import build_core
+from bot.handling import UpdateContext
 from bot.settings import Settings
 from flows.events import CommandIn, TextIn
 from storage.models import Conversation, Message, ReceivedUpdate
@@ -81,7 +81,10 @@ async def test_an_older_update_received_by_one_process_goes_before_a_newer_one_o
 ) -> None:
     settings = webhook_settings()
     clock = Clock()
-    first, second = Engine(db, settings, clock), Engine(other, settings, clock)
+    first, second = (
+        build_core(db, settings, clock, operator_commands=False).pipeline,
+        build_core(other, settings, clock, operator_commands=False).pipeline,
+    )
     chats = [str(9000 + n) for n in range(CHATS)]
     async with db.uow() as uow:  # chats that have talked before
         uow.session.add_all(
@@ -131,7 +134,7 @@ async def test_an_older_update_lost_with_its_process_holds_a_newer_one_only_brie
 ) -> None:
     settings = webhook_settings()
     clock = Clock()
-    engine = Engine(db, settings, clock)
+    engine = build_core(db, settings, clock, operator_commands=False).pipeline
     assert engine.order is not None
     engine.order.wait = timedelta(seconds=0.3)
     async with db.uow() as uow:  # noted by a process that died before handling it
@@ -149,7 +152,8 @@ async def test_an_update_whose_handling_failed_holds_no_newer_one_back(db: Datab
     async def broken(ctx: UpdateContext) -> bool:
         raise RuntimeError("operator command failed")
 
-    engine = Engine(db, webhook_settings(), Clock(), operator_handler=broken)
+    engine = build_core(db, webhook_settings(), Clock(), operator_commands=False).pipeline
+    engine.operator_handler = broken
     assert engine.order is not None
     engine.order.wait = timedelta(seconds=60)
     with pytest.raises(RuntimeError):
@@ -163,7 +167,9 @@ async def test_an_update_whose_handling_failed_holds_no_newer_one_back(db: Datab
 
 async def test_a_long_polling_bot_handles_updates_without_noting_them(db: Database) -> None:
     polling = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
-    engine = Engine(db, polling, Clock())  # one poller reads a bot's updates, in order
+    engine = build_core(
+        db, polling, Clock(), operator_commands=False
+    ).pipeline  # one poller reads a bot's updates, in order
 
     await engine.handle(incoming(TextIn("hello"), "9200", update_id="95000"))
 

@@ -1,21 +1,20 @@
-"""What a handler of one update gets: the open transaction and ways to answer."""
+"""The context of one message handled inside one transaction, and the ports it offers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.port import Incoming
+from bot.handling.events import DomainEvent
 from bot.settings import Settings
 from flows.replies import Say
 from storage.conversations import write_message
+from storage.models import FollowUp, Ticket
 from storage.outbox import enqueue
-
-if TYPE_CHECKING:
-    from bot.engine.pipeline import Engine
 
 
 def body_of(message: Say | str | dict[str, Any], locale: str) -> dict[str, Any]:
@@ -36,28 +35,41 @@ def body_of(message: Say | str | dict[str, Any], locale: str) -> dict[str, Any]:
     return render(message, locale)
 
 
-@dataclass
-class UpdateContext:
-    """One update being handled inside one transaction (DESIGN.md invariant 1)."""
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A chat on a channel: where a message goes."""
+
+    channel: str
+    chat_id: str
+
+
+@dataclass(kw_only=True)
+class MessageContext:
+    """A message being handled in one transaction (DESIGN.md invariant 1): an incoming
+    update's, or one the bot starts itself (a survey invitation, an operator's reply)."""
 
     session: AsyncSession
     settings: Settings
     now: datetime
-    incoming: Incoming
+    address: Address  # the chat this message is about: replies go there
     locale: str
-    engine: Engine
     customer_id: int | None = None
     conversation_id: int | None = None
-    followup_id: int | None = None  # the survey this update invites to, if any
+    followup_id: int | None = None  # the survey this message invites to, if any
     sent: list[dict[str, Any]] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)  # dispatched by the engine
+
+    def emit(self, event: DomainEvent) -> None:
+        """Record a domain event; its handlers run later in this transaction."""
+        self.events.append(event)
 
     async def reply(
         self, message: Say | str | dict[str, Any], *, purpose: str = "reply"
     ) -> dict[str, Any]:
-        """Answer in the chat the update came from."""
+        """Answer in this context's chat."""
         return await self.send_to(
-            self.incoming.channel,
-            self.incoming.chat_id,
+            self.address.channel,
+            self.address.chat_id,
             message,
             purpose=purpose,
             customer_id=self.customer_id,
@@ -112,6 +124,35 @@ class UpdateContext:
         if purpose == "reminder":
             return self.now + max(expires - reminder, timedelta(0))
         return None
+
+
+class CustomerMessenger(Protocol):
+    """Messages the bot starts to a customer, in the caller's transaction
+    (``bot.engine.messenger.Messenger``); each is False when no chat is linked."""
+
+    async def start_survey(
+        self, session: AsyncSession, followup: FollowUp, now: datetime
+    ) -> bool: ...
+
+    async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool: ...
+
+    async def expire(self, session: AsyncSession, followup: FollowUp, now: datetime) -> None: ...
+
+    async def ask_resolution(
+        self, session: AsyncSession, ticket: Ticket, now: datetime
+    ) -> bool: ...
+
+    async def tell_customer(
+        self, session: AsyncSession, customer_id: int, text: str, now: datetime, purpose: str = ...
+    ) -> bool: ...
+
+
+@dataclass(kw_only=True)
+class UpdateContext(MessageContext):
+    """An incoming update being handled; operator commands get this."""
+
+    incoming: Incoming
+    messenger: CustomerMessenger  # operators reach customers through it
 
 
 class OperatorHandler(Protocol):

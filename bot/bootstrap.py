@@ -1,0 +1,175 @@
+"""The composition root: the one place that builds the bot from settings.
+
+``postsale run`` (``bot.entrypoints.runner``), the terminal chat, the tests' Telegram
+stack and the benchmarks all build through here, so that they run the same wiring:
+the domain-event table, the messenger, the inbound pipeline, the scheduler, the
+channels and the outbox sender. Nothing else constructs these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from bot.app import Database
+from bot.channels.port import UpdateHandler
+from bot.delivery.sender import OutboxSender
+from bot.engine.dead_letters import DeadLetters
+from bot.engine.messenger import Messenger
+from bot.engine.pipeline import GROUP_LIMIT, Pipeline, utcnow
+from bot.handling import (
+    Detractor,
+    EventHandlers,
+    SlaWarning,
+    TicketOpened,
+    TicketReopened,
+)
+from bot.operators import OperatorAlerts, handle_operator, targets_of
+from bot.operators.chart import materialize_attachments
+from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.sla_watch import sla_watch
+from bot.settings import Settings
+
+# A channel from the settings and the pipeline's ``handle``: ``(settings, handle) -> channel``.
+ChannelFactory = Callable[[Settings, UpdateHandler], Any]
+
+
+def event_handlers(settings: Settings) -> EventHandlers:
+    """Each domain event's handlers (the operators' alerts)."""
+    alerts = OperatorAlerts(settings)
+    return EventHandlers(
+        {
+            TicketOpened: [alerts.ticket_opened],
+            Detractor: [alerts.ticket_opened],
+            TicketReopened: [alerts.ticket_reopened],
+            SlaWarning: [alerts.sla_warning],
+        }
+    )
+
+
+@dataclass
+class Core:
+    """What handles updates and writes to customers, without any channel."""
+
+    db: Database
+    settings: Settings
+    clock: Callable[[], datetime]
+    events: EventHandlers
+    messenger: Messenger
+    pipeline: Pipeline
+    scheduler: Scheduler
+
+    async def watch_sla(self, now: datetime) -> bool:
+        """One SLA watch pass; True when operators were warned of a ticket."""
+        return await sla_watch(self.db, partial(targets_of, self.settings), self.events, now)
+
+
+def build_core(
+    db: Database,
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    operator_commands: bool = True,
+    group_limit: int = GROUP_LIMIT,
+) -> Core:
+    """The event table, the messenger, the pipeline and the scheduler on ``db``.
+
+    ``operator_commands=False`` leaves operator commands to the customer flows (tests
+    of the customer side only); operators are still told about tickets.
+    """
+    events = event_handlers(settings)
+    messenger = Messenger(settings, events)
+    pipeline = Pipeline(
+        db,
+        settings,
+        clock,
+        messenger=messenger,
+        events=events,
+        operator_handler=handle_operator if operator_commands else None,
+        unit_of_work=partial(db.uow, small=True),  # SQLite: the fast path (storage.uow)
+        group_limit=group_limit,
+    )
+    scheduler = Scheduler(db, settings, messenger, clock)
+    pipeline.on_linked = scheduler.start_due_of
+    return Core(db, settings, clock, events, messenger, pipeline, scheduler)
+
+
+# -- channels (a registry of channels by settings plugs in here) -----------------------
+
+
+def telegram_channels(**options: Any) -> dict[str, ChannelFactory]:
+    """The Telegram channel of ``BOT_FRAMEWORK``; ``options`` tune the adapter."""
+
+    def telegram(settings: Settings, handle: UpdateHandler) -> Any:
+        from bot.channels.telegram.factory import build_telegram_channel
+
+        return build_telegram_channel(settings, handle, **options)
+
+    return {"telegram": telegram}
+
+
+def build_channels(
+    settings: Settings, handle: UpdateHandler, factories: Mapping[str, ChannelFactory]
+) -> dict[str, Any]:
+    """Each channel by its name, receiving into ``handle``."""
+    return {name: factory(settings, handle) for name, factory in factories.items()}
+
+
+# -- the whole app ----------------------------------------------------------------------
+
+
+@dataclass
+class App:
+    """The core, its channels and the outbox sender that sends through them."""
+
+    core: Core
+    channels: dict[str, Any]
+    sender: OutboxSender
+
+    async def watch_sla(self) -> None:
+        if await self.core.watch_sla(self.core.clock()):
+            self.sender.wake()
+
+
+def build_app(
+    db: Database,
+    settings: Settings,
+    channels: Mapping[str, ChannelFactory],
+    clock: Callable[[], datetime] = utcnow,
+    *,
+    limits: Any = None,
+    log_every: float = 5.0,
+) -> App:
+    """The whole bot on ``db``: ``limits`` (``SendLimits``) default to the settings'."""
+    core = build_core(db, settings, clock)
+    built = build_channels(settings, core.pipeline.handle, channels)
+    dead_letters = DeadLetters(db, clock).record
+    for channel in built.values():
+        if hasattr(channel, "dead_letters"):
+            channel.dead_letters = dead_letters
+        if hasattr(channel, "operator_ids"):
+            channel.operator_ids = partial(_operator_ids, db)
+    sender = OutboxSender(
+        db,
+        built,
+        limits if limits is not None else settings,
+        clock,
+        log_every=log_every,
+        render_body=partial(materialize_attachments, db, settings=settings),
+    )
+    core.pipeline.on_queued.append(sender.wake)
+    core.scheduler.on_queued = sender.wake
+    return App(core, built, sender)
+
+
+async def _operator_ids(db: Database) -> list[str]:
+    """Operators from the operators table, for their command menu."""
+    from sqlalchemy import select
+
+    from storage.models import Operator
+
+    async with db.uow() as uow:
+        return [str(u) for u in (await uow.session.scalars(select(Operator.user_id))).all()]

@@ -1,0 +1,135 @@
+"""Messages the bot starts itself: survey invitations, reminders, expiries, operators' words.
+
+Used by the scheduler and by operator commands, inside the caller's transaction. The
+customer's latest linked chat is the message's ``Address``; its flow step is applied
+as an update's would be (``apply_outcome``), with no incoming update to pretend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import flows
+from bot.engine.linking import locale_of, order_label
+from bot.engine.outcome import apply_outcome, state_of
+from bot.handling import Address, EventHandlers, MessageContext
+from bot.settings import Settings
+from flows.replies import Say
+from flows.state import OrderRef, Outcome, State
+from storage import conversations as convs
+from storage.models import ChannelIdentity, FollowUp, Order, Ticket
+
+
+class Messenger:
+    """Starts flow steps towards a customer; each is False when no chat is linked."""
+
+    def __init__(self, settings: Settings, events: EventHandlers) -> None:
+        self.settings = settings
+        self.events = events
+
+    async def _customer_chat(
+        self, session: AsyncSession, customer_id: int
+    ) -> ChannelIdentity | None:
+        return await session.scalar(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.customer_id == customer_id)
+            .order_by(ChannelIdentity.linked_at.desc(), ChannelIdentity.id.desc())
+            .limit(1)
+        )
+
+    async def _send(
+        self,
+        session: AsyncSession,
+        customer_id: int,
+        now: datetime,
+        run: Callable[[State], Outcome],
+        purpose: str,
+        followup_id: int | None = None,
+    ) -> bool:
+        identity = await self._customer_chat(session, customer_id)
+        if identity is None:
+            return False
+        chat = await convs.load_chat(session, identity.channel, identity.chat_id, now)
+        conv, customer = chat.conversation, chat.customer
+        if customer is None or customer.id != customer_id:
+            customer = await convs.load_customer(session, customer_id)
+        await convs.set_conversation_customer(session, conv, customer_id)
+        ctx = MessageContext(
+            session=session,
+            settings=self.settings,
+            now=now,
+            address=Address(identity.channel, identity.chat_id),
+            locale=locale_of(self.settings, customer, conv, identity.language_code),
+            customer_id=customer_id,
+            conversation_id=conv.id,
+            followup_id=followup_id,
+        )
+        await apply_outcome(ctx, conv, customer, run(state_of(conv)), self.events, purpose=purpose)
+        return True
+
+    async def start_survey(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
+        """Invite the customer to the survey of ``followup``."""
+        order = await session.get(Order, followup.order_id)
+        if order is None:
+            return False
+        ref = OrderRef(order.id, order_label(order, self.settings.tz))
+        return await self._send(
+            session,
+            followup.customer_id,
+            now,
+            lambda state: flows.start_survey(state, followup.id, ref, now),
+            "invitation",
+            followup.id,
+        )
+
+    async def remind(self, session: AsyncSession, followup: FollowUp, now: datetime) -> bool:
+        return await self._send(
+            session,
+            followup.customer_id,
+            now,
+            lambda state: flows.remind_survey(state, followup.id, now),
+            "reminder",
+        )
+
+    async def expire(self, session: AsyncSession, followup: FollowUp, now: datetime) -> None:
+        await self._send(
+            session,
+            followup.customer_id,
+            now,
+            lambda state: flows.expire_survey(state, followup.id, now),
+            "expiry",
+        )
+
+    async def ask_resolution(self, session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
+        """After an operator resolves a ticket: ask the customer whether it is solved."""
+        if ticket.customer_id is None:
+            return False
+        return await self._send(
+            session,
+            ticket.customer_id,
+            now,
+            lambda state: flows.ask_resolution(state, ticket.id, now),
+            "resolution",
+        )
+
+    async def tell_customer(
+        self,
+        session: AsyncSession,
+        customer_id: int,
+        text: str,
+        now: datetime,
+        purpose: str = "operator",
+    ) -> bool:
+        """Send an operator's words, verbatim, to the customer's linked chat."""
+        say = Say(text=text, verbatim=True)
+        return await self._send(
+            session,
+            customer_id,
+            now,
+            lambda state: Outcome(state=state, replies=(say,), effects=()),
+            purpose,
+        )
