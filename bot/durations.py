@@ -1,4 +1,6 @@
-"""Durations as INTERFACE.md writes them: ``90s``, ``15m``, ``24h``, ``7d``."""
+"""Durations: read as INTERFACE.md writes them (``90s``, ``15m``, ``24h``, ``7d``), and
+written for people (``45s``, ``12m``, ``3h 05m``, ``2d 4h``) by the one formatter that
+``postsale kpi``, ``/kpi``, the tickets and the SLA warnings all use."""
 
 from __future__ import annotations
 
@@ -25,9 +27,22 @@ def parse_duration(text: str) -> timedelta:
     return total
 
 
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+NO_VALUE = "—"
+"""What a figure without data shows, everywhere a KPI is shown."""
+
+
+def duration(seconds: float | None) -> str:
+    """``45s``, ``12m``, ``3h 05m``, ``2d 4h``; a dash for no value, a sign when negative."""
+    if seconds is None:
+        return NO_VALUE
+    s = int(round(abs(seconds)))
+    sign = "-" if seconds < 0 else ""
+    if s < 60:
+        return f"{sign}{s}s"
+    if s < 3600:
+        return f"{sign}{s // 60}m"
+    if s < 86400:
+        hours, minutes = s // 3600, s % 3600 // 60
+        return f"{sign}{hours}h {minutes:02d}m" if minutes else f"{sign}{hours}h"
+    days, hours = s // 86400, s % 86400 // 3600
+    return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"

@@ -17,12 +17,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from flows.commands import LANGUAGES
 from flows.linking import CONTACT_LABEL
-from flows.replies import Button, Param, Plural, Say
-
-LOCALES: tuple[str, ...] = tuple(code for code, _ in LANGUAGES)
-"""Our locales, the default first: ("pt-BR", "en", "es", "ca")."""
+from flows.locales import LOCALES as LOCALES  # re-exported for bot/ and the tests
+from flows.replies import Button, Lines, Param, Plural, Say
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 _BY_LANGUAGE = {"pt": "pt-BR", "en": "en", "es": "es", "ca": "ca"}
@@ -91,13 +88,19 @@ class _Params(dict[str, Any]):
 def _fill(text: str, source: str, locale: str, params: dict[str, Param]) -> str:
     if not params:
         return text
-    values = _Params(
-        {k: translate_plural(v, locale) if isinstance(v, Plural) else v for k, v in params.items()}
-    )
+    values = _Params({k: _param(v, locale) for k, v in params.items()})
     try:
         return text.format_map(values)
     except (ValueError, IndexError, AttributeError):  # a broken translation: show the source
         return source.format_map(values)
+
+
+def _param(value: Param, locale: str) -> Any:
+    if isinstance(value, Plural):
+        return translate_plural(value, locale)
+    if isinstance(value, Lines):
+        return "\n".join(translate(m, locale) for m in value.msgids)
+    return value
 
 
 def translate(msgid: str, locale: str, /, **params: Param) -> str:

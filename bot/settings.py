@@ -15,8 +15,7 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.durations import parse_duration
 from flows.business_hours import BusinessHours
-
-LOCALES = ("pt-BR", "en", "es", "ca")
+from flows.locales import LOCALES
 
 
 def _duration(value: Any) -> Any:

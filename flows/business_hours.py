@@ -44,6 +44,18 @@ def _days(spec: str, text: str) -> set[int]:
     return found
 
 
+def _clause(clause: str, text: str) -> tuple[set[int], tuple[int, int]]:
+    """One ``mon-fri 09:00-18:00`` clause: its weekdays and its window in minutes."""
+    m = _CLAUSE.match(clause)
+    if m is None:
+        raise ValueError(f"not business hours: {clause.strip()!r} (use mon-fri 09:00-18:00)")
+    a = int(m["a"]) * 60 + int(m["am"])
+    b = int(m["b"]) * 60 + int(m["bm"])
+    if int(m["am"]) > 59 or int(m["bm"]) > 59 or not 0 <= a < b <= MINUTES_A_DAY:
+        raise ValueError(f"not a time window: {clause.strip()!r}")
+    return _days(m["days"], text), (a, b)
+
+
 @dataclass(frozen=True)
 class BusinessHours:
     """Opening windows per weekday (0 = Monday), in minutes after local midnight."""
@@ -57,19 +69,10 @@ class BusinessHours:
         if text.strip().lower() in ("always", "24/7"):
             return cls(tuple(((0, MINUTES_A_DAY),) for _ in DAYS))
         for clause in text.lower().split(";"):
-            if not clause.strip():
-                continue
-            m = _CLAUSE.match(clause)
-            if m is None:
-                raise ValueError(
-                    f"not business hours: {clause.strip()!r} (use mon-fri 09:00-18:00)"
-                )
-            a = int(m["a"]) * 60 + int(m["am"])
-            b = int(m["b"]) * 60 + int(m["bm"])
-            if int(m["am"]) > 59 or int(m["bm"]) > 59 or not 0 <= a < b <= MINUTES_A_DAY:
-                raise ValueError(f"not a time window: {clause.strip()!r}")
-            for day in _days(m["days"], text):
-                per_day[day].append((a, b))
+            if clause.strip():
+                days, window = _clause(clause, text)
+                for day in days:
+                    per_day[day].append(window)
         for day, windows in enumerate(per_day):
             windows.sort()
             for (_, end), (start, _) in zip(windows, windows[1:], strict=False):

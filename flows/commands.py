@@ -1,4 +1,4 @@
-"""Customer commands: /help, /language, /stop, /mydata and /forget (with confirmation)."""
+"""Customer commands: /language, /stop, /mydata and /forget (with confirmation)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 
+from flows import idle
 from flows.effects import Effect, ExportMyData, ForgetMe, OptOut, SetLocale
-from flows.events import ButtonIn, Event
+from flows.events import ButtonIn, CommandIn, Event
+from flows.locales import LANGUAGES
 from flows.machine import FlowMachine, Step
-from flows.replies import Button, Say, button, plain_button, say
+from flows.replies import N_, Button, Say, button, plain_button, say
+from flows.spec import ButtonRoute, Command, FlowSpec, suspend
 from flows.state import Facts, JSONValue, Outcome, State
 
 FLOW = "account"
-LANGUAGES = (
-    ("pt-BR", "Português (Brasil)"),
-    ("en", "English"),
-    ("es", "Español"),
-    ("ca", "Català"),
-)
-"""The locales a customer can choose, with their names in their own language."""
 
 
 class Account(Enum):
@@ -64,18 +60,6 @@ class AccountStep(Step[Account]):
 
 MACHINE = FlowMachine(FLOW, Account, TRANSITIONS, Account.CONFIRM_FORGET)
 STATES = frozenset({Account.CONFIRM_FORGET.value})
-
-
-def help_text() -> Say:
-    return say(
-        "Here is what I can do:\n"
-        "/problem - report a problem with an order\n"
-        "/language - choose your language\n"
-        "/stop - stop receiving surveys and reminders\n"
-        "/mydata - get a copy of the data we keep about you\n"
-        "/forget - delete your data\n"
-        "/help - show this list"
-    )
 
 
 def unknown_command() -> Say:
@@ -157,3 +141,63 @@ def handle(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
     if model.state is Account.DONE:
         return Outcome(State(), tuple(model.replies), tuple(model.effects))
     return model.outcome(FLOW)
+
+
+def _language(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
+    return Outcome(state, (language_menu(),))
+
+
+def _stop(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
+    text, effects = stop()
+    return Outcome(State(), (text,), effects)  # nothing is pending after opting out
+
+
+def _mydata(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
+    text, effects = mydata()
+    return Outcome(state, (text,), effects)
+
+
+def _forget(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
+    return start_forget(suspend(state))
+
+
+def _language_button(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome | None:
+    if not event.data.startswith("lang:"):
+        return None
+    text, effects = choose_language(event.data)
+    return Outcome(state, (text,), effects)
+
+
+def _forget_elsewhere(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome | None:
+    if not event.data.startswith("forget:"):
+        return None
+    return idle.stale(state, event, facts, now)
+
+
+COMMANDS = (
+    Command(
+        "language",
+        _language,
+        help=N_("/language - choose your language"),
+        menu=N_("Change the language"),
+        linked=False,
+    ),
+    Command(
+        "stop",
+        _stop,
+        N_("/stop - stop receiving surveys and reminders"),
+        N_("Stop surveys and reminders"),
+    ),
+    Command(
+        "mydata",
+        _mydata,
+        N_("/mydata - get a copy of the data we keep about you"),
+        N_("Get a copy of your data"),
+    ),
+    Command("forget", _forget, N_("/forget - delete your data"), N_("Delete your data")),
+)
+BUTTONS = (
+    ButtonRoute("lang", _language_button, linked=False),  # the language menu, anywhere
+    ButtonRoute("forget", _forget_elsewhere, owner=FLOW),
+)
+SPEC = FlowSpec(FLOW, STATES, handle, prompt, COMMANDS, BUTTONS)

@@ -6,11 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 
+from flows import idle
 from flows.effects import CATEGORIES, OpenTicket
-from flows.events import ButtonIn, Event, TextIn
+from flows.events import ButtonIn, CommandIn, Event, TextIn
 from flows.inputs import as_int, get_int, get_str
 from flows.machine import FlowMachine, Step
 from flows.replies import N_, Button, Say, button, plain_button, say
+from flows.spec import ButtonRoute, Command, FlowSpec, suspend
 from flows.state import Facts, JSONValue, Outcome, State
 
 FLOW = "complaint"
@@ -183,3 +185,25 @@ def _reprompt(model: ComplaintStep, facts: Facts) -> Say:
     if model.state is Complaint.DESCRIPTION:
         return say("Please describe the problem in a text message.", buttons=(_CANCEL,))
     return say("Please choose one of the options below.", buttons=category_buttons())
+
+
+def _problem(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
+    return start(suspend(state))
+
+
+def _menu_button(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome | None:
+    return start(suspend(state)) if event.data == "menu:problem" else None
+
+
+PROBLEM = Command(
+    "problem",
+    _problem,
+    help=N_("/problem - report a problem with an order"),
+    menu=N_("Report a problem with an order"),
+)
+BUTTONS = (
+    ButtonRoute("menu", _menu_button),  # the idle menu's way in, pressed anywhere
+    *(ButtonRoute(kind, idle.stale, owner=FLOW) for kind in ("cat", "ord", "cancel")),
+)
+# needs_orders: the order question lists the customer's orders
+SPEC = FlowSpec(FLOW, STATES, handle, prompt, (PROBLEM,), BUTTONS, needs_orders=True)

@@ -7,6 +7,7 @@ from datetime import datetime
 from flows.effects import AddToTicket
 from flows.events import ButtonIn, Event, MediaIn, TextIn
 from flows.replies import Button, Say, button, say
+from flows.spec import FlowSpec
 from flows.state import Facts, Outcome, State
 
 FLOW = "idle"
@@ -33,6 +34,11 @@ def stale_button() -> Say:
     return say("This button is no longer valid.")
 
 
+def stale(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome:
+    """A flow's button pressed when that flow is no longer waiting for it."""
+    return Outcome(state, (stale_button(),))
+
+
 def handle(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
     """A linked customer's message when no flow is waiting for an answer."""
     ticket = facts.active_ticket
@@ -53,3 +59,6 @@ def handle(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
     if isinstance(event, ButtonIn):
         return Outcome(state, (stale_button(), menu()), ())
     return Outcome(state, (menu(),), ())
+
+
+SPEC = FlowSpec(FLOW, STATES, handle)

@@ -7,10 +7,14 @@ these functions only choose the answer.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flows import idle
 from flows.effects import Effect, OptIn
+from flows.events import CommandIn
 from flows.replies import N_, Say, say
-from flows.state import Facts
+from flows.spec import Command
+from flows.state import Facts, Outcome, State
 
 ABOUT_NAMED = N_(
     "Welcome, {name}! This chat is now linked to your account. After each delivery I "
@@ -118,3 +122,15 @@ def contact(facts: Facts) -> tuple[Say, ...]:
     if facts.link == "linked_shared":
         return answer_link(facts), say(SHARED_PHONE)
     return (answer_link(facts),)
+
+
+def _start(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
+    replies, effects = start(event.args, facts)
+    linked_now = facts.link == "linked" and bool(event.args.strip())
+    return Outcome(State() if linked_now else state, replies, effects)  # a new link starts afresh
+
+
+COMMANDS = (
+    Command("start", _start, menu=N_("Start, or link this chat to your account"), linked=False),
+)
+"""Linking keeps no state of its own: it only answers /start."""

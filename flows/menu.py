@@ -6,27 +6,15 @@ catalogs); channel adapters render them per locale (Telegram: ``setMyCommands``)
 
 from __future__ import annotations
 
-from flows.replies import N_
+from flows.registry import COMMANDS
+from flows.staff import STAFF_COMMANDS
 
-CUSTOMER_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("start", N_("Start, or link this chat to your account")),
-    ("problem", N_("Report a problem with an order")),
-    ("help", N_("What I can do")),
-    ("language", N_("Change the language")),
-    ("stop", N_("Stop surveys and reminders")),
-    ("mydata", N_("Get a copy of your data")),
-    ("forget", N_("Delete your data")),
+CUSTOMER_COMMANDS: tuple[tuple[str, str], ...] = tuple(
+    (c.name, c.menu) for c in COMMANDS.values() if c.menu is not None
 )
-"""Every customer sees these."""
+"""Every customer sees these (the flows' registered commands, in the registry's order)."""
 
-OPERATOR_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("kpi", N_("KPI summary: 7d, 30d, 90d or a date range")),
-    ("tickets", N_("List tickets: open, mine or all")),
-    ("ticket", N_("Show ticket N")),
-    ("reply", N_("Answer the customer of ticket N")),
-    ("resolve", N_("Mark ticket N as solved")),
-    ("reopen", N_("Reopen ticket N")),
-    ("assign", N_("Take ticket N")),
-    ("history", N_("A customer's history")),
+OPERATOR_COMMANDS: tuple[tuple[str, str], ...] = tuple(
+    (c.name, c.menu) for c in STAFF_COMMANDS if c.menu is not None
 )
-"""Operators and admins see these too."""
+"""Operators and admins see these too (flows.staff's table)."""

@@ -23,7 +23,18 @@ class Plural:
     n: int
 
 
-Param: TypeAlias = str | int | float | Plural
+@dataclass(frozen=True)
+class Lines:
+    """Message ids shown one a line, each translated on its own (e.g. the /help list).
+
+    As a ``say`` parameter the list can be built from a table (the commands the flows
+    register) while each line stays one entry of the catalogs.
+    """
+
+    msgids: tuple[str, ...]
+
+
+Param: TypeAlias = str | int | float | Plural | Lines
 
 
 @dataclass(frozen=True)

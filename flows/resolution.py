@@ -13,6 +13,7 @@ from flows.events import ButtonIn, Event, TextIn
 from flows.inputs import as_int, get_int, parse_score
 from flows.machine import FlowMachine, Step
 from flows.replies import Button, Say, button, plain_button, say
+from flows.spec import ButtonRoute, FlowSpec
 from flows.state import Facts, JSONValue, Outcome, State
 
 FLOW = "resolution"
@@ -168,3 +169,19 @@ def _button(model: ResolutionStep, data: str) -> None:
         model.reply(prompt(model.state.value, model.data))
     else:
         MACHINE.fire(model, "rate", rating)
+
+
+def _elsewhere(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome | None:
+    """A resolution button after the question was answered or replaced."""
+    if ticket_button(event.data) is None:
+        return None
+    return Outcome(state, (say("This question is closed. Thank you!"),))
+
+
+SPEC = FlowSpec(
+    FLOW,
+    STATES,
+    handle,
+    prompt,
+    buttons=tuple(ButtonRoute(kind, _elsewhere, owner=FLOW) for kind in ("res", "rate")),
+)

@@ -8,33 +8,18 @@ ends, the conversation goes back there and the pending question is asked again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
-from flows import commands, complaint, idle, linking, resolution, survey
+from flows import commands, idle, linking, resolution, survey
 from flows.effects import ForgetMe, OptOut
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn
-from flows.replies import N_, Say, say
-from flows.state import Facts, JSONValue, OrderRef, Outcome, State
+from flows.registry import BUTTONS, COMMANDS, FLOWS
+from flows.replies import N_, say
+from flows.spec import held, suspend
+from flows.state import Facts, OrderRef, Outcome, State
 
-
-@dataclass(frozen=True)
-class Flow:
-    """What the router needs of a flow."""
-
-    states: frozenset[str]
-    handle: Callable[[State, Event, Facts, datetime], Outcome]
-    prompt: Callable[[str, Mapping[str, JSONValue], Facts], Say] | None
-
-
-FLOWS: dict[str, Flow] = {
-    idle.FLOW: Flow(idle.STATES, idle.handle, None),
-    survey.FLOW: Flow(survey.STATES, survey.handle, survey.prompt),
-    complaint.FLOW: Flow(complaint.STATES, complaint.handle, complaint.prompt),
-    resolution.FLOW: Flow(resolution.STATES, resolution.handle, resolution.prompt),
-    commands.FLOW: Flow(commands.STATES, commands.handle, commands.prompt),
-}
 OOPS = N_("Sorry, something went wrong on my side. Please try again, or send /help.")
 
 
@@ -63,14 +48,15 @@ def step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
 def needs_orders(state: State) -> bool:
     """Whether a step from ``state`` may read ``Facts.orders``.
 
-    Only the complaint flow shows orders: in its own steps, or when a flow that
-    interrupted it ends and its question is asked again. Elsewhere the engine may
+    A flow declares it (``FlowSpec.needs_orders``): in its own steps, or when a flow
+    that interrupted it ends and its question is asked again. Elsewhere the engine may
     leave the orders out (one query less per update).
     """
-    if state.flow == complaint.FLOW:
-        return True
-    held = state.data.get("resume")
-    return isinstance(held, dict) and held.get("flow") == complaint.FLOW
+    for position in (state, held(state)):
+        spec = FLOWS.get(position.flow) if position is not None else None
+        if spec is not None and spec.needs_orders:
+            return True
+    return False
 
 
 def _step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
@@ -82,16 +68,12 @@ def _step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
         fresh = facts.link in ("linked", "linked_shared")
         after = State() if fresh else state  # a new link starts afresh
         return Outcome(after, linking.contact(facts))
-    if isinstance(event, ButtonIn) and event.data.startswith("lang:"):
-        text, effects = commands.choose_language(event.data)
-        return Outcome(state, (text,), effects)
+    routed = _button(state, event, facts, now, linked=False)
+    if routed is not None:
+        return routed
     if not facts.linked:
         return Outcome(state, (linking.how_to_link(),))
-    if isinstance(event, ButtonIn):
-        routed = _button(state, event, facts, now)
-        if routed is not None:
-            return routed
-    return _within(state, event, facts, now)
+    return _button(state, event, facts, now, linked=True) or _within(state, event, facts, now)
 
 
 def _within(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
@@ -101,68 +83,30 @@ def _within(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
 
 
 def _command(state: State, event: CommandIn, facts: Facts, now: datetime) -> Outcome:
-    name = event.name.lower()
-    if name == "start":
-        replies, effects = linking.start(event.args, facts)
-        linked_now = facts.link == "linked" and bool(event.args.strip())
-        return Outcome(State() if linked_now else state, replies, effects)
-    if name == "help":
-        return Outcome(state, (commands.help_text(),))
-    if name == "language":
-        return Outcome(state, (commands.language_menu(),))
-    if name not in ("problem", "stop", "mydata", "forget"):
+    command = COMMANDS.get(event.name.lower())
+    if command is None:
         return Outcome(state, (commands.unknown_command(),))
-    if not facts.linked:
+    if command.linked and not facts.linked:
         return Outcome(state, (linking.how_to_link(),))
-    if name == "problem":
-        return complaint.start(_suspend(state))
-    if name == "stop":
-        text, effects = commands.stop()
-        return Outcome(State(), (text,), effects)  # nothing is pending after opting out
-    if name == "mydata":
-        text, effects = commands.mydata()
-        return Outcome(state, (text,), effects)
-    return commands.start_forget(_suspend(state))
+    return command.run(state, event, facts, now)
 
 
-def _button(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome | None:
+def _button(
+    state: State, event: Event, facts: Facts, now: datetime, *, linked: bool
+) -> Outcome | None:
     """Buttons that mean the same in every flow; None leaves the button to the flow."""
-    data = event.data
-    if data == "menu:problem":
-        return complaint.start(_suspend(state))
-    if data.startswith("forget:") and state.flow != commands.FLOW:
-        return Outcome(state, (idle.stale_button(),))
-    parsed = survey.survey_button(data)
-    if parsed is not None and state.flow != survey.FLOW:
-        suspended = _suspended(state)
-        if suspended is not None and survey.awaiting(suspended, parsed[1]):
-            return survey.handle(suspended, event, facts, now)  # back to the survey
-        return Outcome(state, (say(survey.CLOSED),))
-    if resolution.ticket_button(data) is not None and state.flow != resolution.FLOW:
-        return Outcome(state, (say("This question is closed. Thank you!"),))
-    if data.split(":")[0] in ("cat", "ord", "cancel") and state.flow != complaint.FLOW:
-        return Outcome(state, (idle.stale_button(),))
-    return None
-
-
-def _suspend(state: State) -> dict[str, JSONValue]:
-    """The data of a flow that interrupts ``state``: where to come back to."""
-    if state.flow == idle.FLOW:
-        return {}
-    inner = {k: v for k, v in state.data.items() if k != "resume"}
-    return {"resume": {"flow": state.flow, "state": state.state, "data": inner}}
+    if not isinstance(event, ButtonIn):
+        return None
+    route = BUTTONS.get(event.data.split(":")[0])
+    if route is None or route.linked is not linked or route.owner == state.flow:
+        return None
+    return route.press(state, event, facts, now)
 
 
 def _suspended(state: State) -> State | None:
     """The interrupted position kept in ``state``, if any and still valid."""
-    held = state.data.get("resume")
-    if not isinstance(held, dict):
-        return None
-    flow, name, data = held.get("flow"), held.get("state"), held.get("data")
-    if not isinstance(flow, str) or not isinstance(name, str) or not isinstance(data, dict):
-        return None
-    resumed = State(flow, name, data)
-    return resumed if valid(resumed) and flow != idle.FLOW else None
+    resumed = held(state)
+    return resumed if resumed is not None and valid(resumed) and resumed.flow != idle.FLOW else None
 
 
 def _resume(before: State, outcome: Outcome, facts: Facts) -> Outcome:
@@ -217,4 +161,4 @@ def ask_resolution(state: State, ticket_id: int, now: datetime) -> Outcome:
         state = State()
     if state.flow == resolution.FLOW:
         state = _suspended(state) or State()  # a newer question replaces an older one
-    return resolution.start(ticket_id, _suspend(state))
+    return resolution.start(ticket_id, suspend(state))

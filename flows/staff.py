@@ -6,7 +6,54 @@ the operators' own screens are built in ``bot.operators``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from flows.replies import N_, Plural, Say, say
+
+StaffRole = Literal["operator", "admin"]
+
+
+@dataclass(frozen=True)
+class StaffCommand:
+    """A support-team command as the chat shows it: role, menu entry and /help line.
+
+    ``bot.operators.commands`` gives each its handler; the channels' command menus
+    read ``flows.menu.OPERATOR_COMMANDS``, made from this table.
+    """
+
+    name: str
+    role: StaffRole
+    menu: str | None  # msgid of its command-menu description; None: not in the menu
+    help: str  # msgid of its /help line
+
+
+_ON: StaffRole = "operator"
+# fmt: off
+STAFF_COMMANDS: tuple[StaffCommand, ...] = (
+    StaffCommand("kpi", _ON, N_("KPI summary: 7d, 30d, 90d or a date range"),
+        N_("/kpi [7d|30d|90d|YYYY-MM-DD..YYYY-MM-DD] - KPI summary and chart (default 30d)")),
+    StaffCommand("tickets", _ON, N_("List tickets: open, mine or all"),
+        N_("/tickets [open|mine|all] - tickets, 10 a page")),
+    StaffCommand("ticket", _ON, N_("Show ticket N"),
+        N_("/ticket N - a ticket's details and timeline")),
+    StaffCommand("reply", _ON, N_("Answer the customer of ticket N"),
+        N_("/reply N text - answer the customer of ticket N")),
+    StaffCommand("resolve", _ON, N_("Mark ticket N as solved"),
+        N_("/resolve N - mark solved; the customer is asked to confirm")),
+    StaffCommand("reopen", _ON, N_("Reopen ticket N"), N_("/reopen N - open a ticket again")),
+    StaffCommand("assign", _ON, N_("Take ticket N"),
+        N_("/assign N [USER_ID] - assign to you (or to USER_ID)")),
+    StaffCommand("history", "admin", N_("A customer's history"),
+        N_("/history CUSTOMER_ID - the customer's last messages")),
+    StaffCommand("operators", "admin", None,
+        N_("/operators [list | add USER_ID [admin] [name] | remove USER_ID]")),
+)
+# fmt: on
+HELP_HEADINGS: dict[StaffRole, str] = {
+    "operator": N_("Operator commands:"),
+    "admin": N_("Admin commands:"),
+}
 
 REFUSAL = N_(
     "Sorry, that command is only for our support team. If you need help, send /help or /problem."
@@ -34,6 +81,10 @@ def forget_report(chats: int, messages: int, answers: int, tickets: int) -> Say:
 
 __all__ = [
     "ADMINS_ONLY",
+    "HELP_HEADINGS",
+    "STAFF_COMMANDS",
+    "StaffCommand",
+    "StaffRole",
     "EXPORT_CAPTION",
     "FORGET_DONE",
     "REFUSAL",

@@ -14,10 +14,13 @@ from enum import Enum
 
 from flows.effects import AskForReview, CompleteSurvey, OpenTicket, RecordReason, RecordScore
 from flows.events import ButtonIn, Event, TextIn
-from flows.inputs import as_int, get_int, get_str, parse_score
+from flows.inputs import get_int, get_str, parse_score
 from flows.machine import FlowMachine, Step
-from flows.replies import N_, Button, Say, button, plain_button, say
+from flows.replies import N_, Say, say
+from flows.spec import ButtonRoute, FlowSpec, held
 from flows.state import Facts, JSONValue, OrderRef, Outcome, State
+from flows.survey_buttons import csat_buttons, nps_buttons, skip_row
+from flows.survey_buttons import survey_button as survey_button  # engine.keyboards reads it here
 
 FLOW = "survey"
 REASON_MAX = 2000  # a reason is a sentence or two; keep a pasted essay bounded
@@ -106,28 +109,6 @@ MACHINE = FlowMachine(FLOW, Survey, TRANSITIONS, Survey.NPS)
 STATES = frozenset(s.value for s in Survey if s is not Survey.DONE)
 
 
-def nps_buttons(fid: int) -> tuple[tuple[Button, ...], ...]:
-    """0-5 on the first row, 6-10 on the second."""
-    return tuple(
-        tuple(plain_button(str(n), f"nps:{fid}:{n}") for n in row)
-        for row in (range(0, 6), range(6, 11))
-    )
-
-
-def skip_row(fid: int) -> tuple[tuple[Button, ...], ...]:
-    skip = button("Skip", f"skip:{fid}")
-    return ((skip,),)
-
-
-CSAT_FACES = ("😠", "🙁", "😐", "🙂", "😍")
-
-
-def csat_buttons(fid: int) -> tuple[tuple[Button, ...], ...]:
-    return (
-        tuple(plain_button(f"{n} {CSAT_FACES[n - 1]}", f"csat:{fid}:{n}") for n in range(1, 6)),
-    )
-
-
 def _fid(data: Mapping[str, JSONValue]) -> int:
     fid = get_int(data, "fid")
     return fid if fid is not None else 0
@@ -212,21 +193,6 @@ def remind(state: State) -> Outcome:
     )
 
 
-def survey_button(data: str) -> tuple[str, int, int | None] | None:
-    """``(kind, followup_id, score)`` of a survey button, or None for other data."""
-    kind, _, rest = data.partition(":")
-    if kind not in ("nps", "csat", "skip"):
-        return None
-    fields = rest.split(":")
-    fid = as_int(fields[0])
-    if fid is None:
-        return None
-    if kind == "skip":
-        return (kind, fid, None) if len(fields) == 1 else None
-    score = as_int(fields[1]) if len(fields) == 2 else None
-    return None if score is None else (kind, fid, score)
-
-
 _TRIGGER_OF = {"nps": "score_nps", "skip": "skip_reason", "csat": "score_csat"}
 _STATE_OF = {"nps": Survey.NPS, "skip": Survey.REASON, "csat": Survey.CSAT}
 _RANGE = {"nps": (0, 10), "csat": (1, 5)}
@@ -289,3 +255,23 @@ def _text(model: SurveyStep, text: str) -> None:
 def prompt(state: str, data: Mapping[str, JSONValue], facts: Facts | None = None) -> Say:
     """The question pending in ``state`` (used when the survey resumes)."""
     return question(MACHINE.parse(state) or Survey.NPS, data)
+
+
+def _elsewhere(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome | None:
+    """A survey button while another flow interrupted the survey, or after it."""
+    parsed = survey_button(event.data)
+    if parsed is None:
+        return None
+    suspended = held(state)
+    if suspended is not None and awaiting(suspended, parsed[1]):
+        return handle(suspended, event, facts, now)  # back to the survey
+    return Outcome(state, (say(CLOSED),))
+
+
+SPEC = FlowSpec(
+    FLOW,
+    STATES,
+    handle,
+    prompt,
+    buttons=tuple(ButtonRoute(kind, _elsewhere, owner=FLOW) for kind in ("nps", "csat", "skip")),
+)

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Ticket, TicketEvent
 
 ACTIVE = ("open", "waiting_customer")
-CATEGORIES = ("late_delivery", "damaged", "wrong_item", "return", "other", "detractor")
 
 
 class TicketStateError(ValueError):

@@ -12,23 +12,14 @@ from bot.handling import CustomerMessenger
 from bot.i18n import translate
 from bot.operators.access import authorize
 from bot.settings import Settings
+from flows.staff import STAFF_COMMANDS
 from storage.models import Ticket
 from storage.roles import Role
 
 Body = dict[str, Any]
 
-# The role each command needs: admins may do everything operators may.
-COMMANDS: dict[str, Role] = {
-    "kpi": "operator",
-    "tickets": "operator",
-    "ticket": "operator",
-    "reply": "operator",
-    "resolve": "operator",
-    "reopen": "operator",
-    "assign": "operator",
-    "history": "admin",
-    "operators": "admin",
-}
+# The role each command needs (flows.staff's table): admins may do everything operators may.
+COMMANDS: dict[str, Role] = {c.name: c.role for c in STAFF_COMMANDS}
 
 
 class OperatorError(Exception):

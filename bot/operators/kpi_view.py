@@ -1,6 +1,8 @@
 """The /kpi message: the figures of ``storage.read.kpi.compute_kpis``, compared with the
 previous period of equal length, plus service levels in business hours.
 
+Which figures there are, their units and definitions come from ``storage.read.kpi_defs``;
+each line below names the figures it shows (a test checks that every one is shown).
 The texts are gettext message ids rendered in the operator's language (``lang``);
 numbers and durations keep one notation in every language.
 """
@@ -8,89 +10,183 @@ numbers and durations keep one notation in every language.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from bot.durations import duration
 from bot.i18n import ngettext, translate
+from bot.operators.kpi_format import (
+    DASH,
+    change,
+    money,
+    number,
+    pp,
+    signed_duration,
+    signed_int,
+    signed_mean,
+    signed_money,
+)
 from flows.replies import N_
+from storage.read.kpi_defs import TIMES_DEF, definitions
+from storage.read.kpi_defs import value as figure_at
 from storage.read.sla import SlaSummary, Spread
 
-DASH = "—"
+__all__ = ["DASH", "change", "definitions_text", "duration", "number", "summary_text"]
 
-DEFINITIONS = N_("""\
-What the figures mean:
-• NPS = % promoters (9-10) − % detractors (0-6), over the period's NPS answers (−100 to 100).
-• CSAT = mean score (1-5); satisfied = % of answers that are 4 or 5.
-• Response rate = answered follow-ups / follow-ups sent in the period.
-• First response = ticket opened → first operator reply; resolution = opened → resolved \
-(median and p90 = 90% of tickets were faster).
-• Business hours: the same times counted only in {hours} ({tz}); time waiting on the \
-customer is left out of the resolution time. SLA met = % of tickets within the target \
-(first response {first}, resolution {resolution}, in business hours).
-• Repeat purchase = customers with 2+ orders / customers with 1+ order.
-• Churn = customers who ordered in the previous period but not in this one / customers \
-who ordered in the previous period.
-• LTV = revenue / customers with orders; CAC = marketing spend / new customers (first \
-order in the period).
-▲/▼ compare with the previous period of the same length; "pp" = percentage points.""")
+HEADING = N_("What the figures mean:")
+SLA_DEF = N_(
+    "• Business hours: the same times counted only in {hours} ({tz}); time waiting on the "
+    "customer is left out of the resolution time. SLA met = % of tickets within the target "
+    "(first response {first}, resolution {resolution}, in business hours)."
+)
+FOOTNOTE = N_('▲/▼ compare with the previous period of the same length; "pp" = percentage points.')
 
 
-def duration(seconds: float | None) -> str:
-    """``45s``, ``12m``, ``3h 05m``, ``2d 4h``; a dash for no value."""
-    if seconds is None:
-        return DASH
-    s = int(round(abs(seconds)))
-    sign = "-" if seconds < 0 else ""
-    if s < 60:
-        return f"{sign}{s}s"
-    if s < 3600:
-        return f"{sign}{s // 60}m"
-    if s < 86400:
-        hours, minutes = s // 3600, s % 3600 // 60
-        return f"{sign}{hours}h {minutes:02d}m" if minutes else f"{sign}{hours}h"
-    days, hours = s // 86400, s % 86400 // 3600
-    return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+def definitions_text(lang: str, **targets: str) -> str:
+    """/kpi help: every KPI's definition once; the business-hours note after the times."""
+    lines = [translate(HEADING, lang)]
+    for msgid in definitions():
+        lines.append(translate(msgid, lang))
+        if msgid == TIMES_DEF:
+            lines.append(translate(SLA_DEF, lang, **targets))
+    lines.append(translate(FOOTNOTE, lang))
+    return "\n".join(lines)
 
 
-def number(value: float | None, digits: int = 1, suffix: str = "") -> str:
-    return DASH if value is None else f"{value:.{digits}f}{suffix}"
+@dataclass(frozen=True)
+class Figures:
+    """One period's figures beside the previous period's, and how to write them."""
+
+    cur: dict[str, Any]
+    prev: dict[str, Any]
+    sla: SlaSummary
+    sla_prev: SlaSummary
+    lang: str
+    currency: str
+    hours: str
+    first_target: str
+    resolution_target: str
+
+    def both(self, key: str) -> tuple[Any, Any]:
+        return figure_at(self.cur, key), figure_at(self.prev, key)
+
+    def now(self, key: str) -> Any:
+        return figure_at(self.cur, key)
+
+    def count(self, key: str) -> int:
+        return int(self.now(key) or 0)
 
 
-def money(cents: float | None, currency: str) -> str:
-    return DASH if cents is None else f"{cents / 100:,.2f} {currency}".strip()
+Line = Callable[["Figures"], str]
+Write = Callable[["Figures", str], str]
+"""How one placeholder of a /kpi line writes the figure at a key (and its change)."""
 
 
-def change(
-    now: float | None,
-    before: float | None,
-    show: Callable[[float], str] = lambda d: f"{d:+.1f}",
-) -> str:
-    """``▲ +5.0``, ``▼ -2.0`` or ``=`` against the previous period; empty when unknown."""
-    if now is None or before is None:
-        return ""
-    diff = now - before
-    if abs(diff) < 1e-9:
-        return " ="
-    return f" {'▲' if diff > 0 else '▼'} {show(diff)}"
+def _score(f: Figures, key: str) -> str:
+    now, before = f.both(key)
+    return number(now) + change(now, before)
 
 
-def _pp(diff: float) -> str:
-    return f"{diff:+.1f} pp"
+def _pct(f: Figures, key: str) -> str:
+    now, before = f.both(key)
+    return number(now, 1, "%") + change(now, before, pp)
 
 
-def _dur(diff: float) -> str:
-    return ("+" if diff > 0 else "") + duration(diff)
+def _mean(f: Figures, key: str) -> str:
+    return number(f.now(key), 2)
 
 
-def _int(diff: float) -> str:
-    return f"{int(diff):+d}"
+def _mean_change(f: Figures, key: str) -> str:
+    return change(*f.both(key), signed_mean)
 
 
-def _get(data: dict[str, Any], *path: str) -> Any:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)  # type: ignore[assignment]
-    return data
+def _count(f: Figures, key: str) -> str:
+    return str(f.count(key))
+
+
+def _count_change(f: Figures, key: str) -> str:
+    now, before = f.both(key)
+    return f"{now or 0}{change(now, before, signed_int)}"
+
+
+def _time(f: Figures, key: str) -> str:
+    now, before = f.both(key)
+    return duration(now) + change(now, before, signed_duration)
+
+
+def _answers(f: Figures, key: str) -> str:
+    return ngettext("{n} answer", "{n} answers", f.count(key), f.lang)
+
+
+def _follow_ups(f: Figures, key: str) -> str:
+    return ngettext("{n} follow-up", "{n} follow-ups", f.count(key), f.lang)
+
+
+def _ratings(f: Figures, key: str) -> str:
+    return ngettext("{n} rating", "{n} ratings", f.count(key), f.lang)
+
+
+def _line(msgid: str, **params: tuple[Write, str]) -> tuple[tuple[str, ...], Line]:
+    """A /kpi line: ``msgid`` with each placeholder written from the figure at its key."""
+
+    def line(f: Figures) -> str:
+        return translate(msgid, f.lang, **{p: write(f, key) for p, (write, key) in params.items()})
+
+    return tuple(dict.fromkeys(key for _, key in params.values())), line
+
+
+def _customers(f: Figures) -> str:
+    ltv, ltv0 = f.both("customers.ltv_cents")
+    cac, cac0 = f.both("customers.cac_cents")
+    line = translate(
+        "Customers with orders {customers} · repeat purchase {repeat} · churn {churn} · LTV {ltv}",
+        f.lang,
+        customers=f.count("customers.with_orders"),
+        repeat=_pct(f, "customers.repeat_purchase_pct"),
+        churn=_pct(f, "customers.churn_pct"),
+        ltv=money(ltv, f.currency) + change(ltv, ltv0, signed_money),
+    )
+    if cac is not None:
+        line += f" · CAC {money(cac, f.currency)}{change(cac, cac0, signed_money)}"
+    return line
+
+
+def _sla(f: Figures) -> str:
+    return sla_text(f.sla, f.sla_prev, f.hours, f.first_target, f.resolution_target, f.lang)
+
+
+# fmt: off
+LINES: tuple[tuple[tuple[str, ...], Line], ...] = (
+    _line(N_("NPS {score} · promoters {promoters}, passives {passives}, detractors {detractors} "
+             "({answers})"),
+          score=(_score, "nps.score"), promoters=(_count, "nps.promoters"),
+          passives=(_count, "nps.passives"), detractors=(_count, "nps.detractors"),
+          answers=(_answers, "nps.responses")),
+    _line(N_("CSAT {mean}/5{change} · satisfied {satisfied} ({answers})"),
+          mean=(_mean, "csat.mean"), change=(_mean_change, "csat.mean"),
+          satisfied=(_pct, "csat.satisfied_pct"), answers=(_answers, "csat.responses")),
+    _line(N_("Response rate {rate} ({answered} of {sent})"),
+          rate=(_pct, "followups.response_rate_pct"), answered=(_count, "followups.answered"),
+          sent=(_follow_ups, "followups.sent")),
+    _line(N_("Tickets opened {opened} · open now {open} · resolved {resolved} · "
+             "reopened {reopened}"),
+          opened=(_count_change, "tickets.opened"), open=(_count, "tickets.open"),
+          resolved=(_count, "tickets.resolved"), reopened=(_count, "tickets.reopened")),
+    _line(N_("Ticket rating {mean}/5{change} ({ratings}, given after resolution)"),
+          mean=(_mean, "tickets.satisfaction.mean"),
+          change=(_mean_change, "tickets.satisfaction.mean"),
+          ratings=(_ratings, "tickets.satisfaction.responses")),
+    _line(N_("First response: median {median} · p90 {p90}"),
+          median=(_time, "tickets.first_response_s.median"),
+          p90=(_time, "tickets.first_response_s.p90")),
+    _line(N_("Resolution: median {median} · p90 {p90}"),
+          median=(_time, "tickets.resolution_s.median"), p90=(_time, "tickets.resolution_s.p90")),
+    ((), _sla),  # service levels come from storage.read.sla, not from compute_kpis
+    (("customers.with_orders", "customers.repeat_purchase_pct", "customers.churn_pct",
+      "customers.ltv_cents", "customers.cac_cents"), _customers),
+)
+# fmt: on
+"""The lines of /kpi in order, each with the ``compute_kpis`` keys it shows."""
 
 
 def summary_text(
@@ -107,120 +203,16 @@ def summary_text(
     resolution_target: str,
 ) -> str:
     """The compact KPI summary (one figure family a line)."""
-
-    def both(*path: str) -> tuple[Any, Any]:
-        return _get(cur, *path), _get(prev, *path)
-
-    def _(msgid: str, **params: Any) -> str:  # gettext's name, for extraction
-        return translate(msgid, lang, **params)
-
-    def answers(n: int | None) -> str:
-        return ngettext("{n} answer", "{n} answers", n or 0, lang)
-
-    lines = [_("📊 KPIs, {title} (▲▼ vs the previous period)", title=title)]
-    nps, nps0 = both("nps", "score")
-    n = cur.get("nps") or {}
-    lines.append(
-        _(
-            "NPS {score} · promoters {promoters}, passives {passives}, detractors {detractors} "
-            "({answers})",
-            score=number(nps) + change(nps, nps0),
-            promoters=n.get("promoters", 0),
-            passives=n.get("passives", 0),
-            detractors=n.get("detractors", 0),
-            answers=answers(n.get("responses")),
-        )
-    )
-    mean, mean0 = both("csat", "mean")
-    sat, sat0 = both("csat", "satisfied_pct")
-    lines.append(
-        _(
-            "CSAT {mean}/5{change} · satisfied {satisfied} ({answers})",
-            mean=number(mean, 2),
-            change=change(mean, mean0, lambda d: f"{d:+.2f}"),
-            satisfied=number(sat, 1, "%") + change(sat, sat0, _pp),
-            answers=answers(_get(cur, "csat", "responses")),
-        )
-    )
-    rate, rate0 = both("followups", "response_rate_pct")
-    lines.append(
-        _(
-            "Response rate {rate} ({answered} of {sent})",
-            rate=number(rate, 1, "%") + change(rate, rate0, _pp),
-            answered=_get(cur, "followups", "answered") or 0,
-            sent=ngettext(
-                "{n} follow-up", "{n} follow-ups", _get(cur, "followups", "sent") or 0, lang
-            ),
-        )
-    )
-    opened, opened0 = both("tickets", "opened")
-    lines.append(
-        _(
-            "Tickets opened {opened} · open now {open} · resolved {resolved} · reopened {reopened}",
-            opened=f"{opened or 0}{change(opened, opened0, _int)}",
-            open=_get(cur, "tickets", "open") or 0,
-            resolved=_get(cur, "tickets", "resolved") or 0,
-            reopened=_get(cur, "tickets", "reopened") or 0,
-        )
-    )
-    rated, rated0 = both("tickets", "satisfaction", "mean")
-    lines.append(
-        _(
-            "Ticket rating {mean}/5{change} ({ratings}, given after resolution)",
-            mean=number(rated, 2),
-            change=change(rated, rated0, lambda d: f"{d:+.2f}"),
-            ratings=ngettext(
-                "{n} rating",
-                "{n} ratings",
-                _get(cur, "tickets", "satisfaction", "responses") or 0,
-                lang,
-            ),
-        )
-    )
-    for label, key in (
-        (N_("First response: median {median} · p90 {p90}"), "first_response_s"),
-        (N_("Resolution: median {median} · p90 {p90}"), "resolution_s"),
-    ):
-        med, med0 = both("tickets", key, "median")
-        p90, p900 = both("tickets", key, "p90")
-        lines.append(
-            _(
-                label,
-                median=duration(med) + change(med, med0, _dur),
-                p90=duration(p90) + change(p90, p900, _dur),
-            )
-        )
-    lines.append(sla_text(sla, sla_prev, hours, first_target, resolution_target, lang))
-    lines.append(_customers_line(cur, prev, currency, lang))
-    return "\n".join(lines)
+    f = Figures(cur, prev, sla, sla_prev, lang, currency, hours, first_target, resolution_target)
+    heading = translate("📊 KPIs, {title} (▲▼ vs the previous period)", lang, title=title)
+    return "\n".join([heading, *(line(f) for _, line in LINES)])
 
 
-def _customers_line(cur: dict[str, Any], prev: dict[str, Any], currency: str, lang: str) -> str:
-    def both(*path: str) -> tuple[Any, Any]:
-        return _get(cur, *path), _get(prev, *path)
-
-    rep, rep0 = both("customers", "repeat_purchase_pct")
-    churn, churn0 = both("customers", "churn_pct")
-    ltv, ltv0 = both("customers", "ltv_cents")
-    cac, cac0 = both("customers", "cac_cents")
-    line = translate(
-        "Customers with orders {customers} · repeat purchase {repeat} · churn {churn} · LTV {ltv}",
-        lang,
-        customers=_get(cur, "customers", "with_orders") or 0,
-        repeat=number(rep, 1, "%") + change(rep, rep0, _pp),
-        churn=number(churn, 1, "%") + change(churn, churn0, _pp),
-        ltv=money(ltv, currency) + change(ltv, ltv0, lambda d: f"{d / 100:+,.2f}"),
-    )
-    if cac is not None:
-        line += f" · CAC {money(cac, currency)}{change(cac, cac0, lambda d: f'{d / 100:+,.2f}')}"
-    return line
-
-
-def _spread(value: Spread | None, lang: str) -> str:
-    if value is None:
+def _spread(spread: Spread | None, lang: str) -> str:
+    if spread is None:
         return DASH
     return translate(
-        "median {median}, p90 {p90}", lang, median=duration(value.median), p90=duration(value.p90)
+        "median {median}, p90 {p90}", lang, median=duration(spread.median), p90=duration(spread.p90)
     )
 
 
@@ -234,10 +226,6 @@ def sla_text(
 ) -> str:
     first, first0 = sla.first_response_met_pct, before.first_response_met_pct
     res, res0 = sla.resolution_met_pct, before.resolution_met_pct
-
-    def spread(value: Spread | None) -> str:
-        return _spread(value, lang)
-
     return translate(
         "SLA in business hours ({hours}): first response ≤ {first_target} met {first} "
         "({first_met}/{first_decided}) · resolution ≤ {resolution_target} met {resolution} "
@@ -247,14 +235,14 @@ def sla_text(
         lang,
         hours=hours,
         first_target=first_target,
-        first=number(first, 1, "%") + change(first, first0, _pp),
+        first=number(first, 1, "%") + change(first, first0, pp),
         first_met=sla.first_response_met,
         first_decided=sla.first_response_decided,
         resolution_target=resolution_target,
-        resolution=number(res, 1, "%") + change(res, res0, _pp),
+        resolution=number(res, 1, "%") + change(res, res0, pp),
         resolution_met=sla.resolution_met,
         resolution_decided=sla.resolution_decided,
-        first_times=spread(sla.first_response_bs),
-        resolution_times=spread(sla.resolution_bs),
-        waited=spread(sla.waiting_s),
+        first_times=_spread(sla.first_response_bs, lang),
+        resolution_times=_spread(sla.resolution_bs, lang),
+        waited=_spread(sla.waiting_s, lang),
     )

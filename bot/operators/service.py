@@ -16,7 +16,7 @@ from bot.operators.access import staff_ids
 from bot.operators.admin import AdminActions
 from bot.operators.alerts import opening_score, targets_of
 from bot.operators.base import Body, OperatorError
-from bot.operators.kpi_view import DEFINITIONS, duration, summary_text
+from bot.operators.kpi_view import definitions_text, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period, period_label
 from flows.replies import N_
 from flows.staff import REPLY_HEADER
@@ -95,8 +95,7 @@ class OperatorService(AdminActions):
             t = targets_of(self.settings)
         except ValueError as exc:
             raise OperatorError(str(exc)) from None
-        text = translate(
-            DEFINITIONS,
+        text = definitions_text(
             self.lang,
             hours=str(t.hours),
             tz=t.tz.key,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.numbers import list_currencies
 from email_validator import EmailNotValidError, validate_email
 
-from flows.commands import LANGUAGES
+from flows.locales import LOCALES
 from flows.text_safety import clean_text, is_clean
 
 Row = tuple[int, Mapping[str, Any]]
@@ -30,7 +30,6 @@ PhoneNormaliser = Callable[[str, str], str | None]
 KEEP_DETAILS = 1000
 """How many rejections (and warnings) a report keeps; all are counted."""
 
-LOCALES = tuple(code for code, _ in LANGUAGES)
 _DECIMAL = re.compile(r"^([+-]?)(\d+)(?:\.(\d+))?$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _MAX_CENTS = 10**15

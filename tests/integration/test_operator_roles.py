@@ -12,6 +12,8 @@ from bot.app import Database
 from bot.bootstrap import build_core
 from bot.engine.pipeline import Pipeline
 from bot.i18n import translate
+from bot.operators.commands import BUTTONS as OP_BUTTONS
+from bot.operators.commands import COMMANDS as TABLE
 from flows.events import ButtonIn
 from flows.staff import ADMINS_ONLY, REFUSAL
 from tests.builders import Clock, customer_with_delivered_order
@@ -136,3 +138,36 @@ async def test_a_role_removed_from_the_table_stops_working_at_once(
     assert "321 operator Bia (table)" in listed and f"{ADMIN} admin" in listed
     assert "was removed" in texts(await send(db, engine, ADMIN, "/operators remove 321"))
     assert texts(await send(db, engine, "321", "/tickets")) == translate(REFUSAL, "en")
+
+
+def _name(item: str) -> str:
+    return item.split(":")[1] if item.startswith("op:") else item[1:].split(" ")[0]
+
+
+def test_the_refusal_tests_try_every_command_and_button_of_the_table() -> None:
+    assert {_name(c) for c in OPERATOR_COMMANDS} == {
+        n for n, c in TABLE.items() if c.role == "operator"
+    }
+    assert {_name(c) for c in ADMIN_COMMANDS} == {n for n, c in TABLE.items() if c.role == "admin"}
+    assert {_name(b) for b in BUTTONS} == set(OP_BUTTONS)
+
+
+async def test_every_command_and_button_of_the_table_reaches_its_handler(
+    db: Database, tmp_path: Path
+) -> None:
+    engine, n = await _admin_and_a_ticket(db, tmp_path)
+    unknown = "I don't know that command"
+    for item in [f"/{name} {n}" for name in TABLE] + BUTTONS:
+        answer = texts(await send(db, engine, ADMIN, _event(item.format(n=n))))
+        assert answer and unknown not in answer and "no longer valid" not in answer, item
+        assert translate(REFUSAL, "en") not in answer and translate(ADMINS_ONLY, "en") not in answer
+
+
+async def _admin_and_a_ticket(db: Database, tmp_path: Path) -> tuple[Pipeline, int]:
+    engine = build_core(db, staff_settings(tmp_path), Clock()).pipeline
+    await customer_with_delivered_order(db)
+    return engine, await open_complaint(db, engine)
+
+
+def _event(item: str) -> ButtonIn | str:
+    return ButtonIn(item) if item.startswith("op:") else item

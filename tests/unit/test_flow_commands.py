@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.i18n import LOCALES, render
 from flows import (
     ButtonIn,
     CommandIn,
@@ -27,8 +28,19 @@ SURVEY = start_survey(State(), 5, OrderRef(1, "#1"), NOW).state
 
 def test_help_lists_every_customer_command() -> None:
     (reply,) = step(State(), CommandIn("help"), FACTS, NOW).replies
-    for command in ("/problem", "/language", "/stop", "/mydata", "/forget", "/help"):
-        assert command in reply.text
+    for locale in LOCALES:
+        text = render(reply, locale)["text"]
+        for command in ("/problem", "/language", "/stop", "/mydata", "/forget", "/help"):
+            assert command in text
+    assert render(reply, "en")["text"] == (
+        "Here is what I can do:\n"
+        "/problem - report a problem with an order\n"
+        "/language - choose your language\n"
+        "/stop - stop receiving surveys and reminders\n"
+        "/mydata - get a copy of the data we keep about you\n"
+        "/forget - delete your data\n"
+        "/help - show this list"
+    )
 
 
 def test_language_offers_the_four_locales_and_a_press_sets_one() -> None:

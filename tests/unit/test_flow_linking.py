@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.i18n import render
 from flows import CommandIn, ContactIn, Facts, MediaIn, OptIn, State, TextIn, step
 from flows.events import Event
 
@@ -62,7 +63,8 @@ def test_an_unlinked_chat_is_told_how_to_link(event: Event) -> None:
 
 
 def test_help_and_language_work_before_linking() -> None:
-    assert "/problem" in answer(CommandIn("help"), Facts(False))[0]
+    (help_reply,) = step(State(), CommandIn("help"), Facts(False), NOW).replies
+    assert "/problem" in render(help_reply, "en")["text"]
     assert answer(CommandIn("language"), Facts(False))[0] == "Choose your language:"
 
 

@@ -17,6 +17,7 @@ from bot.i18n import LOCALES, catalog, catalog_path, ngettext, po_catalog
 
 FLOWS_DIR = Path(flows.__file__).parent
 OPERATORS_DIR = Path(bot.operators.__file__).parent
+KPI_DEFS = FLOWS_DIR.parent / "storage" / "read"  # the KPIs' labels and definitions
 BABEL_CFG = FLOWS_DIR.parent / "babel.cfg"
 # The same keywords as babel.cfg's pybabel command: say(), button(), N_(), translate() and _()
 # take the msgid first; Plural() and ngettext() the singular and the plural.
@@ -38,7 +39,7 @@ def extracted() -> tuple[set[str], set[tuple[str, str]]]:
     plurals: set[tuple[str, str]] = set()
     for _, _, message, _, _ in (
         found
-        for where in (FLOWS_DIR, OPERATORS_DIR)
+        for where in (FLOWS_DIR, OPERATORS_DIR, KPI_DEFS)
         for found in extract_from_dir(
             str(where), method_map=method_map, options_map=options_map, keywords=KEYWORDS
         )

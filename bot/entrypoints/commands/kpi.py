@@ -11,27 +11,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.app import open_database
+from bot.durations import duration
+from bot.i18n import translate
+from bot.operators.kpi_format import DASH, show
 from bot.settings import Settings
 from storage.read.kpi import compute_kpis
+from storage.read.kpi_defs import KPIS, definitions, value
 
-DEFINITIONS = """\
-Definitions (answers given, follow-ups sent, tickets opened and orders bought in the period):
-  NPS       % promoters (9-10) - % detractors (0-6) of the NPS answers
-  CSAT      mean score (1-5) and % satisfied (4-5) of the CSAT answers
-  response  follow-ups answered / follow-ups sent
-  times     first response: opened -> first operator reply; resolution: opened -> resolved
-            (median and p90 interpolated between ranks; waiting = time resolved tickets
-            spent waiting on the customer, included in resolution)
-  repeat    customers with 2+ orders / customers with 1+ order
-  churn     customers who bought in the previous period of equal length but not in this
-            one / customers who bought in the previous period (none for all time)
-  LTV       revenue / customers with orders;  CAC = marketing spend of the months in the
-            period / customers whose first order is in the period
-  -         no data for that figure"""
+INTRO = (
+    "Definitions (answers given, follow-ups sent, tickets opened and orders bought in the period):"
+)
 
 
 class BadDate(ValueError):
@@ -85,33 +79,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _num(value: Any, unit: str = "") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:,.1f}{unit}"
-    return f"{value:,}{unit}"
-
-
-def _money(cents: int | None) -> str:
-    return "-" if cents is None else f"{cents / 100:,.2f}"
-
-
-def duration(seconds: float | None) -> str:
-    """``5400`` -> ``1h 30m``; ``-`` for no data."""
-    if seconds is None:
-        return "-"
-    whole = int(round(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    minutes, _ = divmod(whole, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
-
-
 def _when(stamp: str | None, tz: tzinfo, *, end: bool) -> str:
     if stamp is None:
         return "the end" if end else "the beginning"
@@ -121,64 +88,62 @@ def _when(stamp: str | None, tz: tzinfo, *, end: bool) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
-def table(figures: dict[str, Any], tz: tzinfo) -> str:
-    """The readable summary: one aligned line per figure, then the definitions."""
-    period = figures["period"]
-    nps, csat, fu = figures["nps"], figures["csat"], figures["followups"]
-    tickets, customers = figures["tickets"], figures["customers"]
+# What each row adds beside its figure (the rows are storage.read.kpi_defs.KPIS):
+# {v[key]} is a figure of compute_kpis' object, {d[key]} one written as a duration.
+DETAILS: dict[str, str] = {
+    "nps.score": "{v[nps.responses]:,} answers: {v[nps.promoters]:,} promoters, "
+    "{v[nps.passives]:,} passives, {v[nps.detractors]:,} detractors",
+    "csat.mean": "{v[csat.responses]:,} answers",
+    "csat.satisfied_pct": "answers of 4 or 5",
+    "followups.response_rate_pct": "{v[followups.answered]:,} answered of "
+    "{v[followups.sent]:,} follow-ups sent",
+    "tickets.opened": "{v[tickets.open]:,} still open, {v[tickets.resolved]:,} resolved, "
+    "{v[tickets.reopened]:,} reopened",
+    "tickets.first_response_s.median": "median; mean {d[tickets.first_response_s.mean]}, "
+    "p90 {d[tickets.first_response_s.p90]}",
+    "tickets.resolution_s.median": "median; mean {d[tickets.resolution_s.mean]}, "
+    "p90 {d[tickets.resolution_s.p90]}; waiting on customer {d[tickets.waiting_s.mean]}",
+    "tickets.satisfaction.mean": "mean of {v[tickets.satisfaction.responses]:,} ratings "
+    "(1-5, given after resolution)",
+    "customers.with_orders": "with an order in the period",
+    "customers.repeat_purchase_pct": "2+ orders",
+    "customers.churn_pct": "vs the previous period",
+    "customers.ltv_cents": "revenue per customer with orders",
+    "customers.cac_cents": "spend per new customer",
+}
+
+
+class _Figures(dict[str, Any]):
+    """``compute_kpis``' object read by dotted key (for ``str.format``)."""
+
+    def __init__(self, figures: dict[str, Any], written: Callable[[Any], Any] = lambda x: x):
+        super().__init__()
+        self.figures, self.written = figures, written
+
+    def __missing__(self, key: str) -> Any:
+        return self.written(value(self.figures, key))
+
+
+def _heading(period: dict[str, Any], tz: tzinfo) -> str:
+    zone = getattr(tz, "key", tz)
+    if period["since"] is None and period["until"] is None:
+        return f"KPIs of all time ({zone})"
     since = _when(period["since"], tz, end=False)
     until = _when(period["until"], tz, end=True)
-    first, resolution = tickets["first_response_s"], tickets["resolution_s"]
-    rows: list[tuple[str, str, str]] = [
-        (
-            "NPS",
-            _num(nps["score"]),
-            f"{nps['responses']:,} answers: {nps['promoters']:,} "
-            f"promoters, {nps['passives']:,} passives, {nps['detractors']:,} detractors",
-        ),
-        ("CSAT mean", _num(csat["mean"]), f"{csat['responses']:,} answers"),
-        ("CSAT satisfied", _num(csat["satisfied_pct"], " %"), "answers of 4 or 5"),
-        (
-            "Response rate",
-            _num(fu["response_rate_pct"], " %"),
-            f"{fu['answered']:,} answered of {fu['sent']:,} follow-ups sent",
-        ),
-        (
-            "Tickets opened",
-            _num(tickets["opened"]),
-            f"{tickets['open']:,} still open, {tickets['resolved']:,} resolved, "
-            f"{tickets['reopened']:,} reopened",
-        ),
-        (
-            "First response",
-            duration(first["mean"]),
-            f"mean; median {duration(first['median'])}, p90 {duration(first['p90'])}",
-        ),
-        (
-            "Resolution",
-            duration(resolution["mean"]),
-            f"mean; median {duration(resolution['median'])}, p90 {duration(resolution['p90'])}; "
-            f"waiting on customer {duration(tickets.get('waiting_s', {}).get('mean'))}",
-        ),
-        (
-            "Ticket rating",
-            _num(tickets.get("satisfaction", {}).get("mean")),
-            f"mean of {tickets.get('satisfaction', {}).get('responses', 0):,} ratings "
-            "(1-5, given after resolution)",
-        ),
-        ("Customers", _num(customers["with_orders"]), "with an order in the period"),
-        ("Repeat purchase", _num(customers["repeat_purchase_pct"], " %"), "2+ orders"),
-        ("Churn", _num(customers["churn_pct"], " %"), "vs the previous period"),
-        ("LTV", _money(customers["ltv_cents"]), "revenue per customer with orders"),
-        ("CAC", _money(customers["cac_cents"]), "spend per new customer"),
+    return f"KPIs from {since} to {until} (inclusive, {zone})"
+
+
+def table(figures: dict[str, Any], tz: tzinfo) -> str:
+    """The readable summary: one aligned line per KPI, then the definitions (in English)."""
+
+    v, d = _Figures(figures), _Figures(figures, duration)
+    rows = [
+        (translate(k.label, "en"), show(k, v[k.key]), DETAILS.get(k.key, "").format(v=v, d=d))
+        for k in KPIS
     ]
     label_w = max(len(r[0]) for r in rows)
     value_w = max(len(r[1]) for r in rows)
-    zone = getattr(tz, "key", tz)
-    if period["since"] is None and period["until"] is None:
-        heading = f"KPIs of all time ({zone})"
-    else:
-        heading = f"KPIs from {since} to {until} (inclusive, {zone})"
-    lines = [heading, ""]
+    lines = [_heading(figures["period"], tz), ""]
     lines += [f"  {a:<{label_w}}  {b:>{value_w}}   {c}" for a, b, c in rows]
-    return "\n".join([*lines, "", DEFINITIONS])
+    notes = [INTRO, *(f"  {translate(d, 'en')}" for d in definitions())]
+    return "\n".join([*lines, "", *notes, f"  {DASH}  no data for that figure"])

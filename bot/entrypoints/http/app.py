@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.app import Database
+from bot.entrypoints.http.ingest import add_ingest_routes
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("postsale.http")
@@ -97,17 +98,12 @@ def build_app(
     app.router.add_get("/healthz", healthz)
     if settings.webhook_url and channel is not None:
         app.router.add_post(webhook_path(settings), webhook_handler(settings, channel))
-    try:
-        from bot.entrypoints.http.ingest import add_ingest_routes
-    except ImportError as exc:  # order ingestion's service module is not there yet
-        log.warning("order ingestion unavailable: %s", exc)
-    else:
-        add_ingest_routes(
-            app,
-            db,
-            settings,
-            on_recorded=(lambda _result: on_orders()) if on_orders is not None else None,
-        )
+    add_ingest_routes(
+        app,
+        db,
+        settings,
+        on_recorded=(lambda _result: on_orders()) if on_orders is not None else None,
+    )
     return app
 
 
