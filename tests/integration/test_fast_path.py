@@ -6,7 +6,7 @@ it (scripts/test.sh runs them both ways); the rest open SQLite with each setting
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiosqlite
@@ -117,6 +117,21 @@ async def test_a_savepoint_rolled_back_takes_its_buffered_rows_with_it(db: Datab
         await _line(session, "after")
         await uow.commit()
     assert await _lines(db) == ["before", "after"]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        test_reads_in_a_small_unit_of_work_see_the_rows_written_just_before,
+        test_a_rolled_back_unit_of_work_leaves_no_buffered_row,
+        test_a_savepoint_rolled_back_takes_its_buffered_rows_with_it,
+    ],
+    ids=["reads see writes", "rollback forgets", "savepoint"],
+)
+async def test_sqlite_behaves_the_same_with_either_setting(
+    sqlite_both: Database, check: Callable[[Database], Awaitable[None]]
+) -> None:
+    await check(sqlite_both)  # whatever SQLITE_FAST_PATH says
 
 
 async def test_each_setting_uses_its_own_driver_and_only_the_fast_path_buffers(
