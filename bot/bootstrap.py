@@ -8,8 +8,7 @@ channels and the outbox sender. Nothing else constructs these.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -20,7 +19,7 @@ from bot.channels.port import UpdateHandler
 from bot.delivery.sender import OutboxSender
 from bot.engine.dead_letters import DeadLetters
 from bot.engine.messenger import Messenger
-from bot.engine.pipeline import GROUP_LIMIT, Pipeline, UnitOfWorkFactory, utcnow
+from bot.engine.pipeline import GROUP_LIMIT, Pipeline, utcnow
 from bot.handling import (
     Detractor,
     EventHandlers,
@@ -33,9 +32,6 @@ from bot.operators.chart import materialize_attachments
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
-from storage.sqlite.driver import inline
-from storage.sqlite.write_buffer import start_buffer
-from storage.uow import UnitOfWork
 
 # A channel from the settings and the pipeline's ``handle``: ``(settings, handle) -> channel``.
 ChannelFactory = Callable[[Settings, UpdateHandler], Any]
@@ -52,23 +48,6 @@ def event_handlers(settings: Settings) -> EventHandlers:
             SlaWarning: [alerts.sla_warning],
         }
     )
-
-
-def _fast_unit_of_work(db: Database) -> UnitOfWorkFactory:
-    """An update's unit of work with the SQLite fast path on (prepared statements run
-    inline, rows that are not read back buffered until the commit).
-
-    h-store: the UoW starts its write buffer and runs inline itself; drop this then.
-    """
-
-    @asynccontextmanager
-    async def unit_of_work() -> AsyncIterator[UnitOfWork]:
-        with inline():
-            async with db.uow() as uow:
-                start_buffer(uow.session)
-                yield uow
-
-    return unit_of_work
 
 
 @dataclass
@@ -110,7 +89,7 @@ def build_core(
         messenger=messenger,
         events=events,
         operator_handler=handle_operator if operator_commands else None,
-        unit_of_work=_fast_unit_of_work(db),
+        unit_of_work=partial(db.uow, small=True),  # SQLite: the fast path (storage.uow)
         group_limit=group_limit,
     )
     scheduler = Scheduler(db, settings, messenger, clock)

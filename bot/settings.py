@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     bot_framework: Literal["aiogram", "ptb"] = "aiogram"
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = "sqlite+aiosqlite:///postsale.db"
+    # SQLite: small transactions run inline and buffer their writes (storage.uow).
+    sqlite_fast_path: bool = True
     operator_ids: IdList = Field(default_factory=list)
     admin_ids: IdList = Field(default_factory=list)
     operator_chat_id: str = ""

@@ -2,6 +2,6 @@
 
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, reads_many
 
-__all__ = ["UnitOfWork", "create_engine", "session_factory", "upgrade"]
+__all__ = ["UnitOfWork", "create_engine", "reads_many", "session_factory", "upgrade"]

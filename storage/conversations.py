@@ -124,8 +124,6 @@ async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: date
     One statement for a known chat. Rows, not ORM objects: the update changes them
     with plain statements (``save_state``, ``set_conversation_customer``, ...).
     """
-    if session.new or session.dirty or session.deleted:
-        await session.flush()  # an earlier update of the batch left ORM changes
     params = {"channel": channel, "chat_id": chat_id}
     rows = await fetch(session, _CHAT, params)
     if not rows:
@@ -216,8 +214,8 @@ async def save_state(
 ) -> None:
     """Write the conversation's new state, by primary key.
 
-    A plain UPDATE, buffered (see ``storage.sqlite.write_buffer``): nothing in the
-    transaction reads it back; ``conv`` takes the new values.
+    A plain UPDATE, buffered (see ``storage.sqlite.write_buffer``) until a statement
+    reads the conversations table; ``conv`` takes the new values.
     """
     stored = dict(data)
     row = {"conv_id": conv.id, "b_flow": flow, "b_state": state, "b_data": stored, "b_at": now}

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    Base,
     ChannelIdentity,
     Conversation,
     Customer,
@@ -123,72 +124,82 @@ def _pseudonym(customer: Customer) -> str:
 
 async def forget_customer(session: AsyncSession, customer_id: int, now: datetime) -> ForgetReport:
     """Erase the customer's personal data, keeping anonymous scores and ticket timings."""
-    await session.flush()  # this update's own transcript lines are erased too
     customer = await session.get(Customer, customer_id)
     if customer is None:
         return ForgetReport(customer_id, 0, 0, 0, 0, 0)
-    chats = list(
-        await session.scalars(
-            select(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id)
-        )
+    chats = await _count(
+        session, select(ChannelIdentity.id).where(ChannelIdentity.customer_id == customer_id)
     )
+    ticket_ids = list(
+        await session.scalars(select(Ticket.id).where(Ticket.customer_id == customer_id))
+    )
+    messages = await _erase_messages(session, customer_id, ticket_ids)
+    await _blank(
+        session,
+        Conversation,
+        Conversation.customer_id == customer_id,
+        customer_id=None,
+        locale=None,
+    )
+    await session.execute(delete(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
+    await session.execute(delete(LinkToken).where(LinkToken.customer_id == customer_id))
+    await _blank(session, SurveyResponse, SurveyResponse.customer_id == customer_id, reason=None)
+    answers = await _count(
+        session, select(SurveyResponse.id).where(SurveyResponse.customer_id == customer_id)
+    )
+    if ticket_ids:
+        await _blank(session, Ticket, Ticket.id.in_(ticket_ids), description=None)
+        await _blank(session, TicketEvent, TicketEvent.ticket_id.in_(ticket_ids), note=None)
+    queued = await _erase_outbox(session, customer_id)
+    pending = and_(FollowUp.customer_id == customer_id, FollowUp.status == "pending")
+    await _blank(session, FollowUp, pending, status="skipped", skip_reason="forgotten")
+    await _anonymise(session, customer, now)
+    return ForgetReport(
+        customer_id=customer_id,
+        chat_links=chats,
+        messages=messages,
+        answers_kept=answers,
+        tickets_kept=len(ticket_ids),
+        queued_dropped=queued,
+    )
+
+
+async def _count(session: AsyncSession, ids: Select[int]) -> int:
+    return len(list(await session.scalars(ids)))
+
+
+async def _blank(
+    session: AsyncSession, model: type[Base], where: ColumnElement[bool], **values: Any
+) -> None:
+    """``UPDATE model SET values WHERE where``, leaving the session's objects alone
+    (``_anonymise`` refreshes them at the end)."""
+    await session.execute(
+        update(model).where(where).values(**values).execution_options(synchronize_session=False)
+    )
+
+
+async def _erase_messages(session: AsyncSession, customer_id: int, ticket_ids: list[int]) -> int:
+    """Blank the customer's transcript lines; how many there were."""
     conv_ids = list(
         await session.scalars(
             select(Conversation.id).where(Conversation.customer_id == customer_id)
         )
     )
+    # What operators typed to this customer ("/reply N ...") is in their own transcript.
+    replies = [Message.text.like(f"/reply {n} %") for n in ticket_ids]
     mine = or_(
         Message.customer_id == customer_id,
         Message.conversation_id.in_(conv_ids),
         Message.payload["customer_ref"].as_integer() == customer_id,
+        *replies,
     )
-    ticket_ids = list(
-        await session.scalars(select(Ticket.id).where(Ticket.customer_id == customer_id))
-    )
-    # What operators typed to this customer ("/reply N ...") is in their own transcript.
-    replies = [Message.text.like(f"/reply {n} %") for n in ticket_ids]
-    mine = or_(mine, *replies)
-    messages = len(list(await session.scalars(select(Message.id).where(mine))))
-    await session.execute(
-        update(Message)
-        .where(mine)
-        .values(text=None, payload=None, customer_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(Conversation)
-        .where(Conversation.customer_id == customer_id)
-        .values(customer_id=None, locale=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(delete(ChannelIdentity).where(ChannelIdentity.customer_id == customer_id))
-    await session.execute(delete(LinkToken).where(LinkToken.customer_id == customer_id))
-    await session.execute(
-        update(SurveyResponse)
-        .where(SurveyResponse.customer_id == customer_id)
-        .values(reason=None)
-        .execution_options(synchronize_session=False)
-    )
-    answers = len(
-        list(
-            await session.scalars(
-                select(SurveyResponse.id).where(SurveyResponse.customer_id == customer_id)
-            )
-        )
-    )
-    if ticket_ids:
-        await session.execute(
-            update(Ticket)
-            .where(Ticket.id.in_(ticket_ids))
-            .values(description=None)
-            .execution_options(synchronize_session=False)
-        )
-        await session.execute(
-            update(TicketEvent)
-            .where(TicketEvent.ticket_id.in_(ticket_ids))
-            .values(note=None)
-            .execution_options(synchronize_session=False)
-        )
+    messages = await _count(session, select(Message.id).where(mine))
+    await _blank(session, Message, mine, text=None, payload=None, customer_id=None)
+    return messages
+
+
+async def _erase_outbox(session: AsyncSession, customer_id: int) -> int:
+    """Drop the customer's queued messages and blank the sent ones; how many were dropped."""
     # Messages to operators that showed this customer's data carry ``customer_ref``.
     shown = OutboxMessage.body["customer_ref"].as_integer() == customer_id
     queued = await session.execute(
@@ -197,24 +208,13 @@ async def forget_customer(session: AsyncSession, customer_id: int, now: datetime
             OutboxMessage.status == "queued",
         )
     )
-    await session.execute(
-        update(OutboxMessage)
-        .where(shown)
-        .values(body={"text": ""})
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.customer_id == customer_id)
-        .values(body={"text": ""}, customer_id=None)
-        .execution_options(synchronize_session=False)
-    )
-    await session.execute(
-        update(FollowUp)
-        .where(FollowUp.customer_id == customer_id, FollowUp.status == "pending")
-        .values(status="skipped", skip_reason="forgotten")
-        .execution_options(synchronize_session=False)
-    )
+    await _blank(session, OutboxMessage, shown, body={"text": ""})
+    mine = OutboxMessage.customer_id == customer_id
+    await _blank(session, OutboxMessage, mine, body={"text": ""}, customer_id=None)
+    return int(getattr(queued, "rowcount", 0) or 0)
+
+
+async def _anonymise(session: AsyncSession, customer: Customer, now: datetime) -> None:
     customer.external_id = _pseudonym(customer)
     customer.name = customer.phone = customer.email = customer.timezone = None
     customer.opted_out_at = customer.opted_out_at or now
@@ -224,14 +224,6 @@ async def forget_customer(session: AsyncSession, customer_id: int, now: datetime
     for obj in list(session.identity_map.values()):
         if isinstance(obj, Message | Conversation | Ticket | TicketEvent | SurveyResponse):
             await session.refresh(obj)
-    return ForgetReport(
-        customer_id=customer_id,
-        chat_links=len(chats),
-        messages=messages,
-        answers_kept=answers,
-        tickets_kept=len(ticket_ids),
-        queued_dropped=int(getattr(queued, "rowcount", 0) or 0),
-    )
 
 
 __all__ = ["ForgetReport", "export_customer_data", "forget_customer"]

@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, OutboxMessage
-from storage.sqlite.prepared import Prepared, execute_many
+from storage.sqlite.prepared import Prepared, execute, execute_many
 
 BLOCKED = "blocked"
 UNKNOWN = "unknown"  # the status of a message whose delivery could not be confirmed
@@ -137,21 +137,21 @@ def _first_of_each_chat(
     return ids
 
 
-def _mark_sent_statement() -> Any:
-    table = cast(Table, OutboxMessage.__table__)
-    return (
-        update(table)
-        .where(table.c.id == bindparam("message_id"), table.c.status == "queued")
-        .values(
-            status="sent",
-            sent_at=bindparam("now"),
-            remote_id=bindparam("remote"),
-            attempts=table.c.attempts + 1,
-        )
-    )
+_TABLE = cast(Table, OutboxMessage.__table__)
 
 
-_MARK_SENT = Prepared(_mark_sent_statement())
+def _queued_update(**values: Any) -> Prepared:
+    """An UPDATE of one queued message (``message_id``), in Core, prepared once."""
+    where = (_TABLE.c.id == bindparam("message_id"), _TABLE.c.status == "queued")
+    return Prepared(update(_TABLE).where(*where).values(**values))
+
+
+_MARK_SENT = _queued_update(
+    status="sent",
+    sent_at=bindparam("now"),
+    remote_id=bindparam("remote"),
+    attempts=_TABLE.c.attempts + 1,
+)
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, str]], now: datetime) -> None:
@@ -179,14 +179,21 @@ async def mark_retry(
     )
 
 
+# Core, prepared: a refused keyboard edit (a 400) may come with every button press,
+# and the ORM's UPDATE (its session synchronisation) cost several times the statement.
+_MARK_FAILED = _queued_update(
+    status="failed",
+    failed_at=bindparam("now"),
+    error=bindparam("error"),
+    attempts=bindparam("attempts"),
+)
+
+
 async def mark_failed(
     session: AsyncSession, message_id: int, reason: str, now: datetime, attempts: int
 ) -> None:
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == "queued")
-        .values(status="failed", failed_at=now, error=reason[:500], attempts=attempts)
-    )
+    params = {"message_id": message_id, "now": now, "error": reason[:500], "attempts": attempts}
+    await execute(session, _MARK_FAILED, params)
 
 
 async def mark_blocked(session: AsyncSession, head: Head, reason: str, now: datetime) -> int:

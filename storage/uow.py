@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import READ_ONLY
-from storage.sqlite.write_buffer import drop_writes, flush_writes
+from storage.sqlite import driver as sqlite_driver
+from storage.sqlite.transaction import SMALL
+
+
+@contextmanager
+def reads_many() -> Iterator[None]:
+    """A part of a small unit of work that may read many rows (an operator's /kpi).
+
+    On SQLite with the fast path its statements go to the database's thread instead
+    of running inline, so a long query does not hold up the event loop; elsewhere
+    this changes nothing.
+    """
+    with sqlite_driver.inline(False):
+        yield
 
 
 class UnitOfWork:
@@ -22,6 +37,11 @@ class UnitOfWork:
     moment it is free, instead of polling in SQLite's sleeping busy handler.
     ``read_only``: a reader (on SQLite a plain ``BEGIN``: with WAL it neither waits
     for the writer nor blocks it); writing in it is an error on SQLite.
+    ``small``: the transaction is many small indexed statements (an update, a batch
+    of send results). On SQLite with the fast path they run inline, without a trip
+    to the database's thread, and the rows written with ``storage.sqlite.write_buffer``
+    wait to go out together (``storage.sqlite.transaction``); elsewhere it changes
+    nothing. Wrap a part that may read many rows in ``reads_many()``.
     """
 
     def __init__(
@@ -30,12 +50,15 @@ class UnitOfWork:
         writer_lock: asyncio.Lock | None = None,
         *,
         read_only: bool = False,
+        small: bool = False,
     ) -> None:
         self._factory = factory
         self._lock = None if read_only else writer_lock
         self._read_only = read_only
+        self._small = small and not read_only
         self._session: AsyncSession | None = None
         self._holding = False
+        self._scope = ExitStack()
 
     @property
     def session(self) -> AsyncSession:
@@ -47,8 +70,10 @@ class UnitOfWork:
         if self._lock is not None:
             await self._lock.acquire()
             self._holding = True
+        # Set whichever way: a unit of work opened inside a small one is not small.
+        self._scope.enter_context(sqlite_driver.inline(self._small))
         try:
-            self._session = self._factory()
+            self._session = self._factory(info={SMALL: self._small})
             await self._session.begin()
             if self._read_only:
                 await self._session.connection(execution_options={READ_ONLY: True})
@@ -68,7 +93,6 @@ class UnitOfWork:
             # After an error, roll back explicitly. Otherwise close() alone discards any
             # uncommitted work while leaving what was read usable outside the block
             # (a rollback would expire it).
-            drop_writes(session)
             if exc_type is not None and session.in_transaction():
                 await session.rollback()
         finally:
@@ -80,14 +104,17 @@ class UnitOfWork:
                 await self._session.close()
         finally:
             self._session = None
+            self._scope.close()
             if self._holding and self._lock is not None:
                 self._holding = False
                 self._lock.release()
 
+    def reads_many(self) -> AbstractContextManager[None]:
+        """See the module-level ``reads_many``."""
+        return reads_many()
+
     async def commit(self) -> None:
-        await flush_writes(self.session)
         await self.session.commit()
 
     async def rollback(self) -> None:
-        drop_writes(self.session)
         await self.session.rollback()

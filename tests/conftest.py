@@ -2,7 +2,9 @@
 
 Tests that take ``db`` run twice: on a fresh SQLite file and on a private
 PostgreSQL database created for this test session (skipped, with the reason,
-when the server at ``POSTSALE_TEST_PG`` is not reachable).
+when the server at ``POSTSALE_TEST_PG`` is not reachable). SQLite opens with
+``SQLITE_FAST_PATH`` from the environment (``Database.open``): scripts/test.sh runs
+the storage and engine suites with it on, then off.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Database
 from storage import outbox_state as ob
-from storage.sqlite.driver import inline
 
 Write = Callable[[AsyncSession, datetime], Awaitable[object]]
 
@@ -49,20 +48,19 @@ class Marks:
                 # The batch is taken once the transaction is open: results that come in
                 # while it waits for the writer (SQLite: the engine's commit) join it.
                 # Its statements touch a few rows by primary key: no thread trips.
-                with inline():
-                    async with self.db.uow() as uow:
-                        self._event.clear()
-                        batch, self._pending = self._pending, []
-                        sent, self._sent = self._sent, []
-                        futures = [f for _, f in batch] + self._sent_futures
-                        self._sent_futures = []
-                        if not futures:
-                            continue
-                        now = self.clock()
-                        await ob.mark_sent(uow.session, sent, now)
-                        for action, _ in batch:
-                            await action(uow.session, now)
-                        await uow.commit()
+                async with self.db.uow(small=True) as uow:
+                    self._event.clear()
+                    batch, self._pending = self._pending, []
+                    sent, self._sent = self._sent, []
+                    futures = [f for _, f in batch] + self._sent_futures
+                    self._sent_futures = []
+                    if not futures:
+                        continue
+                    now = self.clock()
+                    await ob.mark_sent(uow.session, sent, now)
+                    for action, _ in batch:
+                        await action(uow.session, now)
+                    await uow.commit()
             except Exception as exc:
                 if not futures:  # the transaction did not open: fail what is waiting
                     self._event.clear()

@@ -26,7 +26,6 @@ from storage import answers, tickets
 from storage.conversations import ConversationRow, CustomerRow, set_locale, set_opted_out
 from storage.data_rights import export_customer_data, forget_customer
 from storage.models import Order, Ticket
-from storage.sqlite.write_buffer import flush_writes
 
 log = logging.getLogger("postsale.effects")
 
@@ -199,7 +198,6 @@ async def _export_my_data(run: EffectRunner, _: fx.ExportMyData) -> None:
 async def _send_export(ctx: MessageContext) -> None:
     if ctx.customer_id is None:
         return
-    await flush_writes(ctx.session)  # h-store: the UoW flushes before reads
     data = await export_customer_data(ctx.session, ctx.customer_id)
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     path = exports.export_path(ctx.settings.data_dir, ctx.customer_id, ctx.now)
@@ -212,7 +210,6 @@ async def _send_export(ctx: MessageContext) -> None:
 
 async def _forget_me(run: EffectRunner, _: fx.ForgetMe) -> None:
     ctx, customer_id = run.ctx, run.customer_id
-    await flush_writes(ctx.session)  # h-store: the UoW flushes before reads
     report = await forget_customer(ctx.session, customer_id, ctx.now)
     # The files go too, even if this transaction then fails: a copy of the
     # data is never worth keeping against the customer's wish.

@@ -31,7 +31,7 @@ from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from storage import conversations as convs
 from storage.outbox import enqueue
-from storage.uow import UnitOfWork
+from storage.uow import UnitOfWork, reads_many
 
 log = logging.getLogger("postsale.engine")
 
@@ -169,8 +169,10 @@ class Pipeline:
         )
         await self._record(ctx, chat)
         handler = self.operator_handler
-        if handler is not None and _maybe_operator(incoming.event) and await handler(ctx):
-            return ctx
+        if handler is not None and _maybe_operator(incoming.event):
+            with reads_many():  # operator commands may read many rows (/kpi)
+                if await handler(ctx):
+                    return ctx
         if not is_group:
             await self._step(ctx, chat)
         return ctx

@@ -27,7 +27,6 @@ from storage.imports.order_writes import OrderBatch, write_batch
 from storage.imports.rows import (
     ImportReport,
     PhoneNormaliser,
-    Pipeline,
     Row,
     RowError,
     parse_currency,
@@ -40,6 +39,7 @@ from storage.imports.rows import (
     stripped,
 )
 from storage.imports.upsert import roomy_cache
+from storage.imports.write_behind import Pipeline
 
 ORDER_COLUMNS = (
     "order_id",

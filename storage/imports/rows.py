@@ -6,9 +6,8 @@ can act on; the importers turn that into a rejection carrying the row's line num
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -285,29 +284,3 @@ def parse_int(value: str, name: str, low: int, high: int) -> int:
 def numbered(items: Iterable[Mapping[str, Any]], start: int = 1) -> Iterator[Row]:
     """Rows numbered by position (the first is ``start``), for items that are not a file."""
     return enumerate(items, start)
-
-
-class Pipeline:
-    """Writes one batch in the background while the next one is read and checked.
-
-    ``submit`` waits for the previous write first, so batches land in order; the reading
-    loop calls ``breathe`` between chunks of rows so that the write moves on between
-    statements.
-    """
-
-    def __init__(self) -> None:
-        self._task: asyncio.Task[None] | None = None
-
-    async def submit(self, write: Coroutine[Any, Any, None]) -> None:
-        await self.drain()
-        self._task = asyncio.ensure_future(write)
-
-    async def breathe(self) -> None:
-        """Let a pending write move on (called between chunks of rows)."""
-        if self._task is not None:
-            await asyncio.sleep(0)
-
-    async def drain(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            await task

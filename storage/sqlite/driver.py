@@ -1,48 +1,43 @@
-"""aiosqlite connections whose cursors cost one trip to the database thread per statement.
+"""Our SQLite driver: stdlib ``sqlite3`` on one thread, one trip per statement.
 
-aiosqlite runs each call on its connection's thread and wakes the event loop with the
-result. SQLAlchemy's adapter makes four such calls per statement (open a cursor,
-execute, fetch the rows, close the cursor), and on a small machine each wake-up costs
-tens of microseconds: more than the statement itself. Here ``execute`` runs the
-statement, fetches its first rows and closes the cursor in one call; only a result
-longer than ``PREFETCH`` rows keeps the cursor open and fetches the rest later (as a
-streamed export does), so memory stays bounded.
+SQLAlchemy's ``sqlite+aiosqlite`` dialect drives it (``async_creator_fn``) as it
+drives an aiosqlite connection: the same awaitable connection and cursors. What it
+adds: ``execute`` runs the statement, fetches its first rows and closes the cursor
+in one trip to the thread (SQLAlchemy's adapter makes four calls per statement, and
+each wake-up of the event loop costs more than an indexed statement); only a result
+longer than ``PREFETCH`` rows keeps its cursor open, so memory stays bounded.
 
 Inside ``inline()``, a statement of a transaction already open runs on the calling
 thread, with no trip at all. There it cannot wait for a lock: ``BEGIN IMMEDIATE``
 (which may wait for another process) and ``COMMIT`` (which may checkpoint the WAL)
 always go to the thread, and within a transaction WAL mode makes neither readers
-nor the writer wait. What such a statement costs is SQLite's own work (tens of
-microseconds for an indexed row), less than the trip it saves.
-
-It uses aiosqlite's ``Connection._execute`` (queue a function on the thread) and
-``_conn``, which is why pyproject.toml bounds aiosqlite's version.
+nor the writer wait. The unit of work decides when (``storage.uow``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import sqlite3
+import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 PREFETCH = 1000  # rows fetched with the statement itself
 
 _INLINE: ContextVar[bool] = ContextVar("postsale_sqlite_inline", default=False)
 
+Job = tuple[asyncio.Future[Any], Callable[[], Any]] | None
+Description = tuple[tuple[Any, ...], ...] | None
+
 
 @contextmanager
 def inline(enabled: bool = True) -> Iterator[None]:
-    """Within this block, statements of an open transaction skip the thread trip.
-
-    For work made of small indexed statements (an update's transaction). Wrap
-    nothing here that may read or write many rows: it would hold up the event loop.
-    """
+    """Within this block, statements of an open transaction skip the thread trip."""
     token = _INLINE.set(enabled)
     try:
         yield
@@ -55,18 +50,64 @@ def inline_enabled() -> bool:
     return _INLINE.get()
 
 
-Description = tuple[tuple[Any, ...], ...] | None
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
-class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection handing out :class:`OneTripCursor` cursors."""
+def _work(jobs: queue.SimpleQueue[Job]) -> None:
+    """The connection's thread: run each job, hand its result to the job's loop."""
+    while (job := jobs.get()) is not None:
+        future, fn = job
+        try:
+            result, error = fn(), None
+        except BaseException as exc:  # handed to the awaiting task, raised there
+            result, error = None, exc
+        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            future.get_loop().call_soon_threadsafe(_settle, future, result, error)
 
-    # Whether SQLite had a transaction open after the last trip; lets the pool skip
-    # its ROLLBACK-on-return (another trip) after a commit (see storage.db).
-    in_transaction = False
 
-    def cursor(self) -> OneTripCursor:  # type: ignore[override]
-        return OneTripCursor(self)
+class Connection:
+    """An awaitable connection (``await connect(...)`` opens it) with one-trip cursors."""
+
+    def __init__(self, open_sqlite: Callable[[], sqlite3.Connection]) -> None:
+        self._open = open_sqlite
+        # The name SQLAlchemy's aiosqlite adapter tests before a commit or rollback.
+        self._connection: sqlite3.Connection | None = None
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        # Daemon: a connection never closed must not keep the interpreter from exiting.
+        self._thread = threading.Thread(target=_work, args=(self._jobs,), daemon=True)
+        # Whether SQLite had a transaction open after the last statement; lets the
+        # pool skip its ROLLBACK-on-return (another trip) after a commit (storage.db).
+        self.in_transaction = False
+
+    def __await__(self) -> Generator[Any, None, Connection]:
+        return self._start().__await__()
+
+    async def _start(self) -> Connection:
+        self._thread.start()
+        self._connection = await self._call(self._open)
+        return self
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The ``sqlite3`` connection, for statements run inline (``storage.sqlite.prepared``)."""
+        if self._connection is None:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
+        return self._connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self.sqlite.isolation_level
+
+    async def _call(self, fn: Callable[[], Any]) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs.put((future, fn))
+        return await future
 
     async def on_thread(
         self, fn: Callable[[sqlite3.Connection], Any], *, inline: bool = True
@@ -76,8 +117,8 @@ class OneTripConnection(aiosqlite.Connection):
         Inside ``inline()``, with a transaction already open, and unless ``inline`` is
         False, it runs on the calling thread instead (see the module's docstring).
         """
-        conn = self._conn
-        if inline and _INLINE.get() and conn is not None and conn.in_transaction:
+        conn = self.sqlite
+        if inline and _INLINE.get() and conn.in_transaction:
             try:
                 return fn(conn)
             finally:
@@ -89,7 +130,10 @@ class OneTripConnection(aiosqlite.Connection):
             finally:
                 self.in_transaction = conn.in_transaction
 
-        return await self._execute(run)  # type: ignore[no-untyped-call]
+        return await self._call(run)
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
 
     # Never inline: a COMMIT may checkpoint the WAL (disk writes and an fsync).
     async def commit(self) -> None:
@@ -98,13 +142,31 @@ class OneTripConnection(aiosqlite.Connection):
     async def rollback(self) -> None:
         await self.on_thread(lambda conn: conn.rollback(), inline=False)
 
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        await self.on_thread(lambda conn: conn.create_function(*args, **kwargs), inline=False)
 
-class OneTripCursor:
-    """The part of aiosqlite's cursor that SQLAlchemy's adapter uses."""
+    async def close(self) -> None:
+        if self._connection is None:
+            return
+        conn = self._connection
+        try:
+            await self._call(conn.close)
+        finally:
+            self.in_transaction = False
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop the thread without waiting (SQLAlchemy's terminate, e.g. at garbage collection)."""
+        self._connection = None
+        self._jobs.put(None)
+
+
+class Cursor:
+    """The cursor SQLAlchemy's adapter uses: each call one trip, or none (``inline()``)."""
 
     arraysize = 1
 
-    def __init__(self, connection: OneTripConnection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._open: sqlite3.Cursor | None = None  # only while rows remain unfetched
         self._rows: deque[Any] = deque()
@@ -112,13 +174,13 @@ class OneTripCursor:
         self.rowcount = -1
         self.lastrowid: int | None = None
 
-    async def __aenter__(self) -> OneTripCursor:
+    async def __aenter__(self) -> Cursor:
         return self
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> OneTripCursor:
+    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> Cursor:
         await self.close()
 
         def run(conn: sqlite3.Connection) -> tuple[Any, ...]:
@@ -126,10 +188,10 @@ class OneTripCursor:
             try:
                 cursor.execute(sql, () if parameters is None else parameters)
                 rows = cursor.fetchmany(PREFETCH) if cursor.description else []
-                more = cursor.description is not None and len(rows) == PREFETCH
             except BaseException:
                 cursor.close()
                 raise
+            more = cursor.description is not None and len(rows) == PREFETCH
             found = (cursor.description, rows, cursor.rowcount, cursor.lastrowid)
             if more:
                 return (*found, cursor)
@@ -146,7 +208,7 @@ class OneTripCursor:
         self._rows = deque(rows)
         return self
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> OneTripCursor:
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
         await self.close()
 
         def run(conn: sqlite3.Connection) -> tuple[int, int | None]:
@@ -202,14 +264,12 @@ class OneTripCursor:
             await self._connection.on_thread(lambda _: cursor.close())
 
 
-def connect(database: str | Path, *, iter_chunk_size: int = 64, **kwargs: Any) -> OneTripConnection:
-    """What ``aiosqlite.connect`` does, with one-trip cursors (SQLAlchemy's
-    ``async_creator_fn`` connect argument)."""
+def connect(database: str | Path, **kwargs: Any) -> Connection:
+    """What ``aiosqlite.connect`` is to SQLAlchemy (its ``async_creator_fn``), for ours."""
     location = str(database)
+    kwargs.pop("iter_chunk_size", None)  # aiosqlite's, nothing here
     # inline(): the loop's thread uses the connection too, never at the same time.
     kwargs["check_same_thread"] = False
-    connection = OneTripConnection(lambda: sqlite3.connect(location, **kwargs), iter_chunk_size)
-    # As SQLAlchemy does for aiosqlite's own connections: a forgotten connection
-    # must not keep the interpreter from exiting.
-    connection._thread.daemon = True
-    return connection
+    # Transactions are SQLAlchemy's BEGIN (storage.db), never sqlite3's implicit ones.
+    kwargs["isolation_level"] = None
+    return Connection(lambda: sqlite3.connect(location, **kwargs))

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from bot.app import Database
 from storage import answers
 from storage.models import FollowUp, SurveyResponse
-from storage.sqlite.write_buffer import start_buffer
 from tests.builders import T0, customer_with_delivered_order
 
 
@@ -35,8 +34,7 @@ async def _responses(db: Database) -> list[tuple[int | None, int | None, int | N
 
 
 async def _score(db: Database, customer: int, fid: int | None, kind: str, score: int) -> bool:
-    async with db.uow() as uow:
-        start_buffer(uow.session)  # as the engine runs it: the follow-up's update buffered
+    async with db.uow(small=True) as uow:  # as the engine runs it: writes buffered
         recorded = await answers.record_score(
             uow.session,
             customer_id=customer,

@@ -23,6 +23,7 @@ from storage.models import (
     FollowUp,
     HandledUpdate,
     Message,
+    OutboxMessage,
     SurveyResponse,
     Ticket,
 )
@@ -182,6 +183,24 @@ async def test_a_pressed_survey_keyboard_keeps_only_the_chosen_score_marked(
     assert "closed or was already answered" in api.texts(str(CHAT))[before]
     assert len(api.of("editMessageReplyMarkup")) == 3
     assert await answers(db) == {"nps": (9, None), "csat": (4, None)}
+
+
+async def test_a_keyboard_the_server_cannot_edit_fails_alone_and_the_answer_goes_on(
+    stack: BotStack, api: FakeBotApi, db: Database
+) -> None:
+    _, _, fid = await customer_with_delivered_order(db, chat_id=str(CHAT))
+    await invite(stack, fid)
+    # Pressed on a message the server does not hold (deleted, say): the edit is refused.
+    await stack.deliver(tg.callback(CHAT, f"nps:{fid}:9"))
+
+    assert len(api.of("editMessageReplyMarkup")) == 1  # refused once, not tried again
+    async with db.uow() as uow:
+        query = select(OutboxMessage).where(OutboxMessage.purpose == "keyboard")
+        (row,) = (await uow.session.scalars(query)).all()
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.failed_at is not None and "message to edit not found" in (row.error or "").lower()
+    assert await answers(db) == {"nps": (9, None)}
+    assert f"skip:{fid}" in api.sent(str(CHAT))[-1].callback_data  # the next question went
 
 
 async def test_a_survey_answered_by_typing_is_recorded_the_same(

@@ -10,7 +10,6 @@ from sqlalchemy.dialects import sqlite
 
 from bot.app import Database
 from storage.models import Conversation, FollowUp, OutboxMessage
-from storage.sqlite.driver import inline
 from storage.sqlite.prepared import Prepared, execute, execute_many, fetch
 from tests.builders import T0
 
@@ -47,17 +46,16 @@ async def _round_trip(db: Database, direct: bool) -> tuple[list[tuple[object, ..
     def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         seen.append(statement.split()[0])
 
-    with inline(direct):
-        async with db.uow() as uow:
-            await execute_many(uow.session, _NEW, [_row("1", 1), _row("2", 2)])
-            await execute(uow.session, _NEW, {**_row("3", 3), "data": None})
-            touched = await execute(uow.session, _TOUCH, {"b_chat": "2", "b_at": T0})
-            rows = await fetch(uow.session, _READ, {"channel": "telegram"})
-            await uow.commit()
+    async with db.uow(small=direct) as uow:
+        await execute_many(uow.session, _NEW, [_row("1", 1), _row("2", 2)])
+        await execute(uow.session, _NEW, {**_row("3", 3), "data": None})
+        touched = await execute(uow.session, _TOUCH, {"b_chat": "2", "b_at": T0})
+        rows = await fetch(uow.session, _READ, {"channel": "telegram"})
+        await uow.commit()
     event.remove(db.engine.sync_engine, "before_cursor_execute", record)
     through_sqlalchemy = [s for s in seen if s in ("INSERT", "UPDATE", "SELECT")]
-    # On SQLite inside inline(), none of them went through SQLAlchemy's cursor.
-    assert (through_sqlalchemy == []) == (direct and db.engine.dialect.name == "sqlite")
+    # On SQLite's fast path in a small unit of work, none went through SQLAlchemy's cursor.
+    assert (through_sqlalchemy == []) == (direct and db.fast_path)
     return rows, touched
 
 

@@ -1,30 +1,50 @@
-"""One-trip cursors on a real SQLite file: results, streaming, errors, and the trip count."""
+"""Our SQLite driver on a real file: results, streaming, errors, and the trip count.
+
+Always with the fast path on (it is the fast path's driver), whatever ``SQLITE_FAST_PATH``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Database
 from storage.sqlite import driver as sqlite_driver
-from storage.sqlite.driver import PREFETCH, OneTripConnection
+from storage.sqlite.driver import PREFETCH, Connection
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'fast.db'}", fast_path=True)
+    try:
+        yield database
+    finally:
+        await database.close()
 
 
 @pytest.fixture
 async def trips(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the calls queued on SQLite's connection threads (one entry per call)."""
     calls: list[int] = []
-    original = OneTripConnection._execute
+    original = Connection._call
 
-    async def counted(self: OneTripConnection, fn: object) -> object:
+    async def counted(self: Connection, fn: object) -> object:
         calls.append(1)
-        return await original(self, fn)  # type: ignore[no-untyped-call]
+        return await original(self, fn)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(OneTripConnection, "_execute", counted)
+    monkeypatch.setattr(Connection, "_call", counted)
     return calls
+
+
+def test_the_driver_is_ours_not_aiosqlites() -> None:
+    # Nothing of aiosqlite to lean on: no subclass, no import (hence no version pin).
+    assert aiosqlite.Connection not in Connection.__mro__
+    assert not any(value is aiosqlite for value in vars(sqlite_driver).values())
 
 
 async def test_a_statement_is_one_trip_to_the_database_thread(
@@ -40,7 +60,7 @@ async def test_a_statement_is_one_trip_to_the_database_thread(
 
 
 async def test_lastrowid_and_rowcount_survive_the_closed_cursor(tmp_path: Path) -> None:
-    conn = sqlite_driver.connect(tmp_path / "d.db", isolation_level=None)
+    conn = sqlite_driver.connect(tmp_path / "d.db")
     await conn
     try:
         cursor = conn.cursor()
@@ -125,7 +145,7 @@ async def test_the_pool_rolls_back_only_what_is_left_open(
 
     async with sqlite_db.engine.connect() as conn:
         driver = (await conn.get_raw_connection()).driver_connection
-        assert isinstance(driver, OneTripConnection)
+        assert isinstance(driver, Connection)
         cursor = driver.cursor()
         await cursor.execute("BEGIN IMMEDIATE")  # behind SQLAlchemy's back
         await cursor.execute("INSERT INTO x VALUES ('left open')")
@@ -143,16 +163,15 @@ async def test_inline_statements_of_an_open_transaction_skip_the_thread(
 ) -> None:
     await create_table(sqlite_db, "y (k TEXT)")
     trips.clear()
-    with sqlite_driver.inline():
-        async with sqlite_db.uow() as uow:
-            await uow.session.execute(text("INSERT INTO y VALUES ('a')"))  # BEGIN: a trip
-            await uow.session.execute(text("INSERT INTO y VALUES ('b')"))
-            found = (await uow.session.execute(text("SELECT k FROM y"))).scalars().all()
-            with sqlite_driver.inline(False):
-                await uow.session.execute(text("INSERT INTO y VALUES ('c')"))  # a trip
-            await uow.commit()  # a trip: a COMMIT may checkpoint
+    async with sqlite_db.uow(small=True) as uow:
+        await uow.session.execute(text("INSERT INTO y VALUES ('a')"))  # BEGIN: a trip
+        await uow.session.execute(text("INSERT INTO y VALUES ('b')"))
+        found = (await uow.session.execute(text("SELECT k FROM y"))).scalars().all()
+        with uow.reads_many():
+            await uow.session.execute(text("INSERT INTO y VALUES ('c')"))  # a trip
+        await uow.commit()  # a trip: a COMMIT may checkpoint
     assert found == ["a", "b"]
-    assert len(trips) == 3  # BEGIN IMMEDIATE, the INSERT outside inline(), COMMIT
+    assert len(trips) == 3  # BEGIN IMMEDIATE, the INSERT in reads_many(), COMMIT
     async with sqlite_db.uow() as uow:  # committed for everyone to see
         count = await uow.session.scalar(text("SELECT count(*) FROM y"))
         assert count == 3
@@ -162,14 +181,13 @@ async def test_inline_errors_are_sqlalchemys_and_roll_back_on_the_thread(
     sqlite_db: Database,
 ) -> None:
     await create_table(sqlite_db, "v (k TEXT PRIMARY KEY)")
-    with sqlite_driver.inline():
-        with pytest.raises(IntegrityError):
-            async with sqlite_db.uow() as uow:
-                await uow.session.execute(text("INSERT INTO v VALUES ('a')"))
-                await uow.session.execute(text("INSERT INTO v VALUES ('a')"))
-        async with sqlite_db.uow() as uow:  # the lock was released by the rollback
-            await uow.session.execute(text("INSERT INTO v VALUES ('b')"))
-            await uow.commit()
+    with pytest.raises(IntegrityError):
+        async with sqlite_db.uow(small=True) as uow:
+            await uow.session.execute(text("INSERT INTO v VALUES ('a')"))
+            await uow.session.execute(text("INSERT INTO v VALUES ('a')"))
+    async with sqlite_db.uow(small=True) as uow:  # the lock was released by the rollback
+        await uow.session.execute(text("INSERT INTO v VALUES ('b')"))
+        await uow.commit()
     async with sqlite_db.uow() as uow:
         rows = (await uow.session.execute(text("SELECT k FROM v"))).scalars().all()
         assert rows == ["b"]

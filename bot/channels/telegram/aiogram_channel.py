@@ -53,6 +53,7 @@ from bot.channels.port import (
 from bot.channels.telegram import profile
 from bot.channels.telegram.aiogram_methods import (
     AnswerCallback,
+    EditReplyMarkupForId,
     GetRawUpdates,
     JsonBodySession,
     SendDocumentForId,
@@ -198,12 +199,13 @@ class AiogramChannel(TelegramChannel):
         """The sent message's id."""
         chat = message.chat_id
         if message.edit_message_id is not None:
-            edited = await self.bot.edit_message_reply_markup(
+            edit = EditReplyMarkupForId(
                 chat_id=chat,
                 message_id=int(message.edit_message_id),
-                reply_markup=InlineKeyboardMarkup.model_validate(inline_keyboard(message)),
+                reply_markup=inline_keyboard(message),
             )
-            return message.edit_message_id if isinstance(edited, bool) else str(edited.message_id)
+            edited = await self.bot(edit)
+            return message.edit_message_id if isinstance(edited, bool) else remote_id(edited)
         if message.photo_path or message.document_path:
             keyboard = markup(message)
             caption = message.text if len(message.text) <= MAX_CAPTION else None

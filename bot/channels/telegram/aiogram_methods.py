@@ -7,9 +7,10 @@ and answers button presses. Three methods here cut what that costs and leave the
 rest to aiogram (its client session, its error checks and exceptions):
 
 * ``GetRawUpdates``: updates left as JSON; ``UpdatePump`` parses only new ones.
-* ``SendMessageForId``, ``AnswerCallback``: the fields the bot sends, posted as one
-  JSON body (``JsonBodySession``); ``sendMessage``'s answer is kept as JSON, since
-  only the message id is used.
+* ``SendMessageForId``, ``EditReplyMarkupForId``, ``AnswerCallback``: the fields the
+  bot sends, posted as one JSON body (``JsonBodySession``); the answers of
+  ``sendMessage`` and ``editMessageReplyMarkup`` are kept as JSON, since only the
+  message id is used.
 * ``SendPhotoForId``, ``SendDocumentForId``: aiogram's own uploads, their answers kept
   as JSON too: an answer that says the message went must never fail to be read (a
   field aiogram cannot parse made a delivered message look failed, and resent).
@@ -71,6 +72,17 @@ class AnswerCallback(JsonBody, TelegramMethod[bool]):
 
     callback_query_id: str
     text: str | None = None
+
+
+class EditReplyMarkupForId(JsonBody, TelegramMethod[dict[str, Any] | bool]):
+    """``editMessageReplyMarkup`` of a chat's message, its answer (the message) kept as JSON."""
+
+    __returning__ = dict[str, Any] | bool
+    __api_method__ = "editMessageReplyMarkup"
+
+    chat_id: int | str
+    message_id: int
+    reply_markup: dict[str, Any] | None = None
 
 
 class SendPhotoForId(methods.SendPhoto):
@@ -152,6 +164,7 @@ _RESPONSE_TYPES = tuple(
         methods.DeleteWebhook,
         methods.SetMyCommands,
         SendMessageForId,
+        EditReplyMarkupForId,
         SendPhotoForId,
         SendDocumentForId,
         AnswerCallback,
