@@ -43,33 +43,43 @@ class Marks:
     async def run(self) -> None:
         while True:
             await self._event.wait()
-            futures: list[asyncio.Future[None]] = []
+            taken: list[asyncio.Future[None]] = []
             try:
-                # The batch is taken once the transaction is open: results that come in
-                # while it waits for the writer (SQLite: the engine's commit) join it.
-                # Its statements touch a few rows by primary key: no thread trips.
-                async with self.db.uow(small=True) as uow:
-                    self._event.clear()
-                    batch, self._pending = self._pending, []
-                    sent, self._sent = self._sent, []
-                    futures = [f for _, f in batch] + self._sent_futures
-                    self._sent_futures = []
-                    if not futures:
-                        continue
-                    now = self.clock()
-                    await ob.mark_sent(uow.session, sent, now)
-                    for action, _ in batch:
-                        await action(uow.session, now)
-                    await uow.commit()
+                await self._write_batch(taken)
             except Exception as exc:
-                if not futures:  # the transaction did not open: fail what is waiting
+                if not taken:  # the transaction did not open: fail what is waiting
                     self._event.clear()
-                    futures = [f for _, f in self._pending] + self._sent_futures
+                    taken = [f for _, f in self._pending] + self._sent_futures
                     self._pending, self._sent, self._sent_futures = [], [], []
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
+                _settle(taken, exc)
             else:
-                for future in futures:
-                    if not future.done():
-                        future.set_result(None)
+                _settle(taken, None)
+
+    async def _write_batch(self, taken: list[asyncio.Future[None]]) -> None:
+        """Commit what is waiting; ``taken`` gets the futures of the results written."""
+        # The batch is taken once the transaction is open: results that come in
+        # while it waits for the writer (SQLite: the engine's commit) join it.
+        # Its statements touch a few rows by primary key: no thread trips.
+        async with self.db.uow(small=True) as uow:
+            self._event.clear()
+            batch, self._pending = self._pending, []
+            sent, self._sent = self._sent, []
+            taken.extend([f for _, f in batch] + self._sent_futures)
+            self._sent_futures = []
+            if not taken:
+                return
+            now = self.clock()
+            await ob.mark_sent(uow.session, sent, now)
+            for action, _ in batch:
+                await action(uow.session, now)
+            await uow.commit()
+
+
+def _settle(futures: list[asyncio.Future[None]], exc: Exception | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
