@@ -76,9 +76,8 @@ class Marks:
 
 
 def _settle(futures: list[asyncio.Future[None]], exc: Exception | None) -> None:
-    for future in futures:
-        if future.done():
-            continue
+    """Answer every waiting writer: done, or the error its commit met."""
+    for future in (f for f in futures if not f.done()):
         if exc is None:
             future.set_result(None)
         else:
