@@ -34,6 +34,7 @@ from flows import (
 )
 from flows.effects import CATEGORIES
 from flows.events import Event
+from flows.replies import Say
 from flows.router import OOPS, valid
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
@@ -146,16 +147,7 @@ def check(outcome: Outcome, *, answered: bool = True) -> None:
     if answered:
         assert outcome.replies, "every step answers"
     for say in outcome.replies:
-        assert say.text != OOPS, "a step raised"
-        for row in say.buttons:
-            for b in row:
-                assert len(b.data.encode()) <= 64
-        for locale in LOCALES:
-            assert say.verbatim or say.text in catalog(locale), say.text
-            body = render(say, locale)
-            assert body["text"].strip()
-            params = {f"{{{k}}}" for k, _ in say.params}
-            assert not any(p in body["text"] for p in params), "a placeholder left unfilled"
+        _check_reply(say)
     for effect in outcome.effects:
         if isinstance(effect, RecordScore):
             low, high = (0, 10) if effect.kind == "nps" else (1, 5)
@@ -166,6 +158,19 @@ def check(outcome: Outcome, *, answered: bool = True) -> None:
             assert effect.category in (*CATEGORIES, "detractor")
         if isinstance(effect, SetLocale):
             assert effect.locale in LOCALES
+
+
+def _check_reply(say: Say) -> None:
+    assert say.text != OOPS, "a step raised"
+    for row in say.buttons:
+        for b in row:
+            assert len(b.data.encode()) <= 64
+    for locale in LOCALES:
+        assert say.verbatim or say.text in catalog(locale), say.text
+        body = render(say, locale)
+        assert body["text"].strip()
+        params = {f"{{{k}}}" for k, _ in say.params}
+        assert not any(p in body["text"] for p in params), "a placeholder left unfilled"
 
 
 def test_the_exploration_reaches_every_flow_and_state() -> None:
