@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from bot.app import Database, open_database
@@ -40,13 +40,13 @@ def _update_concurrency(settings: Settings) -> int:
 
 
 async def _serve_http(
-    settings: Settings, db: Database, channel: Any, on_orders: Callable[[], None]
+    settings: Settings, db: Database, channels: Mapping[str, Any], on_orders: Callable[[], None]
 ) -> Any:
-    """The HTTP server (when a webhook or ingestion needs it); a taken port is one line."""
+    """The HTTP server (when a channel's routes or ingestion need it); a taken port is one line."""
     from bot.entrypoints.http.app import start_http_server
 
     try:
-        return await start_http_server(settings, db, channel, on_orders=on_orders)
+        return await start_http_server(settings, db, channels, on_orders=on_orders)
     except OSError as exc:
         where = f"{settings.http_host}:{settings.http_port}"
         raise StartupError(
@@ -101,7 +101,7 @@ async def run_bot(
         # The token and the port are checked before anything runs: with a wrong one,
         # nothing is sent (and failed) and there is nothing in hand to finish.
         await channel.open()
-        http = await _serve_http(settings, db, channel, sender.wake)
+        http = await _serve_http(settings, db, app.channels, sender.wake)
     except BaseException:
         await channel.close()
         await db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -10,7 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.entrypoints.http.app import SECRET_HEADER, start_http_server
+from bot.channels.telegram.factory import build_telegram_channel
+from bot.channels.telegram.webhook import SECRET_HEADER
+from bot.entrypoints.http.app import start_http_server
 from bot.settings import SettingsError
 from storage.models import HandledUpdate
 from tests.builders import Clock
@@ -32,7 +35,7 @@ async def hooked(
         url, request.param, webhook_url=HOOK, webhook_secret=SECRET, http_port=0
     )
     stack = BotStack(api, settings, sqlite_db, Clock())
-    http = await start_http_server(settings, sqlite_db, stack.channel)
+    http = await start_http_server(settings, sqlite_db, stack.app.channels)
     assert http is not None
     host, port = http.addresses[0][:2]
     await stack.start()
@@ -96,20 +99,29 @@ async def test_health_check_answers(hooked: tuple[FakeBotApi, BotStack, str]) ->
 
 async def test_a_webhook_without_a_secret_does_not_start(sqlite_db: Database) -> None:
     settings = telegram_settings("http://127.0.0.1:9", "aiogram", webhook_url=HOOK, http_port=0)
-    with pytest.raises(SettingsError, match="WEBHOOK_SECRET"):
-        await start_http_server(settings, sqlite_db, None)
+    channel = build_telegram_channel(settings, lambda _incoming: asyncio.sleep(0))
+    try:
+        with pytest.raises(SettingsError, match="WEBHOOK_SECRET"):
+            await start_http_server(settings, sqlite_db, {"telegram": channel})
+    finally:
+        await channel.close()
 
 
 async def test_no_http_server_without_webhook_or_ingestion(sqlite_db: Database) -> None:
     settings = telegram_settings("http://127.0.0.1:9", "aiogram")
-    assert await start_http_server(settings, sqlite_db, None) is None
+    channel = build_telegram_channel(settings, lambda _incoming: asyncio.sleep(0))
+    try:
+        assert channel.routes() == ()  # it polls
+        assert await start_http_server(settings, sqlite_db, {"telegram": channel}) is None
+    finally:
+        await channel.close()
 
 
 async def test_order_ingestion_is_served_without_a_webhook(sqlite_db: Database) -> None:
     settings = telegram_settings(
         "http://127.0.0.1:9", "aiogram", ingest_secret="ingest-key", http_port=0
     )
-    http = await start_http_server(settings, sqlite_db, None)
+    http = await start_http_server(settings, sqlite_db, {})
     assert http is not None
     try:
         host, port = http.addresses[0][:2]

@@ -72,7 +72,7 @@ async def endpoint(db: Database) -> AsyncIterator[Endpoint]:
     def woken() -> None:
         holder[0].woken += 1
 
-    http = await start_http_server(settings, db, None, on_orders=woken)
+    http = await start_http_server(settings, db, {}, on_orders=woken)
     assert http is not None
     host, port = http.addresses[0][:2]
     async with aiohttp.ClientSession() as client:

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from bot.app import Database
 from bot.channels.port import Incoming
-from bot.entrypoints.http.app import SECRET_HEADER, start_http_server
+from bot.channels.telegram.webhook import SECRET_HEADER
+from bot.entrypoints.http.app import start_http_server
 from flows.events import TextIn
 from storage.models import DeadUpdate, HandledUpdate
 from tests.builders import Clock
@@ -167,7 +168,7 @@ async def webhook_stack(api: FakeBotApi, db: Database, framework: str) -> tuple[
     stack = stack_on(
         api, db, framework, webhook_url="https://bot.test/hook", webhook_secret=SECRET, http_port=0
     )
-    http = await start_http_server(stack.settings, db, stack.channel)
+    http = await start_http_server(stack.settings, db, stack.app.channels)
     assert http is not None
     host, port = http.addresses[0][:2]
     await stack.start()

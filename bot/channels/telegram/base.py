@@ -1,7 +1,7 @@
 """The part of a Telegram channel that does not depend on the library.
 
 Receiving: long polling through ``UpdatePump`` (offsets confirm only handled
-updates) or webhook requests through ``feed_webhook``; either way every update is
+updates) or webhook requests through ``routes`` and ``feed_webhook``; either way every update is
 queued per chat in a ``ChatQueue`` (one chat in order, chats concurrently), then
 ``_process`` hands the library's update object to ``_on_update`` (python-telegram-bot
 through its ``Application``, aiogram directly), which translates it into an
@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.channels.attempts import Attempts, DeadLetters, Unavailable
 from bot.channels.chat_queue import ChatQueue
-from bot.channels.port import Incoming, Outgoing, UpdateHandler
+from bot.channels.port import Incoming, Outgoing, Route, UpdateHandler
 from bot.channels.telegram import profile
 from bot.channels.telegram.common import (
     ALLOWED_UPDATES,
@@ -41,6 +41,7 @@ from bot.channels.telegram.common import (
     to_incoming,
 )
 from bot.channels.telegram.polling import UpdatePump
+from bot.channels.telegram.webhook import Stopping, webhook_route
 from bot.settings import Settings
 
 __all__ = ["DeadLetters", "Stopping", "TelegramChannel", "Unavailable"]
@@ -49,10 +50,6 @@ log = logging.getLogger("postsale.channels")
 
 OperatorIds = Callable[[], Awaitable[Iterable[str]]]
 RECENT_IDS = 10_000  # webhook updates remembered for the in-memory duplicate check
-
-
-class Stopping(Exception):
-    """The channel is stopping: a webhook update is refused, Telegram sends it again."""
 
 
 class TelegramChannel(abc.ABC):
@@ -107,9 +104,9 @@ class TelegramChannel(abc.ABC):
     def is_group(self, chat_id: str) -> bool:
         return profile.is_group(chat_id)
 
-    def routes(self) -> tuple[str, ...]:
-        """The webhook's path when ``WEBHOOK_URL`` is set (the HTTP server serves it)."""
-        return (profile.webhook_path(self.settings.webhook_url),) if self.webhook else ()
+    def routes(self) -> tuple[Route, ...]:
+        """The webhook (``bot.channels.telegram.webhook``) when ``WEBHOOK_URL`` is set."""
+        return (webhook_route(self.settings, self),) if self.webhook else ()
 
     async def acknowledge(self, incoming: Incoming) -> None:
         """Answer the button press in ``incoming`` (a no-op for anything else)."""

@@ -1,1 +1,1 @@
-"""The HTTP side: the Telegram webhook, order ingestion (``ingest``) and /healthz (``app``)."""
+"""The HTTP side: the channels' routes and /healthz (``app``), order ingestion (``ingest``)."""

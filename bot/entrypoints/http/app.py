@@ -1,85 +1,76 @@
-"""The bot's HTTP server: the Telegram webhook, order ingestion and a health check.
+"""The bot's HTTP server: every channel's routes, order ingestion and a health check.
 
-It runs when ``WEBHOOK_URL`` is set (Telegram posts updates to the URL's path) or
-when ``INGEST_SECRET`` is set (``POST /ingest/orders``), on ``HTTP_HOST:HTTP_PORT``.
-A webhook request must carry ``X-Telegram-Bot-Api-Secret-Token`` equal to
-``WEBHOOK_SECRET`` (compared in constant time); without it the answer is 401 and
-nothing is read. An update is answered 200 only once it is handled (committed), so
-a crash before that makes Telegram send it again; 503 while stopping or while the
-database is failing, for the same. An update that cannot be read or fails by itself
-is kept as a dead update and answered 200: sending it again would not help.
+It knows no channel: a channel that receives over HTTP declares ``Route``s
+(``bot.channels.port.Routes``), answered here through the neutral ``HttpRequest`` /
+``HttpResponse`` -- the body read once, whole, since a channel may check a signature of
+the raw bytes -- and checks its own requests. The server runs when some channel has
+routes (Telegram's webhook, with ``WEBHOOK_URL``) or when ``INGEST_SECRET`` is set
+(``POST /ingest/orders``), on ``HTTP_HOST:HTTP_PORT``. Two routes of the same method
+and path are a start-up error naming both owners.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-from collections.abc import Callable
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from bot.app import Database
-from bot.entrypoints.http.ingest import add_ingest_routes
-from bot.settings import Settings, SettingsError
+from bot.channels.port import HttpRequest, HttpResponse, Route
+from bot.entrypoints.http import ingest
+from bot.settings import Settings
+from bot.startup import StartupError
 
 log = logging.getLogger("postsale.http")
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+HEALTH_PATH = "/healthz"
+# The server's own routes, which no channel may take.
+OWN_ROUTES = {("GET", HEALTH_PATH): "the health check", ("POST", ingest.PATH): "order ingestion"}
 
 
-class WebhookReceiver(Protocol):
-    """What the webhook route needs of a channel."""
+def channel_routes(channels: Mapping[str, object]) -> list[Route]:
+    """Every route the channels declare; a (method, path) declared twice is a
+    ``StartupError`` naming both owners."""
+    owners: dict[tuple[str, str], str] = dict(OWN_ROUTES)
+    found: list[Route] = []
+    for name, channel in channels.items():
+        declared = getattr(channel, "routes", None)
+        for route in declared() if callable(declared) else ():
+            key = (route.method.upper(), route.path)
+            if key in owners:
+                raise StartupError(
+                    f"the HTTP route {key[0]} {key[1]} is declared by both {owners[key]}"
+                    f" and channel {name!r}: give one of them another path"
+                )
+            owners[key] = f"channel {name!r}"
+            found.append(route)
+    return found
 
-    async def feed_webhook(self, data: dict[str, Any]) -> None: ...
 
-
-def webhook_path(settings: Settings) -> str:
-    """The path Telegram posts to: the path of ``WEBHOOK_URL``."""
-    path = urlsplit(settings.webhook_url).path
-    return path if path and path != "/" else DEFAULT_WEBHOOK_PATH
-
-
-def secret_ok(expected: str, given: str | None) -> bool:
-    return (
-        bool(expected)
-        and given is not None
-        and hmac.compare_digest(expected.encode(), given.encode())
-    )
-
-
-def webhook_handler(settings: Settings, channel: WebhookReceiver) -> Callable[[web.Request], Any]:
-    """The request handler of Telegram's webhook calls."""
+def _serve(route: Route) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """An aiohttp handler answering through ``route`` (aiohttp's request in, its response out)."""
 
     async def handle(request: web.Request) -> web.Response:
-        if not secret_ok(settings.webhook_secret, request.headers.get(SECRET_HEADER)):
-            log.warning("webhook: wrong or missing secret token from %s", request.remote)
-            return web.json_response({"error": f"wrong or missing {SECRET_HEADER}"}, status=401)
-        try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"error": "malformed JSON"}, status=400)
-        if not isinstance(data, dict) or "update_id" not in data:
-            return web.json_response({"error": "not an update"}, status=400)
-        from bot.channels.attempts import Unavailable
-        from bot.channels.telegram.base import Stopping
-
-        try:
-            await channel.feed_webhook(data)
-        except Stopping:
-            return web.json_response({"error": "stopping"}, status=503)
-        except Unavailable:
-            log.warning("webhook: update %s refused: database unavailable", data.get("update_id"))
-            return web.json_response({"error": "database unavailable"}, status=503)
-        except Exception:
-            log.exception("webhook: update %s failed", data.get("update_id"))
-            return web.json_response({"error": "internal error"}, status=500)
-        return web.json_response({})
+        got = HttpRequest(
+            method=request.method,
+            path=request.path,
+            query=request.query,
+            headers=request.headers,
+            body=await request.read(),
+            remote=request.remote,
+        )
+        return _response(await route.handle(got))
 
     return handle
+
+
+def _response(answer: HttpResponse) -> web.Response:
+    if isinstance(answer.body, str):
+        return web.Response(
+            status=answer.status, text=answer.body, content_type=answer.content_type
+        )
+    return web.Response(status=answer.status, body=answer.body, content_type=answer.content_type)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -89,16 +80,16 @@ async def healthz(request: web.Request) -> web.Response:
 def build_app(
     settings: Settings,
     db: Database,
-    channel: WebhookReceiver | None,
+    routes: list[Route],
     *,
     on_orders: Callable[[], None] | None = None,
 ) -> web.Application:
-    """The aiohttp application: /healthz, the webhook (when set), /ingest/orders."""
+    """The aiohttp application: /healthz, the channels' ``routes``, /ingest/orders."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
-    app.router.add_get("/healthz", healthz)
-    if settings.webhook_url and channel is not None:
-        app.router.add_post(webhook_path(settings), webhook_handler(settings, channel))
-    add_ingest_routes(
+    app.router.add_get(HEALTH_PATH, healthz)
+    for route in routes:
+        app.router.add_route(route.method.upper(), route.path, _serve(route))
+    ingest.add_ingest_routes(
         app,
         db,
         settings,
@@ -110,19 +101,15 @@ def build_app(
 async def start_http_server(
     settings: Settings,
     db: Database,
-    channel: WebhookReceiver | None,
+    channels: Mapping[str, object],
     *,
     on_orders: Callable[[], None] | None = None,
 ) -> web.AppRunner | None:
-    """Serve on ``HTTP_HOST:HTTP_PORT`` when a webhook or ingestion needs it, else None."""
-    if not settings.webhook_url and not settings.ingest_secret:
+    """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes or ingestion need it, else None."""
+    routes = channel_routes(channels)
+    if not routes and not settings.ingest_secret:
         return None
-    if settings.webhook_url and not settings.webhook_secret:
-        raise SettingsError(
-            "postsale: WEBHOOK_SECRET must be set with WEBHOOK_URL "
-            "(Telegram's secret-token header authenticates the webhook)"
-        )
-    runner = web.AppRunner(build_app(settings, db, channel, on_orders=on_orders))
+    runner = web.AppRunner(build_app(settings, db, routes, on_orders=on_orders))
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
