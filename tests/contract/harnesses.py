@@ -81,6 +81,10 @@ class Harness:
     def acknowledged(self) -> list[str]:
         return []
 
+    def routed(self) -> Any | None:
+        """The channel set up to receive through HTTP routes (None: it has none)."""
+        return None
+
 
 class ConsoleHarness(Harness):
     """The terminal: lines go in through a queue, the screen is a string."""
@@ -143,6 +147,7 @@ class TelegramHarness(Harness):
         self.framework = framework
         self.api = FakeBotApi()
         self.telegram: TelegramChannel | None = None
+        self.hooked: TelegramChannel | None = None
 
     async def start(self) -> None:
         url = await self.api.start()
@@ -155,6 +160,8 @@ class TelegramHarness(Harness):
         if self.telegram is not None:
             await self.telegram.stop()
             await self.telegram.close()
+        if self.hooked is not None:
+            await self.hooked.close()
         await self.api.close()
 
     async def type_text(self, text: str) -> None:
@@ -185,6 +192,17 @@ class TelegramHarness(Harness):
 
     def acknowledged(self) -> list[str]:
         return [str(c.params["callback_query_id"]) for c in self.api.of("answerCallbackQuery")]
+
+    def routed(self) -> Any | None:
+        """The webhook mode: ``WEBHOOK_URL`` and ``WEBHOOK_SECRET`` set (not started)."""
+        settings = telegram_settings(
+            "http://127.0.0.1:9",
+            self.framework,
+            webhook_url="https://bot.example.test/tg/hook",
+            webhook_secret="contract-secret",
+        )
+        self.hooked = build_telegram_channel(settings, self.handle)
+        return self.hooked
 
 
 def _shown(message: dict[str, Any]) -> Shown:

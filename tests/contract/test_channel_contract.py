@@ -19,6 +19,8 @@ from bot.channels.port import (
     Capabilities,
     ConversationKey,
     Forbidden,
+    HttpRequest,
+    HttpResponse,
     OutButton,
     Outgoing,
     Rejected,
@@ -62,6 +64,21 @@ async def test_a_channel_declares_its_name_limits_and_capabilities(harness: Harn
     # It receives through a poller of its own or through HTTP routes.
     polls = callable(getattr(channel, "start", None)) and callable(getattr(channel, "stop", None))
     assert polls or callable(getattr(channel, "routes", None))
+
+
+async def test_a_channels_routes_are_well_formed_and_refuse_a_stranger(harness: Harness) -> None:
+    routed = harness.routed()
+    if routed is None:
+        pytest.skip(f"{harness.name} has no HTTP routes")
+    routes = routed.routes()
+    assert routes, "a channel set up for HTTP declares its routes"
+    assert len({(r.method, r.path) for r in routes}) == len(routes)
+    for route in routes:
+        assert route.method in ("GET", "POST") and route.path.startswith("/")
+        # No secret, no signature, no verify token: refused, and nothing handed over.
+        answer = await route.handle(HttpRequest(route.method, route.path, body=b"{}"))
+        assert isinstance(answer, HttpResponse) and 400 <= answer.status < 500
+    assert harness.received == []
 
 
 async def test_a_channel_says_which_of_its_chats_are_groups(harness: Harness) -> None:
