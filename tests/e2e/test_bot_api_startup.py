@@ -12,9 +12,12 @@ import signal
 import socket
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from bot.channels.telegram.webhook import SECRET_HEADER
 from tests.e2e.postsale_process import start_postsale
+from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 
 FRAMEWORKS = ["aiogram", "ptb"]
@@ -150,3 +153,39 @@ async def test_a_taken_http_port_is_one_line_naming_it_before_anything_is_polled
     [line] = said(output)
     assert line.startswith(f"postsale: HTTP_HOST:HTTP_PORT 127.0.0.1:{port}: cannot listen (")
     assert [call.method for call in api.calls] == ["getMe"]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+async def test_a_webhook_run_serves_the_channels_route_and_logs_no_secret(
+    framework: str, tmp_path: Path
+) -> None:
+    api = FakeBotApi(tokens={TOKEN})
+    url = await api.start()
+    port = closed_port()
+    env = {
+        **settings(tmp_path, framework, url, TOKEN, "DEBUG"),
+        "HTTP_PORT": str(port),
+        "WEBHOOK_URL": "https://bot.example.test/tg/hook",
+    }
+    process = await start_postsale("run", cwd=tmp_path, **env)
+    hook = f"http://127.0.0.1:{port}/tg/hook"
+    update = {"update_id": 900, **tg.message(777, "hello")}
+    try:
+        # The server listens before the webhook is set, so Telegram's first post is served.
+        await api.wait_until(lambda: api.webhook() is not None, within=90)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(hook, json=update) as refused:
+                assert refused.status == 401
+            headers = {SECRET_HEADER: WEBHOOK_SECRET}
+            async with http.post(hook, json=update, headers=headers) as taken:
+                assert taken.status == 200
+        await api.wait_until(lambda: bool(api.texts("777")), within=30)
+        process.send_signal(signal.SIGTERM)
+        code, output = await finished(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await api.close()
+    assert code == 0, output
+    assert api.of("getUpdates") == []  # webhook mode: nothing polled
+    assert_no_secret(output, TOKEN)

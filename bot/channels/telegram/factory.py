@@ -1,7 +1,7 @@
 """The Telegram channel chosen by ``BOT_FRAMEWORK``: aiogram (default) or python-telegram-bot.
 
 The rest of the bot sees only ``TelegramChannel`` (``start``, ``stop``, ``close``,
-``send``, ``acknowledge``, ``feed_webhook``) and the neutral types of
+``send``, ``acknowledge``, ``routes``) and the neutral types of
 ``bot.channels.port``; which library runs is decided here and nowhere else.
 """
 
