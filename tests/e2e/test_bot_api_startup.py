@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -52,6 +53,21 @@ async def finished(process: asyncio.subprocess.Process, within: float = 90) -> t
 def said(output: str) -> list[str]:
     """The lines of output but the database line."""
     return [line for line in output.splitlines() if not line.startswith("postsale: database ")]
+
+
+async def run_until_stopped(
+    tmp_path: Path, env: dict[str, str], api: FakeBotApi, meanwhile: Callable[[], Awaitable[None]]
+) -> tuple[int, str]:
+    """``postsale run`` until ``meanwhile`` is done, then SIGTERM: its exit code and output."""
+    process = await start_postsale("run", cwd=tmp_path, **env)
+    try:
+        await meanwhile()
+        process.send_signal(signal.SIGTERM)
+        return await finished(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await api.close()
 
 
 def closed_port() -> int:
@@ -111,16 +127,11 @@ async def test_at_debug_a_run_logs_no_token_or_secret(framework: str, tmp_path: 
     api = FakeBotApi(tokens={TOKEN})
     url = await api.start()
     env = settings(tmp_path, framework, url, TOKEN, "DEBUG")
-    process = await start_postsale("run", cwd=tmp_path, **env)
-    try:
-        # Running: the menu is set and long polling has begun.
+
+    async def running() -> None:  # the menu is set and long polling has begun
         await api.wait_until(lambda: bool(api.of("getUpdates")), within=90)
-        process.send_signal(signal.SIGTERM)
-        code, output = await finished(process)
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await api.close()
+
+    code, output = await run_until_stopped(tmp_path, env, api, running)
     assert code == 0, output
     if framework == "ptb":  # httpx logs each answered request's URL, the token masked
         assert f"{url}/bot***/getMe" in output
@@ -167,10 +178,10 @@ async def test_a_webhook_run_serves_the_channels_route_and_logs_no_secret(
         "HTTP_PORT": str(port),
         "WEBHOOK_URL": "https://bot.example.test/tg/hook",
     }
-    process = await start_postsale("run", cwd=tmp_path, **env)
     hook = f"http://127.0.0.1:{port}/tg/hook"
     update = {"update_id": 900, **tg.message(777, "hello")}
-    try:
+
+    async def served() -> None:
         # The server listens before the webhook is set, so Telegram's first post is served.
         await api.wait_until(lambda: api.webhook() is not None, within=90)
         async with aiohttp.ClientSession() as http:
@@ -180,12 +191,8 @@ async def test_a_webhook_run_serves_the_channels_route_and_logs_no_secret(
             async with http.post(hook, json=update, headers=headers) as taken:
                 assert taken.status == 200
         await api.wait_until(lambda: bool(api.texts("777")), within=30)
-        process.send_signal(signal.SIGTERM)
-        code, output = await finished(process)
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await api.close()
+
+    code, output = await run_until_stopped(tmp_path, env, api, served)
     assert code == 0, output
     assert api.of("getUpdates") == []  # webhook mode: nothing polled
     assert_no_secret(output, TOKEN)
