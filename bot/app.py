@@ -1,4 +1,4 @@
-"""The composition root: everything the bot needs, built from settings."""
+"""The database handle every part shares: its engine, sessions and units of work."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from bot.operators.chart import materialize_attachments
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
+from storage.roles import operator_user_ids
 
 # A channel from the settings and the pipeline's ``handle``: ``(settings, handle) -> channel``.
 ChannelFactory = Callable[[Settings, UpdateHandler], Any]
@@ -97,18 +98,7 @@ def build_core(
     return Core(db, settings, clock, events, messenger, pipeline, scheduler)
 
 
-# -- channels (a registry of channels by settings plugs in here) -----------------------
-
-
-def telegram_channels(**options: Any) -> dict[str, ChannelFactory]:
-    """The Telegram channel of ``BOT_FRAMEWORK``; ``options`` tune the adapter."""
-
-    def telegram(settings: Settings, handle: UpdateHandler) -> Any:
-        from bot.channels.telegram.factory import build_telegram_channel
-
-        return build_telegram_channel(settings, handle, **options)
-
-    return {"telegram": telegram}
+# -- channels (``bot.channels.registry.enabled_factories`` gives the settings' ones) -----
 
 
 def build_channels(
@@ -167,9 +157,5 @@ def build_app(
 
 async def _operator_ids(db: Database) -> list[str]:
     """Operators from the operators table, for their command menu."""
-    from sqlalchemy import select
-
-    from storage.models import Operator
-
-    async with db.uow() as uow:
-        return [str(u) for u in (await uow.session.scalars(select(Operator.user_id))).all()]
+    async with db.reader() as uow:
+        return await operator_user_ids(uow.session)

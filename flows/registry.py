@@ -41,16 +41,20 @@ HELP = Command(
     "help", _help, help=N_("/help - show this list"), menu=N_("What I can do"), linked=False
 )
 
+
+def _menu_order() -> tuple[Command, ...]:
+    """/start, then every flow's commands in ``SPECS`` order, /help after the complaint
+    flow's (the menu leads with what the bot is for)."""
+    ordered: list[Command] = list(linking.COMMANDS)
+    for spec in SPECS:
+        ordered.extend(spec.commands)
+        if spec is complaint.SPEC:
+            ordered.append(HELP)
+    return tuple(ordered)
+
+
 # In the command menu's order.
-COMMANDS: dict[str, Command] = {
-    c.name: c
-    for c in (
-        *linking.COMMANDS,
-        *complaint.SPEC.commands,
-        HELP,
-        *commands.SPEC.commands,
-    )
-}
+COMMANDS: dict[str, Command] = {c.name: c for c in _menu_order()}
 BUTTONS: dict[str, ButtonRoute] = {b.kind: b for spec in SPECS for b in spec.buttons}
 
 assert len(COMMANDS) == len(linking.COMMANDS) + 1 + sum(len(s.commands) for s in SPECS)

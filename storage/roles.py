@@ -113,3 +113,8 @@ __all__ = [
     "role_of",
     "staff",
 ]
+
+
+async def operator_user_ids(session: AsyncSession) -> list[str]:
+    """The user ids of the operators table (their command menu is set from these)."""
+    return [str(u) for u in (await session.scalars(select(Operator.user_id))).all()]

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -25,6 +25,8 @@ from bot.channels.port import (
     UpdateHandler,
 )
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
+from flows.registry import COMMANDS
+from flows.staff import STAFF_COMMANDS
 
 NAME = "console"
 CUSTOMER_CHAT, OPERATOR_CHAT = "customer", "operator"
@@ -42,11 +44,17 @@ CAPABILITIES = Capabilities(
 # A terminal has no server to overload; pacing only keeps the sender's bookkeeping.
 LIMITS = ChannelLimits(global_rate=1000.0, per_chat_rate=1000.0)
 
-HELP = """\
+
+def _commands(names: Iterable[str]) -> str:
+    return " ".join(f"/{name}" for name in names)
+
+
+# The command lists come from the flows' and the operators' tables (what /help shows).
+HELP = f"""\
 Terminal chat. You are the demo customer; the bot writes as "bot>".
   type an answer, or #N to press button N of the last buttons shown
-  /problem /help /language /stop /mydata /forget   customer commands
-  /operator, then /kpi /tickets /ticket N /reply N text /resolve N /help   operator side
+  {_commands(n for n in COMMANDS if n != "start")}   customer commands
+  /operator, then {_commands(c.name for c in STAFF_COMMANDS)}   operator side
   /customer   back to the customer        :sticker :photo :voice   send media
   /contact +5511987654321   share a phone number        /quit   leave
 """

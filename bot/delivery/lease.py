@@ -39,7 +39,6 @@ log = logging.getLogger("postsale.outbox")
 
 # An arbitrary 64-bit key naming "the outbox sender" among advisory locks.
 ADVISORY_KEY = 0x706F_7374_7361_6C65  # "postsale"
-TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)")
 UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 RETRY_EVERY = 2.0  # seconds between attempts of a process standing by
 TAKEOVER_GRACE = 3.0  # seconds a new holder waits before sending (PostgreSQL)

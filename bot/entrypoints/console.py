@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot.app import Database, open_database
 from bot.bootstrap import build_app
 from bot.channels.console import NAME as CHANNEL
-from bot.channels.console import OPERATOR_USER, ConsoleChannel
+from bot.channels.console import OPERATOR_CHAT, OPERATOR_USER, ConsoleChannel
 from bot.channels.registry import enabled_factories
 from bot.delivery import exports
 from bot.engine.pipeline import utcnow
@@ -32,7 +32,6 @@ from storage.outbox import queued_on
 
 DEMO_CUSTOMER = "demo"
 DEMO_ORDER = "DEMO-1001"
-OPERATOR_CHAT = "operator"
 SETTLE_FOR = 10.0  # seconds a reply may take to reach the screen before the prompt
 
 

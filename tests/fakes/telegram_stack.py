@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Database
-from bot.bootstrap import build_app, telegram_channels
+from bot.bootstrap import build_app
+from bot.channels.registry import enabled_factories
 from bot.channels.telegram.factory import TelegramChannel
 from bot.delivery.limits import SendLimits
 from bot.settings import Settings
@@ -54,9 +55,9 @@ class BotStack:
         # As ``postsale run`` does: SQLite has one writer, so updates go one at a time.
         channel_options.setdefault("concurrency", 1 if is_sqlite(str(db.engine.url)) else 32)
         # Built as ``postsale run`` builds it; the scheduler's passes are the tests' to run.
-        self.app = build_app(
-            db, settings, telegram_channels(**channel_options), clock, limits=FAST, log_every=3600
-        )
+        channels = enabled_factories(settings, {"telegram": channel_options})
+        assert list(channels) == ["telegram"], "the stack needs BOT_TOKEN set"
+        self.app = build_app(db, settings, channels, clock, limits=FAST, log_every=3600)
         self.core = self.app.core
         self.engine = self.core.pipeline
         self.messenger = self.core.messenger
