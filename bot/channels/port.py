@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from flows.events import Event
 from storage.outbox_body import BodyButton
@@ -236,6 +236,18 @@ class Acknowledging(Protocol):
     async def acknowledge(self, incoming: Incoming) -> None:
         """Tell the client the press in ``incoming`` was received (stops its spinner)."""
         ...
+
+
+@runtime_checkable
+class Opening(Protocol):
+    """A channel with a connection to check before anything runs (its credentials, its
+    server) and to release after the outbox sender stopped."""
+
+    async def open(self) -> None:
+        """Connect; a wrong credential or an unreachable server is a ``StartupError``."""
+        ...
+
+    async def close(self) -> None: ...
 
 
 class Probing(Protocol):

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.app import Database, open_database
 from bot.bootstrap import build_app
+from bot.channels.port import Channel, Opening
 from bot.channels.registry import enabled_factories
 from bot.delivery import exports
 from bot.delivery.lease import SenderLease, run_with_lease
@@ -77,6 +78,13 @@ def _export_sweep(settings: Settings, stop: asyncio.Event) -> Coroutine[Any, Any
     return _periodic(stop, every, sweep, "export sweep")
 
 
+async def _close(channels: list[Channel]) -> None:
+    """Release every channel that holds a connection (after the outbox sender stopped)."""
+    for channel in channels:
+        if isinstance(channel, Opening):
+            await channel.close()
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -96,14 +104,16 @@ async def run_bot(
     db = await open_database(settings)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
     app = build_app(db, settings, enabled_factories(settings, {"telegram": options}))
-    channel, sender = app.channels["telegram"], app.sender
+    channels, sender = list(app.channels.values()), app.sender
     try:
-        # The token and the port are checked before anything runs: with a wrong one,
-        # nothing is sent (and failed) and there is nothing in hand to finish.
-        await channel.open()
+        # Every channel's credentials and the port are checked before anything runs:
+        # with a wrong one, nothing is sent (and failed) and nothing is in hand to finish.
+        for channel in channels:
+            if isinstance(channel, Opening):
+                await channel.open()
         http = await _serve_http(settings, db, app.channels, sender.wake)
     except BaseException:
-        await channel.close()
+        await _close(channels)
         await db.close()
         raise
     tune_garbage_collector()
@@ -119,17 +129,19 @@ async def run_bot(
     ]
     tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
     try:
-        await channel.start()
-        log.info("postsale is running (%s); Ctrl+C stops it", settings.bot_framework)
+        for channel in channels:
+            await channel.start()
+        names = ", ".join(app.channels)
+        log.info("postsale is running (%s; %s); Ctrl+C stops it", names, settings.bot_framework)
         await stop.wait()
     finally:
         log.info("stopping: no new updates, finishing the ones in hand")
-        await channel.stop()
+        await asyncio.gather(*(channel.stop() for channel in channels))
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         if http is not None:
             await http.cleanup()
-        await channel.close()
+        await _close(channels)
         await db.close()
     log.info("stopped cleanly")
     return 0
