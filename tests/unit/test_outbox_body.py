@@ -27,7 +27,15 @@ def test_an_old_plain_body_reads_into_every_field_and_writes_back_the_same() -> 
     assert (body.contact_label, body.document_name) == ("Share my phone", "mydata.json")
     assert body.files == ("/files/exports/mydata.json",)
     assert body.chart == {"kind": "weekly_scores", "nps": [None, 12.5]}
-    assert body.extra == {"customer_ref": 7}  # a key it does not know travels along
+    assert body.customer_ref == 7
+    assert body.extra == {}
+    assert body.to_json() == old
+
+
+def test_a_key_it_does_not_know_travels_along() -> None:
+    old = {"text": "Hi", "from_a_later_version": {"x": 1}}
+    body = OutboxBody.from_json(old)
+    assert body.extra == {"from_a_later_version": {"x": 1}}
     assert body.to_json() == old
 
 
