@@ -20,6 +20,7 @@ from babel.support import Translations
 from flows.linking import CONTACT_LABEL
 from flows.locales import LOCALES as LOCALES  # re-exported for bot/ and the tests
 from flows.replies import Button, Lines, Param, Plural, Say
+from storage.outbox_body import BodyButton, OutboxBody
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 _BY_LANGUAGE = {"pt": "pt-BR", "en": "en", "es": "es", "ca": "ca"}
@@ -128,18 +129,15 @@ def _label(button: Button, locale: str) -> str:
     return translate(button.label, locale, **dict(button.params))
 
 
-def render(say: Say, locale: str) -> dict[str, Any]:
+def render(say: Say, locale: str) -> OutboxBody:
     """The outbox body of one ``Say`` (its ``extra`` parts are rendered separately)."""
     text = say.text if say.verbatim else translate(say.text, locale, **dict(say.params))
-    body: dict[str, Any] = {
-        "text": text,
-        "buttons": [
-            [{"text": _label(b, locale), "data": b.data} for b in row] for row in say.buttons
-        ],
-        "request_contact": say.request_contact,
-    }
-    if say.request_contact:
-        body["contact_label"] = translate(CONTACT_LABEL, locale)
-    if say.remove_keyboard:
-        body["remove_keyboard"] = True
-    return body
+    return OutboxBody(
+        text=text,
+        buttons=tuple(
+            tuple(BodyButton(_label(b, locale), b.data) for b in row) for row in say.buttons
+        ),
+        request_contact=say.request_contact,
+        contact_label=translate(CONTACT_LABEL, locale) if say.request_contact else None,
+        remove_keyboard=say.remove_keyboard,
+    )

@@ -32,6 +32,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
 )
+from storage.outbox_body import CUSTOMER_REF, OutboxBody
 
 EXPORT_MESSAGES_MAX = 5000
 
@@ -190,7 +191,7 @@ async def _erase_messages(session: AsyncSession, customer_id: int, ticket_ids: l
     mine = or_(
         Message.customer_id == customer_id,
         Message.conversation_id.in_(conv_ids),
-        Message.payload["customer_ref"].as_integer() == customer_id,
+        Message.payload[CUSTOMER_REF].as_integer() == customer_id,
         *replies,
     )
     messages = await _count(session, select(Message.id).where(mine))
@@ -200,17 +201,18 @@ async def _erase_messages(session: AsyncSession, customer_id: int, ticket_ids: l
 
 async def _erase_outbox(session: AsyncSession, customer_id: int) -> int:
     """Drop the customer's queued messages and blank the sent ones; how many were dropped."""
-    # Messages to operators that showed this customer's data carry ``customer_ref``.
-    shown = OutboxMessage.body["customer_ref"].as_integer() == customer_id
+    # Messages to operators that showed this customer's data (``OutboxBody.customer_ref``).
+    shown = OutboxMessage.body[CUSTOMER_REF].as_integer() == customer_id
     queued = await session.execute(
         delete(OutboxMessage).where(
             or_(OutboxMessage.customer_id == customer_id, shown),
             OutboxMessage.status == "queued",
         )
     )
-    await _blank(session, OutboxMessage, shown, body={"text": ""})
+    blank = OutboxBody().to_json()
+    await _blank(session, OutboxMessage, shown, body=blank)
     mine = OutboxMessage.customer_id == customer_id
-    await _blank(session, OutboxMessage, mine, body={"text": ""}, customer_id=None)
+    await _blank(session, OutboxMessage, mine, body=blank, customer_id=None)
     return int(getattr(queued, "rowcount", 0) or 0)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +20,7 @@ async def enqueue(
     *,
     channel: str,
     chat_id: str,
-    body: OutboxBody | Mapping[str, Any],
+    body: OutboxBody,
     purpose: str,
     now: datetime,
     customer_id: int | None = None,
@@ -47,7 +45,7 @@ async def enqueue(
             "chat_id": chat_id,
             "customer_id": customer_id,
             "purpose": purpose,
-            "body": body.to_json() if isinstance(body, OutboxBody) else body,
+            "body": body.to_json(),
             "status": "queued",
             "created_at": now,
             "not_before": not_before,

@@ -1,8 +1,7 @@
 """What an outbox row carries: one typed body, stored as the JSON it always was.
 
 Rows written before this type existed are plain dicts with the same keys, so
-``OutboxBody.from_json`` reads them; keys it does not know (such as ``customer_ref``,
-which marks a message showing a customer's data) travel along in ``extra``.
+``OutboxBody.from_json`` reads them; keys it does not know travel along in ``extra``.
 """
 
 from __future__ import annotations
@@ -15,9 +14,26 @@ from typing import Any, NamedTuple
 # file once its message is done with (bot.delivery.exports).
 DISCARD_AFTER_SEND = "discard_after_send"
 
-_FLAGS = ("request_contact", "remove_keyboard", DISCARD_AFTER_SEND)
-_PATHS = ("contact_label", "photo_path", "document_path", "document_name")
-_KNOWN = frozenset(("text", "buttons", "edit_message_id", "chart", *_FLAGS, *_PATHS))
+# Marks a message that shows a customer's data: storage.data_rights forgets it with them.
+CUSTOMER_REF = "customer_ref"
+
+# The parts of a message after its text and buttons, in the order the JSON has them:
+# a flag is written only when true, the others only when set.
+_FLAGS = frozenset(("request_contact", "remove_keyboard", DISCARD_AFTER_SEND))
+_PARTS = (
+    "request_contact",
+    "contact_label",
+    "remove_keyboard",
+    "photo_path",
+    "chart",
+    "document_path",
+    "document_name",
+    DISCARD_AFTER_SEND,
+    CUSTOMER_REF,
+)
+_KNOWN = frozenset(("text", "buttons", "edit_message_id", *_PARTS))
+# What a failed upload moves behind the chat's queued messages (storage.outbox_retry).
+ATTACHMENT = ("photo_path", "chart", "document_path", "document_name", DISCARD_AFTER_SEND)
 
 
 class BodyButton(NamedTuple):
@@ -53,6 +69,7 @@ class OutboxBody:
     document_path: str | None = None
     document_name: str | None = None
     discard_after_send: bool = False  # delete ``document_path`` once the row is done
+    customer_ref: int | None = None  # the customer whose data the message shows
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -60,25 +77,43 @@ class OutboxBody:
         """The files the message sends (each must still exist when it goes)."""
         return tuple(p for p in (self.photo_path, self.document_path) if p)
 
+    @property
+    def has_attachment(self) -> bool:
+        return bool(self.files or self.document_name or self.chart)
+
     def with_photo(self, path: str) -> OutboxBody:
         return replace(self, photo_path=path)
+
+    def attachment(self) -> OutboxBody:
+        """Only the attachment of this message (a file, a chart, what to do after)."""
+        return replace(OutboxBody(), **{key: getattr(self, key) for key in ATTACHMENT})
+
+    def without_attachment(self) -> OutboxBody:
+        """This message with its attachment left out."""
+        return replace(self, **{key: getattr(_EMPTY, key) for key in ATTACHMENT})
+
+    def transcript_payload(self) -> dict[str, Any] | None:
+        """What the conversation transcript keeps of this message beside its text."""
+        payload = self.to_json()
+        payload.pop("text", None)
+        return payload or None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON stored in ``OutboxMessage.body`` (false and empty parts left out)."""
         edit = self.edit_message_id is not None
-        body: dict[str, Any] = {"text": self.text} if self.text or not edit else {}
+        body: dict[str, Any] = {}
+        if self.text or not (edit or self.has_attachment):
+            body["text"] = self.text
         if self.buttons or edit:  # an edit to no buttons removes the keyboard
             body["buttons"] = [[b.to_json() for b in row] for row in self.buttons]
         if edit:
             body["edit_message_id"] = self.edit_message_id
-        for key in _FLAGS:
-            if getattr(self, key):
+        for key in _PARTS:
+            value = getattr(self, key)
+            if key in _FLAGS and value:
                 body[key] = True
-        for key in _PATHS:
-            if getattr(self, key) is not None:
-                body[key] = getattr(self, key)
-        if self.chart is not None:
-            body["chart"] = dict(self.chart)
+            elif key not in _FLAGS and value is not None:
+                body[key] = dict(value) if key == "chart" else value
         body.update(self.extra)
         return body
 
@@ -99,14 +134,29 @@ class OutboxBody:
                 document_path=_optional_str(body.get("document_path")),
                 document_name=_optional_str(body.get("document_name")),
                 discard_after_send=bool(body.get(DISCARD_AFTER_SEND)),
+                customer_ref=_optional_int(body.get(CUSTOMER_REF)),
                 extra={k: v for k, v in body.items() if k not in _KNOWN},
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed outbox body: {exc!r}") from exc
+
+
+_EMPTY = OutboxBody()
 
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-__all__ = ["DISCARD_AFTER_SEND", "BodyButton", "OutboxBody", "button_rows"]
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+__all__ = [
+    "ATTACHMENT",
+    "CUSTOMER_REF",
+    "DISCARD_AFTER_SEND",
+    "BodyButton",
+    "OutboxBody",
+    "button_rows",
+]

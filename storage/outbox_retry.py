@@ -12,16 +12,16 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
+from storage.outbox_body import OutboxBody
 from storage.outbox_state import BLOCKED, UNKNOWN, Head
-
-# The body keys of an attachment (a ``chart`` is rendered into a photo when sent).
-ATTACHMENT_KEYS = ("photo_path", "document_path", "document_name", "chart")
-# Travels with a moved attachment: the file is deleted once that row is done (bot.delivery.exports).
-ATTACHMENT_FLAGS = ("discard_after_send",)
 
 
 def has_attachment(body: dict[str, Any]) -> bool:
-    return any(body.get(key) for key in ATTACHMENT_KEYS)
+    """A file or a chart (drawn into a photo when sent) goes with the message."""
+    try:
+        return OutboxBody.from_json(body).has_attachment
+    except ValueError:
+        return False  # malformed: the sender rejects it, nothing to move
 
 
 async def mark_unknown(
@@ -44,9 +44,8 @@ async def move_attachment_behind(
     text, the whole message moves and None is returned. The moved row keeps the
     original's creation time and deadline, and counts its attempts on.
     """
-    moving = ATTACHMENT_KEYS + ATTACHMENT_FLAGS
-    attachment = {k: v for k, v in head.body.items() if k in moving}
-    rest = {k: v for k, v in head.body.items() if k not in moving}
+    body = OutboxBody.from_json(head.body)
+    rest = body.without_attachment()
     row = await session.get(OutboxMessage, head.id)
     if row is None or row.status != "queued":
         return None
@@ -56,7 +55,7 @@ async def move_attachment_behind(
             chat_id=row.chat_id,
             customer_id=row.customer_id,
             purpose=row.purpose,
-            body=attachment if rest.get("text") else head.body,
+            body=body.attachment().to_json() if rest.text else head.body,
             status="queued",
             created_at=row.created_at,
             not_before=not_before,
@@ -67,11 +66,11 @@ async def move_attachment_behind(
             error=error[:500],
         )
     )
-    if not rest.get("text"):
+    if not rest.text:
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id == head.id))
         return None
-    row.body = rest
-    return rest
+    row.body = rest.to_json()
+    return row.body
 
 
 @dataclass(frozen=True)

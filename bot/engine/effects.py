@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -202,9 +203,10 @@ async def _send_export(ctx: MessageContext) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     path = exports.export_path(ctx.settings.data_dir, ctx.customer_id, ctx.now)
     await asyncio.to_thread(exports.write_private, path, text)
-    body = render(say(EXPORT_CAPTION), ctx.locale)
-    body.update(document_path=str(path), document_name="mydata.json")
-    body[exports.DISCARD_AFTER_SEND] = True
+    caption = render(say(EXPORT_CAPTION), ctx.locale)
+    body = replace(
+        caption, document_path=str(path), document_name="mydata.json", discard_after_send=True
+    )
     await ctx.reply(body, purpose="export")
 
 

@@ -7,8 +7,6 @@ like any other (``edit_message_id``), sent in order after what came before it.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.channels.port import Incoming
 from flows.events import ButtonIn
 from flows.survey import survey_button
@@ -17,7 +15,7 @@ from storage.outbox_body import BodyButton, OutboxBody
 CHOSEN = "✓ "
 
 
-def chosen_keyboard(incoming: Incoming) -> dict[str, Any] | None:
+def chosen_keyboard(incoming: Incoming) -> OutboxBody | None:
     """The outbox body that leaves only the pressed survey button, or None."""
     event = incoming.event
     if not isinstance(event, ButtonIn) or incoming.message_id is None:
@@ -28,4 +26,4 @@ def chosen_keyboard(incoming: Incoming) -> dict[str, Any] | None:
     if label is not None and label.startswith(CHOSEN):
         return None  # the keyboard was closed already; the flow answers the press
     buttons = ((BodyButton(CHOSEN + label, event.data),),) if label else ()
-    return OutboxBody(edit_message_id=incoming.message_id, buttons=buttons).to_json()
+    return OutboxBody(edit_message_id=incoming.message_id, buttons=buttons)

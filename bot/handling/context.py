@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.port import Incoming
 from bot.handling.events import DomainEvent
+from bot.i18n import render
 from bot.settings import Settings
 from flows.replies import Say
 from storage.conversations import write_message
@@ -18,17 +19,15 @@ from storage.outbox import enqueue
 from storage.outbox_body import BodyButton, OutboxBody
 
 
-def body_of(message: Say | str | dict[str, Any], locale: str) -> dict[str, Any]:
+def body_of(message: Say | str | OutboxBody, locale: str) -> OutboxBody:
     """An outbox body from a flow ``Say``, verbatim text, or a ready body."""
-    if isinstance(message, dict):
+    if isinstance(message, OutboxBody):
         return message
     if isinstance(message, str):
-        return OutboxBody(text=message).to_json()
+        return OutboxBody(text=message)
     if message.verbatim:
         rows = tuple(tuple(BodyButton(b.label, b.data) for b in row) for row in message.buttons)
-        return OutboxBody(text=message.text, buttons=rows).to_json()
-    from bot.i18n import render
-
+        return OutboxBody(text=message.text, buttons=rows)
     return render(message, locale)
 
 
@@ -53,16 +52,14 @@ class MessageContext:
     customer_id: int | None = None
     conversation_id: int | None = None
     followup_id: int | None = None  # the survey this message invites to, if any
-    sent: list[dict[str, Any]] = field(default_factory=list)
+    sent: list[OutboxBody] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)  # dispatched by the engine
 
     def emit(self, event: DomainEvent) -> None:
         """Record a domain event; its handlers run later in this transaction."""
         self.events.append(event)
 
-    async def reply(
-        self, message: Say | str | dict[str, Any], *, purpose: str = "reply"
-    ) -> dict[str, Any]:
+    async def reply(self, message: Say | str | OutboxBody, *, purpose: str = "reply") -> OutboxBody:
         """Answer in this context's chat."""
         return await self.send_to(
             self.address.channel,
@@ -77,13 +74,13 @@ class MessageContext:
         self,
         channel: str,
         chat_id: str,
-        message: Say | str | dict[str, Any],
+        message: Say | str | OutboxBody,
         *,
         purpose: str,
         customer_id: int | None = None,
         conversation_id: int | None = None,
         locale: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> OutboxBody:
         """Queue a message to any chat; it leaves only when the transaction commits."""
         body = body_of(message, locale or self.locale)
         await enqueue(
@@ -105,8 +102,8 @@ class MessageContext:
             chat_id=chat_id,
             direction="out",
             flow=None,
-            text=body.get("text"),
-            payload={k: v for k, v in body.items() if k != "text"} or None,
+            text=body.text,
+            payload=body.transcript_payload(),
             at=self.now,
         )
         self.sent.append(body)

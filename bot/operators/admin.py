@@ -60,7 +60,7 @@ class AdminActions(ServiceBase):
         text = (
             "\n".join([head, *lines]) if lines else f"{head}\n" + translate("(no messages)", lang)
         )
-        return [{"text": text, **view.about(customer)}]
+        return [Body(text, customer_ref=view.about(customer))]
 
     async def operators(self, user_id: str, args: str) -> list[Body]:
         await self.allow(user_id, "operators")
@@ -70,12 +70,12 @@ class AdminActions(ServiceBase):
         if action == "list":
             members = await staff(self.session, ids)
             if not members:
-                return [{"text": translate("Nobody has a role yet.", self.lang)}]
+                return [Body(translate("Nobody has a role yet.", self.lang))]
             lines = [translate("Operators and admins:", self.lang)] + [
                 f"{m.user_id} {m.role}{' ' + m.name if m.name else ''} ({m.source})"
                 for m in members
             ]
-            return [{"text": "\n".join(lines)}]
+            return [Body("\n".join(lines))]
         if action in ("add", "remove") and len(words) >= 2:
             target = words[1]
             if action == "add":
@@ -89,11 +89,11 @@ class AdminActions(ServiceBase):
                     if role == "admin"
                     else N_("{who} is now an operator.")
                 )
-                return [{"text": translate(now_is, self.lang, who=target)}]
+                return [Body(translate(now_is, self.lang, who=target))]
             if not await remove_operator(self.session, target):
                 absent = FROM_SETTINGS if target in ids.operators | ids.admins else NOT_LISTED
                 raise OperatorError(translate(absent, self.lang, who=target))
-            return [{"text": translate("{who} was removed.", self.lang, who=target)}]
+            return [Body(translate("{who} was removed.", self.lang, who=target))]
         raise OperatorError(
             translate(
                 "Use /operators list, /operators add USER_ID [admin] [name] "

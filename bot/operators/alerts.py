@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +26,7 @@ from flows.business_hours import BusinessHours
 from flows.replies import N_
 from storage.models import Conversation, Customer, SurveyResponse, Ticket
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 from storage.read.sla import Targets
 from storage.roles import staff
 
@@ -72,7 +72,7 @@ async def chat_locales(
 async def tell_operators(
     session: AsyncSession,
     settings: Settings,
-    body: Callable[[str], dict[str, Any]],
+    body: Callable[[str], OutboxBody],
     now: datetime,
     *,
     purpose: str,
@@ -132,13 +132,13 @@ async def announce_ticket(
     nps = await opening_score(session, ticket)
     tz = settings.operators_tz
 
-    def body(lang: str) -> dict[str, Any]:
+    def body(lang: str) -> OutboxBody:
         return view.announcement(ticket, customer, tz, lang, reopened=reopened, nps=nps)
 
     await tell_operators(session, settings, body, now, purpose="ticket")
 
 
-def warning(ticket: Ticket, near: SlaWarning, settings: Settings, lang: str) -> dict[str, Any]:
+def warning(ticket: Ticket, near: SlaWarning, settings: Settings, lang: str) -> OutboxBody:
     first = near.kind == "first_response"
     target = settings.sla_first_response if first else settings.sla_resolution
     limit = duration(target.total_seconds())
@@ -164,7 +164,7 @@ def warning(ticket: Ticket, near: SlaWarning, settings: Settings, lang: str) -> 
         )
         by = view.when(near.due_at, settings.operators_tz)
         text = translate(due, lang, n=n, left=duration(near.remaining_bs), due=by, limit=limit)
-    return {"text": text, "buttons": view.actions(ticket, lang, open_button=True)}
+    return OutboxBody(text, view.actions(ticket, lang, open_button=True))
 
 
 class OperatorAlerts:
@@ -189,7 +189,7 @@ class OperatorAlerts:
             return
         settings = self.settings
 
-        def body(lang: str) -> dict[str, Any]:
+        def body(lang: str) -> OutboxBody:
             return warning(ticket, event, settings, lang)
 
         await tell_operators(session, settings, body, event.at, purpose="sla")

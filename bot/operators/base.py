@@ -14,9 +14,10 @@ from bot.operators.access import authorize
 from bot.settings import Settings
 from flows.staff import STAFF_COMMANDS
 from storage.models import Ticket
+from storage.outbox_body import OutboxBody
 from storage.roles import Role
 
-Body = dict[str, Any]
+Body = OutboxBody
 
 # The role each command needs (flows.staff's table): admins may do everything operators may.
 COMMANDS: dict[str, Role] = {c.name: c.role for c in STAFF_COMMANDS}

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bot.i18n import translate
-from bot.operators.base import OperatorError, ticket_number
+from bot.operators.base import Body, OperatorError, ticket_number
 from bot.operators.service import OperatorService
 from flows.staff import HELP_HEADINGS, STAFF_COMMANDS, StaffCommand, StaffRole
 
-Bodies = list[dict[str, Any]]
+Bodies = list[Body]
 RunCommand = Callable[[OperatorService, str, str], Awaitable[Bodies]]
 PressButton = Callable[[OperatorService, str, list[str]], Awaitable[Bodies]]
 TicketAction = Callable[[OperatorService, str, int], Awaitable[Bodies]]

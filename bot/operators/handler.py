@@ -26,7 +26,7 @@ async def handle_operator(ctx: UpdateContext) -> bool:
         await _help(ctx)
         return False  # the customer commands' help follows
     if isinstance(event, ButtonIn) and _stale(event.data):
-        await ctx.reply({"text": translate("This button is no longer valid.", ctx.locale)})
+        await ctx.reply(Body(translate("This button is no longer valid.", ctx.locale)))
         return True
     service = OperatorService(ctx.session, ctx.settings, ctx.messenger, ctx.now, ctx.locale)
     try:
@@ -36,7 +36,7 @@ async def handle_operator(ctx: UpdateContext) -> bool:
         await ctx.reply(say(text), purpose="refusal")
         return True
     except OperatorError as exc:
-        await ctx.reply({"text": str(exc)}, purpose="operator")
+        await ctx.reply(Body(str(exc)), purpose="operator")
         return True
     if bodies is None:
         return False
@@ -69,4 +69,4 @@ def _stale(data: str) -> bool:
 async def _help(ctx: UpdateContext) -> None:
     role = await role_of(ctx.session, staff_ids(ctx.settings), ctx.incoming.user_id)
     if role is not None:
-        await ctx.reply({"text": help_text(role, ctx.locale)}, purpose="operator")
+        await ctx.reply(Body(help_text(role, ctx.locale)), purpose="operator")

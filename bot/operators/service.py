@@ -82,11 +82,11 @@ class OperatorService(AdminActions):
             [view.button(translate("What the figures mean", self.lang), "op:kpi:def")],
             [view.button(p, f"op:kpi:{p}") for p in ("7d", "30d", "90d")],
         ]
-        bodies: list[Body] = [{"text": text, "buttons": buttons}]
+        bodies = [Body(text, view.rows(buttons))]
         weeks = await weekly_scores(s, period.since, period.until)
         if weeks:
             title = translate("NPS and CSAT by week, {period}", self.lang, period=label)
-            bodies.append({"text": title, "chart": chart_spec(list(weeks), title)})
+            bodies.append(Body(title, chart=chart_spec(list(weeks), title)))
         return bodies
 
     async def kpi_definitions(self, user_id: str) -> list[Body]:
@@ -102,7 +102,7 @@ class OperatorService(AdminActions):
             first=duration(t.first_response_s),
             resolution=duration(t.resolution_s),
         )
-        return [{"text": text}]
+        return [Body(text)]
 
     async def _currency(self) -> str:
         found = await self.session.scalar(
@@ -139,7 +139,7 @@ class OperatorService(AdminActions):
         )
         if not rows:
             empty = {"open": N_("No open tickets."), "mine": N_("No open tickets of yours.")}
-            return [{"text": translate(empty.get(which, N_("No tickets yet.")), self.lang)}]
+            return [Body(translate(empty.get(which, N_("No tickets yet.")), self.lang))]
         lines = [
             translate(
                 "Tickets ({which}) · page {page} of {pages} · {total} in all",
@@ -162,7 +162,7 @@ class OperatorService(AdminActions):
             nav.append(view.button(translate("Next ▶", self.lang), f"op:tl:{which}:{page + 1}"))
         if nav:
             buttons.append(nav)
-        return [{"text": view.fit("\n".join(lines)), "buttons": buttons}]
+        return [Body(view.fit("\n".join(lines)), view.rows(buttons))]
 
     async def ticket(self, user_id: str, number: int) -> list[Body]:
         await self.allow(user_id, "ticket")
@@ -238,7 +238,7 @@ class OperatorService(AdminActions):
         if first:
             after = duration(ticket.first_response_s)
             sent += translate(" First response after {after}.", self.lang, after=after)
-        return [{"text": sent}]
+        return [Body(sent)]
 
     async def resolve(self, user_id: str, number: int) -> list[Body]:
         await self.allow(user_id, "resolve")
@@ -264,7 +264,7 @@ class OperatorService(AdminActions):
             )
         )
         text = translate(then, self.lang, n=number, after=duration(ticket.resolution_s))
-        return [{"text": text, "buttons": view.actions(ticket, self.lang)}]
+        return [Body(text, view.actions(ticket, self.lang))]
 
     async def reopen(self, user_id: str, number: int) -> list[Body]:
         await self.allow(user_id, "reopen")
@@ -276,7 +276,7 @@ class OperatorService(AdminActions):
                 translate("Ticket #{n} is already open.", self.lang, n=number)
             ) from None
         text = translate("Ticket #{n} is open again.", self.lang, n=number)
-        return [{"text": text, "buttons": view.actions(ticket, self.lang)}]
+        return [Body(text, view.actions(ticket, self.lang))]
 
     async def assign(self, user_id: str, number: int, assignee: str = "") -> list[Body]:
         await self.allow(user_id, "assign")
@@ -294,4 +294,4 @@ class OperatorService(AdminActions):
             text = translate("Ticket #{n} is assigned to you.", self.lang, n=number)
         else:
             text = translate("Ticket #{n} is assigned to {who}.", self.lang, n=number, who=assignee)
-        return [{"text": text, "buttons": view.actions(ticket, self.lang)}]
+        return [Body(text, view.actions(ticket, self.lang))]

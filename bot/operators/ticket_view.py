@@ -5,15 +5,18 @@ Every text is a gettext message id, rendered in the operator's language (``lang`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.durations import NO_VALUE
 from bot.i18n import translate
 from bot.operators.kpi_view import duration
 from flows.replies import N_
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
+from storage.outbox_body import BodyButton, OutboxBody
+
+Rows = tuple[tuple[BodyButton, ...], ...]
 
 TEXT_MAX = 3900  # Telegram allows 4096 characters in a message
 CATEGORY = {
@@ -59,13 +62,17 @@ def status(ticket: Ticket, lang: str) -> str:
     return _named(STATUS, ticket.status, lang)
 
 
-def button(text: str, data: str) -> dict[str, str]:
+def button(text: str, data: str) -> BodyButton:
     assert len(data.encode()) <= 64, data  # Telegram's callback data limit
-    return {"text": text, "data": data}
+    return BodyButton(text, data)
+
+
+def rows(buttons: Iterable[Iterable[BodyButton]]) -> Rows:
+    return tuple(tuple(row) for row in buttons)
 
 
 def when(at: datetime | None, tz: ZoneInfo) -> str:
-    return "—" if at is None else f"{at.astimezone(tz):%d/%m %H:%M}"
+    return NO_VALUE if at is None else f"{at.astimezone(tz):%d/%m %H:%M}"
 
 
 def who(customer: Customer | None, lang: str) -> str:
@@ -81,14 +88,14 @@ def clip(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def actions(ticket: Ticket, lang: str, *, open_button: bool = False) -> list[list[dict[str, str]]]:
+def actions(ticket: Ticket, lang: str, *, open_button: bool = False) -> Rows:
     """The common actions on a ticket as inline buttons (callback ``op:...``)."""
     n = ticket.id
     row = [button(translate("Open #{n}", lang, n=n), f"op:t:{n}")] if open_button else []
     if ticket.status in ("open", "waiting_customer"):
         row.append(button(translate("Assign to me", lang), f"op:asg:{n}"))
-        return [row, [button(translate("Resolve #{n}", lang, n=n), f"op:res:{n}")]]
-    return [row + [button(translate("Reopen #{n}", lang, n=n), f"op:reo:{n}")]]
+        return rows([row, [button(translate("Resolve #{n}", lang, n=n), f"op:res:{n}")]])
+    return rows([[*row, button(translate("Reopen #{n}", lang, n=n), f"op:reo:{n}")]])
 
 
 def order_line(order: Order | None, tz: ZoneInfo, lang: str) -> str:
@@ -139,7 +146,7 @@ def details(
     *,
     order: Order | None = None,
     nps: int | None = None,
-) -> dict[str, Any]:
+) -> OutboxBody:
     def _(msgid: str, **params: str | int) -> str:  # gettext's name, for extraction
         return translate(msgid, lang, **params)
 
@@ -168,7 +175,7 @@ def details(
         for message in last_messages:
             lines.append(f"  {when(message.at, tz)} {clip(message.text, 200)}")
     lines.append(_("Answer with /reply {n} your text", n=ticket.id))
-    return {"text": fit("\n".join(lines)), "buttons": actions(ticket, lang), **about(customer)}
+    return OutboxBody(fit("\n".join(lines)), actions(ticket, lang), customer_ref=about(customer))
 
 
 def announcement(
@@ -179,7 +186,7 @@ def announcement(
     *,
     reopened: bool,
     nps: int | None,
-) -> dict[str, Any]:
+) -> OutboxBody:
     n = ticket.id
     if reopened:
         head = translate(
@@ -197,16 +204,14 @@ def announcement(
     lines = [head, f"{who(customer, lang)} · {opened}"]
     if ticket.description and not reopened:
         lines.append(f"“{clip(ticket.description, 300)}”")
-    return {
-        "text": "\n".join(lines),
-        "buttons": actions(ticket, lang, open_button=True),
-        **about(customer),
-    }
+    buttons = actions(ticket, lang, open_button=True)
+    return OutboxBody("\n".join(lines), buttons, customer_ref=about(customer))
 
 
-def about(customer: Customer | None) -> dict[str, int]:
-    """Marks a body that shows the customer's data (``/forget`` erases such messages too)."""
-    return {"customer_ref": customer.id} if customer is not None else {}
+def about(customer: Customer | None) -> int | None:
+    """The ``customer_ref`` of a body that shows the customer's data (``/forget`` erases
+    such messages too)."""
+    return customer.id if customer is not None else None
 
 
 def fit(text: str) -> str:

@@ -34,7 +34,7 @@ class OutboxMessage(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     # what the message is for: "reply", "invitation", "reminder", "operator", "alert", ...
     purpose: Mapped[str] = mapped_column(String(24))
-    # The rendered message: {"text": ..., "buttons": [[{"text":..,"data":..}]], ...}
+    # The rendered message: storage.outbox_body.OutboxBody.to_json() (older rows: the same keys)
     body: Mapped[dict[str, Any]]
     # queued, sent, failed, or unknown: delivered or not, the answer was lost twice
     status: Mapped[str] = mapped_column(String(8))

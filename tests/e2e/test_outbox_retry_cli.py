@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.app import Database
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
@@ -35,7 +36,7 @@ async def _prepare(url: str) -> None:
                     uow.session,
                     channel="telegram",
                     chat_id="42",
-                    body={"text": f"m{n + 1}"},
+                    body=OutboxBody(text=f"m{n + 1}"),
                     purpose="reply",
                     now=NOW,
                 )

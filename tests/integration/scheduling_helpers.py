@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import Database
 from storage.models import ChannelIdentity, Customer, FollowUp, Order
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 
 
 class MovedClock:
@@ -55,7 +56,7 @@ class OutboxSurveyStarter:
             session,
             channel=chat.channel,
             chat_id=chat.chat_id,
-            body={"text": f"{purpose} {followup.id}"},
+            body=OutboxBody(text=f"{purpose} {followup.id}"),
             purpose=purpose,
             now=now,
             customer_id=followup.customer_id,

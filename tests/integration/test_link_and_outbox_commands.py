@@ -16,6 +16,7 @@ from bot.settings import Settings
 from storage.links import redeem_token
 from storage.models import FollowUp, OutboxMessage
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 from tests.integration.outbox_fakes import ScriptedBotApi
 from tests.integration.scheduling_helpers import add_customer, add_order
 
@@ -125,7 +126,7 @@ async def test_outbox_shows_counts_and_the_latest_failures_with_reasons(
                 uow.session,
                 channel="telegram",
                 chat_id=str(n),
-                body={"text": f"m{n}"},
+                body=OutboxBody(text=f"m{n}"),
                 purpose="invitation",
                 now=NOW,
             )

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from bot.app import Database
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 from storage.outbox_state import chat_heads
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
@@ -28,7 +29,7 @@ async def queue(db: Database, chats: list[tuple[str, str]]) -> None:
                 uow.session,
                 channel=channel,
                 chat_id=chat,
-                body={"text": f"m{n}"},
+                body=OutboxBody(text=f"m{n}"),
                 purpose="reply",
                 now=NOW,
             )

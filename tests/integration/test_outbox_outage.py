@@ -23,6 +23,7 @@ from bot.delivery.limits import SendLimits
 from bot.delivery.sender import OutboxSender
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.telegram_stack import telegram_settings
 
@@ -69,7 +70,7 @@ async def queue(db: Database, messages: list[tuple[str, str | dict[str, Any]]]) 
                 uow.session,
                 channel="telegram",
                 chat_id=chat_id,
-                body={"text": body} if isinstance(body, str) else body,
+                body=OutboxBody(text=body) if isinstance(body, str) else OutboxBody.from_json(body),
                 purpose="invitation",
                 now=NOW,
             )

@@ -15,6 +15,7 @@ from bot.delivery.limits import SendLimits
 from bot.delivery.sender import OutboxSender
 from storage.models import Customer, OutboxMessage
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
@@ -45,7 +46,7 @@ async def queue(db: Database, *messages: tuple[str, str], customer_id: int | Non
                 uow.session,
                 channel="telegram",
                 chat_id=chat_id,
-                body={"text": text},
+                body=OutboxBody(text=text),
                 purpose="reply",
                 now=NOW,
                 customer_id=customer_id,

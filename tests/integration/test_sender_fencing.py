@@ -18,6 +18,7 @@ from bot.delivery.limits import SendLimits
 from bot.delivery.sender import Fence, OutboxSender
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
 from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
@@ -60,7 +61,7 @@ async def test_a_sender_whose_lease_connection_dies_stops_before_another_starts(
     api, url = api_url
     async with db.uow() as uow:
         for n in range(MESSAGES):
-            body = {"text": f"m{n}"}
+            body = OutboxBody(text=f"m{n}")
             chat = str(100 + n % 30)
             await enqueue(
                 uow.session, channel="telegram", chat_id=chat, body=body, purpose="reply", now=NOW

@@ -29,10 +29,10 @@ SURVEY = start_survey(State(), 5, OrderRef(1, "#1"), NOW).state
 def test_help_lists_every_customer_command() -> None:
     (reply,) = step(State(), CommandIn("help"), FACTS, NOW).replies
     for locale in LOCALES:
-        text = render(reply, locale)["text"]
+        text = render(reply, locale).text
         for command in ("/problem", "/language", "/stop", "/mydata", "/forget", "/help"):
             assert command in text
-    assert render(reply, "en")["text"] == (
+    assert render(reply, "en").text == (
         "Here is what I can do:\n"
         "/problem - report a problem with an order\n"
         "/language - choose your language\n"

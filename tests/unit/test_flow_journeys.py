@@ -25,6 +25,7 @@ from flows import (
     step,
 )
 from flows.events import Event
+from storage.outbox_body import OutboxBody
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 ORDERS = (OrderRef(31, "#A31 (08/03)"), OrderRef(30, "#A30 (01/02)"))
@@ -124,22 +125,22 @@ class Chat:
         self.state = State()
         self.effects: list[object] = []
 
-    def take(self, outcome: Outcome) -> list[dict[str, Any]]:
+    def take(self, outcome: Outcome) -> list[OutboxBody]:
         self.state = outcome.state
         self.effects.extend(outcome.effects)
         assert outcome.replies
         return [render(_substitute(say), self.locale) for say in outcome.replies]
 
-    def send(self, event: Event, **facts: Any) -> list[dict[str, Any]]:
+    def send(self, event: Event, **facts: Any) -> list[OutboxBody]:
         return self.take(step(self.state, event, replace(self.facts, **facts), NOW))
 
     @staticmethod
-    def text(bodies: list[dict[str, Any]]) -> str:
-        return "\n".join(b["text"] for b in bodies)
+    def text(bodies: list[OutboxBody]) -> str:
+        return "\n".join(b.text for b in bodies)
 
     @staticmethod
-    def labels(bodies: list[dict[str, Any]]) -> list[str]:
-        return [b["text"] for body in bodies for row in body["buttons"] for b in row]
+    def labels(bodies: list[OutboxBody]) -> list[str]:
+        return [b.text for body in bodies for row in body.buttons for b in row]
 
 
 def _substitute(say: Say) -> Say:
@@ -193,13 +194,13 @@ def test_linking_answers_read_naturally(locale: str) -> None:
     chat = Chat(locale, Facts(linked=False))
     unlinked = chat.send(TextIn("hi"))
     assert words["unlinked"] in chat.text(unlinked)
-    assert unlinked[0]["request_contact"] and unlinked[0]["contact_label"] == words["contact"]
+    assert unlinked[0].request_contact and unlinked[0].contact_label == words["contact"]
     assert words["invalid"] in chat.text(chat.send(CommandIn("start", "x"), link="unknown"))
     assert words["used"] in chat.text(chat.send(CommandIn("start", "x"), link="used"))
     welcome = chat.send(
         ContactIn("+5511999990000"), linked=True, customer_name="Ana", link="linked"
     )
-    assert words["welcome"] in chat.text(welcome) and welcome[0].get("remove_keyboard")
+    assert words["welcome"] in chat.text(welcome) and welcome[0].remove_keyboard
 
 
 def test_account_commands_read_naturally(locale: str) -> None:
@@ -216,4 +217,4 @@ def test_the_language_confirmation_is_written_in_the_chosen_language(chosen: str
     outcome = step(State(), ButtonIn(f"lang:{chosen}"), LINKED, NOW)
     assert outcome.effects == (SetLocale(chosen),)
     # The engine applies SetLocale before rendering, so the reply uses the new locale.
-    assert EXPECT[chosen]["language"] in render(outcome.replies[0], chosen)["text"]
+    assert EXPECT[chosen]["language"] in render(outcome.replies[0], chosen).text

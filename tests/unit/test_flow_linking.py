@@ -64,7 +64,7 @@ def test_an_unlinked_chat_is_told_how_to_link(event: Event) -> None:
 
 def test_help_and_language_work_before_linking() -> None:
     (help_reply,) = step(State(), CommandIn("help"), Facts(False), NOW).replies
-    assert "/problem" in render(help_reply, "en")["text"]
+    assert "/problem" in render(help_reply, "en").text
     assert answer(CommandIn("language"), Facts(False))[0] == "Choose your language:"
 
 

@@ -168,9 +168,9 @@ def _check_reply(say: Say) -> None:
     for locale in LOCALES:
         assert say.verbatim or say.text in catalog(locale), say.text
         body = render(say, locale)
-        assert body["text"].strip()
+        assert body.text.strip()
         params = {f"{{{k}}}" for k, _ in say.params}
-        assert not any(p in body["text"] for p in params), "a placeholder left unfilled"
+        assert not any(p in body.text for p in params), "a placeholder left unfilled"
 
 
 def test_the_exploration_reaches_every_flow_and_state() -> None:

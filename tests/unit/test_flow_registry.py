@@ -17,7 +17,7 @@ NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_listed_command_appears_in_the_generated_help(locale: str) -> None:
-    text = render(help_text(), locale)["text"]
+    text = render(help_text(), locale).text
     listed = [name for name, command in COMMANDS.items() if command.help]
     assert listed and all(f"/{name} " in text for name in listed)
     assert text.splitlines()[-1].startswith("/help ")

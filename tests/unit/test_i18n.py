@@ -7,6 +7,7 @@ import pytest
 from bot.i18n import LOCALES, match_locale, render, resolve_locale, translate
 from flows.replies import Button, Plural, Say, button, plain_button, say
 from flows.staff import forget_report
+from storage.outbox_body import BodyButton
 
 
 def test_our_locales_are_the_four_supported_with_brazilian_portuguese_first() -> None:
@@ -66,7 +67,7 @@ def test_render_translates_text_and_button_labels_but_not_plain_labels() -> None
         "What is the problem about?",
         buttons=((button("Late delivery", "cat:late_delivery"), plain_button("7", "nps:1:7")),),
     )
-    assert render(message, "es") == {
+    assert render(message, "es").to_json() == {
         "text": "¿De qué trata el problema?",
         "buttons": [
             [
@@ -74,24 +75,23 @@ def test_render_translates_text_and_button_labels_but_not_plain_labels() -> None
                 {"text": "7", "data": "nps:1:7"},
             ]
         ],
-        "request_contact": False,
     }
 
 
 def test_render_of_a_phone_request_carries_a_translated_button_label() -> None:
     body = render(Say("I can only read text messages.", request_contact=True), "ca")
-    assert body["request_contact"] is True
-    assert body["contact_label"] == "Compartir el meu número de telèfon"
+    assert body.request_contact is True
+    assert body.contact_label == "Compartir el meu número de telèfon"
 
 
 def test_verbatim_text_is_not_translated() -> None:
     body = render(Say("Cancel", verbatim=True, buttons=((Button("Skip", "x"),),)), "pt-BR")
-    assert body["text"] == "Cancel"
-    assert body["buttons"] == [[{"text": "Pular", "data": "x"}]]
+    assert body.text == "Cancel"
+    assert body.buttons == ((BodyButton("Pular", "x"),),)
 
 
 def test_remove_keyboard_is_passed_on() -> None:
-    assert render(say("Cancel", remove_keyboard=True), "en")["remove_keyboard"] is True
+    assert render(say("Cancel", remove_keyboard=True), "en").remove_keyboard is True
 
 
 @pytest.mark.parametrize(
@@ -123,11 +123,11 @@ def test_remove_keyboard_is_passed_on() -> None:
 def test_the_forget_report_words_each_count_in_its_plural_form(
     locale: str, expected: list[str]
 ) -> None:
-    text = render(forget_report(chats=1, messages=0, answers=2, tickets=1), locale)["text"]
+    text = render(forget_report(chats=1, messages=0, answers=2, tickets=1), locale).text
     assert [part for part in expected if part not in text] == []
     assert "(s)" not in text and "(ns)" not in text and "(es)" not in text
 
 
 def test_a_plural_parameter_of_an_unknown_message_still_counts_in_english() -> None:
     told = say("Found {what}.", what=Plural("{n} box", "{n} boxes", 3))
-    assert render(told, "pt-BR")["text"] == "Found 3 boxes."
+    assert render(told, "pt-BR").text == "Found 3 boxes."

@@ -27,7 +27,15 @@ def test_an_old_plain_body_reads_into_every_field_and_writes_back_the_same() -> 
     assert (body.contact_label, body.document_name) == ("Share my phone", "mydata.json")
     assert body.files == ("/files/exports/mydata.json",)
     assert body.chart == {"kind": "weekly_scores", "nps": [None, 12.5]}
-    assert body.extra == {"customer_ref": 7}  # a key it does not know travels along
+    assert body.customer_ref == 7
+    assert body.extra == {}
+    assert body.to_json() == old
+
+
+def test_a_key_it_does_not_know_travels_along() -> None:
+    old = {"text": "Hi", "from_a_later_version": {"x": 1}}
+    body = OutboxBody.from_json(old)
+    assert body.extra == {"from_a_later_version": {"x": 1}}
     assert body.to_json() == old
 
 
@@ -63,3 +71,40 @@ def test_a_photo_added_at_send_time_leaves_the_rest_alone() -> None:
 def test_a_malformed_body_is_a_value_error(malformed: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="malformed outbox body"):
         OutboxBody.from_json(malformed)
+
+
+def test_an_attachment_splits_off_and_the_rest_keeps_text_buttons_and_customer() -> None:
+    row = (BodyButton("Open #4", "op:t:4"),)
+    body = OutboxBody(
+        text="Scores",
+        buttons=(row,),
+        chart={"kind": "weekly_scores"},
+        photo_path="/files/charts/kpi.png",
+        discard_after_send=True,
+        customer_ref=7,
+    )
+    assert body.has_attachment
+    moved, rest = body.attachment(), body.without_attachment()
+    assert moved.to_json() == {  # no text: the moved row sends the file alone
+        "photo_path": "/files/charts/kpi.png",
+        "chart": {"kind": "weekly_scores"},
+        "discard_after_send": True,
+    }
+    assert rest == OutboxBody(text="Scores", buttons=(row,), customer_ref=7)
+    assert not rest.has_attachment and not moved.text
+    assert OutboxBody(document_name="only a name").has_attachment  # as outbox_retry had it
+
+
+def test_the_transcript_payload_is_the_json_without_its_text() -> None:
+    body = OutboxBody(text="Hi", buttons=((BodyButton("OK", "ok:1"),),), customer_ref=7)
+    assert body.transcript_payload() == {
+        "buttons": [[{"text": "OK", "data": "ok:1"}]],
+        "customer_ref": 7,
+    }
+    assert OutboxBody(text="Hi").transcript_payload() is None
+
+
+def test_a_customer_ref_that_is_not_a_number_is_a_malformed_body() -> None:
+    assert OutboxBody.from_json({"text": "x", "customer_ref": "7"}).customer_ref == 7
+    with pytest.raises(ValueError, match="malformed outbox body"):
+        OutboxBody.from_json({"text": "x", "customer_ref": "Ana"})

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from bot.app import open_database
 from bot.settings import Settings
 from storage.models import OutboxMessage
+from storage.outbox_body import OutboxBody
 from storage.outbox_retry import requeue_failed
 from storage.outbox_state import latest_failures, outbox_counts
 
@@ -33,13 +34,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def failure_line(message: OutboxMessage) -> str:
     when = f"{message.failed_at:%Y-%m-%d %H:%M:%S}Z" if message.failed_at else "?"
-    text = str(message.body.get("text") or "").replace("\n", " ")
+    text = _text_of(message.body).replace("\n", " ")
     if len(text) > 40:
         text = text[:39] + "…"
     return (
         f"#{message.id} {when} {message.channel}:{message.chat_id} {message.purpose} "
         f"attempts={message.attempts} reason: {message.error or '?'} | {text}"
     )
+
+
+def _text_of(body: dict[str, object]) -> str:
+    try:
+        return OutboxBody.from_json(body).text
+    except ValueError:
+        return "?"  # a malformed body is listed all the same, with its failure
 
 
 async def retry(args: argparse.Namespace, settings: Settings) -> int:
