@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.throughput              # 5,000 updates, 3 rounds
     .venv/bin/python -m benchmarks.throughput --quick      # 1,000 updates, 1 round
     .venv/bin/python -m benchmarks.throughput --bare-library-gc  # bare bot: CPython GC defaults
+    .venv/bin/python -m benchmarks.throughput --bare-edits  # bare bot: the full bot's edits too
 
 This process runs the fake Bot API server (tests/fakes/bot_api.py) on loopback; each
 bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
@@ -16,7 +17,9 @@ bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
   ``Dispatcher.start_polling``; ptb's ``Updater`` + ``Application``), answering each
   update with one ``sendMessage`` (and ``answerCallbackQuery`` for presses, as the
   full bot does), with the same HTTP pool size, the same concurrency and the same
-  garbage-collector settings (``bot.heap``).
+  garbage-collector settings (``bot.heap``). With ``--bare-edits`` it also removes the
+  pressed keyboard (``editMessageReplyMarkup``), the second Bot API call the full bot
+  makes for each survey press, so that both make the same calls.
 
 The clock runs from the first ``getUpdates`` that returned updates to the last reply
 the server received. The outbox's send limits (``SEND_RATE_GLOBAL``,
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -57,6 +61,7 @@ def pool_size(framework: str) -> int:
 MODES = ("bare", "adapter", "full")
 POSTGRES = ""  # --postgres: run the full bot on a fresh PostgreSQL database per run
 LIBRARY_GC = False  # --bare-library-gc: the bare bot with CPython's collector defaults
+BARE_EDITS = False  # --bare-edits: the bare bot edits a pressed keyboard as the full bot does
 _tokens = itertools.count(1)
 
 
@@ -208,6 +213,7 @@ async def _measure(
     expected = customers * per_reply if mode == "full" else len(updates)
     env = child_env(token, url, db_url, framework)
     env["BENCH_BARE_GC"] = "library" if LIBRARY_GC and mode == "bare" else ""
+    env["BENCH_BARE_EDITS"] = "1" if BARE_EDITS and mode == "bare" else ""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -233,6 +239,8 @@ async def _measure(
     label = f"{framework:7} {mode:4} concurrency={concurrency} pool={POOL[framework]}"
     if LIBRARY_GC and mode == "bare":
         label += " gc=library"
+    if BARE_EDITS and mode == "bare":
+        label += " +edits"
     return Result(label, len(updates) / elapsed, report["maxrss_kb"] / 1024, cpu / len(updates))
 
 
@@ -374,6 +382,7 @@ async def child_bare_aiogram(concurrency: int) -> None:
     from aiogram import Bot, Dispatcher
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.exceptions import TelegramBadRequest
     from aiogram.types import CallbackQuery, Message
 
     api = TelegramAPIServer.from_base(os.environ["TELEGRAM_API_URL"])
@@ -387,6 +396,11 @@ async def child_bare_aiogram(concurrency: int) -> None:
     @dp.callback_query()
     async def press(query: CallbackQuery) -> None:
         assert query.message is not None and query.data is not None
+        if os.environ.get("BENCH_BARE_EDITS"):  # --bare-edits: the full bot's keyboard edit
+            with contextlib.suppress(TelegramBadRequest):
+                await bot.edit_message_reply_markup(
+                    chat_id=query.message.chat.id, message_id=query.message.message_id
+                )
         await bot.send_message(query.message.chat.id, query.data)
         await bot.answer_callback_query(query.id)
 
@@ -400,6 +414,7 @@ async def child_bare_aiogram(concurrency: int) -> None:
 
 async def child_bare_ptb(concurrency: int) -> None:
     from telegram import Update
+    from telegram.error import BadRequest
     from telegram.ext import (
         Application,
         CallbackQueryHandler,
@@ -429,6 +444,9 @@ async def child_bare_ptb(concurrency: int) -> None:
     async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None and query.message is not None and query.data is not None
+        if os.environ.get("BENCH_BARE_EDITS"):  # --bare-edits: the full bot's keyboard edit
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_reply_markup(None)
         await context.bot.send_message(query.message.chat.id, query.data)
         await query.answer()
 
@@ -510,11 +528,18 @@ if __name__ == "__main__":
         action="store_true",
         help="run the bare bot with CPython's garbage-collector defaults, not bot/heap.py's",
     )
+    parser.add_argument(
+        "--bare-edits",
+        action="store_true",
+        help="the bare bot also removes a pressed keyboard (editMessageReplyMarkup), as the"
+        " full bot does since survey presses mark their answer",
+    )
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     POSTGRES = parsed.postgres
     LIBRARY_GC = parsed.bare_library_gc
+    BARE_EDITS = parsed.bare_edits
     POOL.update(aiogram=parsed.aiogram_pool, ptb=parsed.ptb_pool)
     if parsed.child:
         child(parsed.child, parsed.concurrency)
