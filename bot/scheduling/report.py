@@ -49,3 +49,13 @@ class TickReport:
             f"skipped[{skipped}] reminded={self.reminded} expired={self.expired} "
             f"waiting_for_link={self.waiting_for_link} errors={self.errors}"
         )
+
+
+@dataclass
+class Sweep:
+    """A planning sweep in progress: what it reads, and where it stands."""
+
+    full: bool
+    since: datetime | None
+    mark: datetime | None
+    after_id: int = 0

@@ -10,30 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Database
-from bot.scheduling.report import SurveyStarter, TickReport
+from bot.scheduling.report import SurveyStarter, Sweep, TickReport
 from bot.settings import Settings
 from flows.contact_window import in_window, next_contact_time
 from storage import followups as fu
 from storage.models import FollowUp
 
+# A batch of follow-ups claimed after an id, and what is done with each, in one transaction.
+Claim = Callable[[AsyncSession, int], Awaitable[list[fu.Claimed]]]
+Handle = Callable[[AsyncSession, fu.Claimed], Awaitable[None]]
+
 log = logging.getLogger("postsale.scheduler")
-
-
-@dataclass
-class _Sweep:
-    """A planning sweep in progress: what it reads, and where it stands."""
-
-    full: bool
-    since: datetime | None
-    mark: datetime | None
-    after_id: int = 0
 
 
 class Scheduler:
@@ -72,7 +65,7 @@ class Scheduler:
         self._tz = settings.tz
         self._watermark: datetime | None = None
         self._last_full_sweep: datetime | None = None
-        self._sweep: _Sweep | None = None
+        self._sweep: Sweep | None = None
 
     # -- the pass -------------------------------------------------------------------
 
@@ -161,7 +154,7 @@ class Scheduler:
                 return
         report.backlog = True
 
-    async def _start_sweep(self, now: datetime) -> _Sweep:
+    async def _start_sweep(self, now: datetime) -> Sweep:
         full = self._watermark is None or (
             self._last_full_sweep is None or now - self._last_full_sweep >= self.full_sweep_every
         )
@@ -171,22 +164,32 @@ class Scheduler:
         # An order stamped in the future (a bad row, a skewed clock) must not move the
         # next sweep's start past the orders imported meanwhile.
         mark = min(mark, now) if mark is not None else None
-        return _Sweep(full=full, since=since, mark=mark)
+        return Sweep(full=full, since=since, mark=mark)
 
     # -- invitations, reminders, expiries -------------------------------------------
 
-    async def _send_due(self, now: datetime, report: TickReport) -> None:
+    async def _in_batches(self, claim: Claim, handle: Handle) -> None:
+        """Claim rows ``batch`` at a time, each batch handled in one transaction; the next
+        batch starts after the last id claimed."""
         after = 0
         while True:
             async with self.db.uow() as uow:
-                session = uow.session
-                claimed = await fu.claim_due(session, now, after_id=after, limit=self.batch)
+                claimed = await claim(uow.session, after)
                 for item in claimed:
-                    await self._send_one(session, item, now, report)
+                    await handle(uow.session, item)
                 await uow.commit()
             if len(claimed) < self.batch:
                 return
             after = claimed[-1].followup.id
+
+    async def _send_due(self, now: datetime, report: TickReport) -> None:
+        async def claim(session: AsyncSession, after: int) -> list[fu.Claimed]:
+            return await fu.claim_due(session, now, after_id=after, limit=self.batch)
+
+        async def send(session: AsyncSession, item: fu.Claimed) -> None:
+            await self._send_one(session, item, now, report)
+
+        await self._in_batches(claim, send)
 
     async def start_due_of(self, session: AsyncSession, customer_id: int, now: datetime) -> bool:
         """Start a due survey of a customer who has just linked a chat, in the link's
@@ -230,54 +233,46 @@ class Scheduler:
         report.sent += 1
 
     async def _remind(self, now: datetime, report: TickReport) -> None:
-        after = 0
-        while True:
-            async with self.db.uow() as uow:
-                session = uow.session
-                claimed = await fu.claim_reminders(
-                    session,
-                    now,
-                    reminder_after=self.settings.reminder_after,
-                    expires_after=self.settings.survey_expires_after,
-                    after_id=after,
-                    limit=self.batch,
-                )
-                for item in claimed:
-                    tz = fu.customer_zone(item.timezone, self._tz)
-                    if not in_window(now.astimezone(tz).time(), self._window):
-                        continue  # reminded on a later pass, inside the window
-                    if await self._guarded(session, self.messenger.remind, item.followup, now):
-                        item.followup.status, item.followup.reminded_at = "reminded", now
-                        report.reminded += 1
-                    else:
-                        report.errors += 1
-                await uow.commit()
-            if len(claimed) < self.batch:
-                return
-            after = claimed[-1].followup.id
+        async def claim(session: AsyncSession, after: int) -> list[fu.Claimed]:
+            return await fu.claim_reminders(
+                session,
+                now,
+                reminder_after=self.settings.reminder_after,
+                expires_after=self.settings.survey_expires_after,
+                after_id=after,
+                limit=self.batch,
+            )
+
+        async def remind(session: AsyncSession, item: fu.Claimed) -> None:
+            tz = fu.customer_zone(item.timezone, self._tz)
+            if not in_window(now.astimezone(tz).time(), self._window):
+                return  # reminded on a later pass, inside the window
+            if await self._guarded(session, self.messenger.remind, item.followup, now):
+                item.followup.status, item.followup.reminded_at = "reminded", now
+                report.reminded += 1
+            else:
+                report.errors += 1
+
+        await self._in_batches(claim, remind)
 
     async def _expire(self, now: datetime, report: TickReport) -> None:
-        after = 0
-        while True:
-            async with self.db.uow() as uow:
-                session = uow.session
-                claimed = await fu.claim_expiries(
-                    session,
-                    now,
-                    expires_after=self.settings.survey_expires_after,
-                    after_id=after,
-                    limit=self.batch,
-                )
-                for item in claimed:
-                    if await self._guarded(session, self.messenger.expire, item.followup, now):
-                        item.followup.status, item.followup.expired_at = "expired", now
-                        report.expired += 1
-                    else:
-                        report.errors += 1
-                await uow.commit()
-            if len(claimed) < self.batch:
-                return
-            after = claimed[-1].followup.id
+        async def claim(session: AsyncSession, after: int) -> list[fu.Claimed]:
+            return await fu.claim_expiries(
+                session,
+                now,
+                expires_after=self.settings.survey_expires_after,
+                after_id=after,
+                limit=self.batch,
+            )
+
+        async def expire(session: AsyncSession, item: fu.Claimed) -> None:
+            if await self._guarded(session, self.messenger.expire, item.followup, now):
+                item.followup.status, item.followup.expired_at = "expired", now
+                report.expired += 1
+            else:
+                report.errors += 1
+
+        await self._in_batches(claim, expire)
 
     async def _guarded(
         self,
