@@ -112,6 +112,10 @@ class ContactWindow:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
 
 
+# The Graph API, at the version the adapter was written and tested against.
+WHATSAPP_GRAPH_API = "https://graph.facebook.com/v23.0"
+
+
 class Settings(BaseSettings):
     """Every setting of INTERFACE.md; a bad value stops start-up naming the setting."""
 
@@ -140,6 +144,19 @@ class Settings(BaseSettings):
     default_locale: str = "pt-BR"
     webhook_url: str = ""
     webhook_secret: str = ""
+    # WhatsApp Cloud API (bot.channels.whatsapp): served when the token and number id are set.
+    whatsapp_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_api_url: str = WHATSAPP_GRAPH_API
+    whatsapp_send_rate: float = Field(default=80.0, gt=0)  # messages a second, per number
+    # The approved templates sent outside the 24-hour window (docs/whatsapp.md), and the
+    # template language of each of our locales.
+    whatsapp_template_survey: str = "postsale_survey"
+    whatsapp_template_reminder: str = "postsale_reminder"
+    whatsapp_template_reply: str = "postsale_reply"
+    whatsapp_template_languages: str = "pt-BR=pt_BR,en=en,es=es,ca=ca"
     ingest_secret: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -216,10 +233,26 @@ class Settings(BaseSettings):
             ) from exc
         return value.strip()
 
-    @field_validator("telegram_api_url", "webhook_url")
+    @field_validator("telegram_api_url", "webhook_url", "whatsapp_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("whatsapp_template_languages")
+    @classmethod
+    def _check_template_languages(cls, value: str) -> str:
+        template_languages(value)
+        return value
+
+    @property
+    def whatsapp(self) -> bool:
+        """Whether WhatsApp is served (its token and phone number id are set)."""
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
+
+    @property
+    def template_languages(self) -> dict[str, str]:
+        """Our locale -> the template language code Meta approved it under."""
+        return template_languages(self.whatsapp_template_languages)
 
     def review_link(self, order_id: str) -> str | None:
         """``REVIEW_URL`` for the store's order ``order_id``, or None when none is set."""
@@ -238,6 +271,20 @@ class Settings(BaseSettings):
     @property
     def operators_tz(self) -> ZoneInfo:
         return ZoneInfo(self.operators_timezone or self.default_timezone)
+
+
+def template_languages(text: str) -> dict[str, str]:
+    """``pt-BR=pt_BR,en=en`` as a mapping; every locale of ours must have a language."""
+    found: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        locale, sep, code = part.partition("=")
+        if not sep or not code.strip():
+            raise ValueError(f"not locale=language: {part!r}")
+        found[locale.strip()] = code.strip()
+    missing = [locale for locale in LOCALES if locale not in found]
+    if missing:
+        raise ValueError(f"no template language for {', '.join(missing)}")
+    return found
 
 
 class SettingsError(SystemExit):

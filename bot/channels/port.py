@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from flows.events import Event
@@ -47,6 +48,9 @@ class Incoming:
     # a button press: the message that carried the button, and the label it showed
     message_id: str | None = None
     button_label: str | None = None
+    # the sender's phone number (E.164) as the channel vouches for it (WhatsApp's wa_id):
+    # the engine links an unlinked chat by it, no deep link needed
+    phone: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -73,6 +77,11 @@ class Outgoing:
     document_name: str | None = None
     # set: replace the inline keyboard of this earlier message instead of sending one
     edit_message_id: str | None = None
+    # what the message is for ("reply", "invitation", "reminder", "operator", ...) and its
+    # outbox row: a channel with a service window picks a template by the purpose, and
+    # the template's quick reply names the row (``open:<row>``) to send it once tapped
+    purpose: str = "reply"
+    row_id: int | None = None
 
 
 class SendError(Exception):
@@ -105,6 +114,33 @@ class Rejected(SendError):
     """400 or another permanent error: keep the message as failed with this reason."""
 
 
+class ChatRetryAfter(RetryAfter):
+    """This chat only must wait ``seconds`` (WhatsApp's per-recipient pair limit, 131056);
+    the channel's other chats go on."""
+
+
+class Halted(SendError):
+    """The account may not send for now (WhatsApp's spam limit 131048, a revoked token):
+    the channel pauses ``seconds``, the message stays queued and operators are told."""
+
+    def __init__(self, reason: str, seconds: float = 900.0) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the channel's server says became of a sent message (WhatsApp's statuses)."""
+
+    remote_id: str  # the id ``send`` returned
+    status: str  # "sent", "delivered", "read" or "failed"
+    at: datetime
+    error: str | None = None  # for "failed": the code and reason
+
+
+ReceiptHandler = Callable[[str, Receipt], Awaitable[None]]  # (channel, receipt)
+
+
 UpdateHandler = Callable[[Incoming], Awaitable[None]]
 
 
@@ -127,7 +163,10 @@ class Capabilities:
 
     buttons_per_message: int
     buttons_per_row: int
-    list_messages: bool = False  # a picker of up to ten rows (WhatsApp's list message)
+    # a picker of up to ``list_rows`` rows (WhatsApp's list message): more buttons than
+    # ``buttons_per_message`` become a two-tap picker (``bot.channels.pickers``)
+    list_messages: bool = False
+    list_rows: int = 0
     request_contact: bool = False  # a share-my-phone button
     command_menu: bool = False  # a menu of commands the client shows
     message_templates: bool = False  # pre-approved templates outside the service window

@@ -1,6 +1,7 @@
 """The channels the settings enable, each built from ``(settings, handler, options)``.
 
-Today: ``telegram`` when ``BOT_TOKEN`` is set, ``console`` for the terminal chat. A new
+Today: ``telegram`` when ``BOT_TOKEN`` is set, ``whatsapp`` when ``WHATSAPP_TOKEN`` and
+``WHATSAPP_PHONE_NUMBER_ID`` are (both side by side), ``console`` for the terminal chat. A new
 channel adds a factory here and a condition in ``enabled``; the composition root
 (``bot.bootstrap.build_app``) builds what ``enabled_factories`` returns, keyed by name.
 """
@@ -24,20 +25,33 @@ def _telegram(settings: Settings, handler: UpdateHandler, options: Mapping[str, 
     return build_telegram_channel(settings, handler, **options)
 
 
+def _whatsapp(settings: Settings, handler: UpdateHandler, options: Mapping[str, Any]) -> Channel:
+    from bot.channels.whatsapp.factory import build_whatsapp_channel
+
+    return build_whatsapp_channel(settings, handler, **options)
+
+
 def _console(settings: Settings, handler: UpdateHandler, options: Mapping[str, Any]) -> Channel:
     from bot.channels.console import ConsoleChannel
 
     return ConsoleChannel(handler, **options)
 
 
-FACTORIES: dict[str, Factory] = {"telegram": _telegram, "console": _console}
+FACTORIES: dict[str, Factory] = {
+    "telegram": _telegram,
+    "whatsapp": _whatsapp,
+    "console": _console,
+}
 
 
 def enabled(settings: Settings, *, terminal: bool = False) -> list[str]:
     """The names of the channels to run: the terminal chat runs the console alone."""
     if terminal:
         return ["console"]
-    return ["telegram"] if settings.bot_token else []
+    names = ["telegram"] if settings.bot_token else []
+    if settings.whatsapp:
+        names.append("whatsapp")
+    return names
 
 
 def enabled_factories(
