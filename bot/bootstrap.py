@@ -15,24 +15,28 @@ from functools import partial
 from typing import Any
 
 from bot.app import Database
-from bot.channels.port import UpdateHandler
+from bot.channels.port import ChatWindow, Receipt, UpdateHandler
 from bot.delivery.sender import OutboxSender
 from bot.engine.dead_letters import DeadLetters
 from bot.engine.messenger import Messenger
 from bot.engine.pipeline import GROUP_LIMIT, Pipeline, utcnow
 from bot.handling import (
+    ChannelHalted,
     Detractor,
     EventHandlers,
     SlaWarning,
     TicketOpened,
     TicketReopened,
 )
+from bot.i18n import resolve_locale
 from bot.operators import OperatorAlerts, handle_operator, targets_of
 from bot.operators.chart import materialize_attachments
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
+from storage.receipts import record_receipt
 from storage.roles import operator_user_ids
+from storage.windows import chat_seen
 
 # A channel from the settings and the pipeline's ``handle``: ``(settings, handle) -> channel``.
 ChannelFactory = Callable[[Settings, UpdateHandler], Any]
@@ -47,6 +51,7 @@ def event_handlers(settings: Settings) -> EventHandlers:
             Detractor: [alerts.ticket_opened],
             TicketReopened: [alerts.ticket_reopened],
             SlaWarning: [alerts.sla_warning],
+            ChannelHalted: [alerts.channel_halted],
         }
     )
 
@@ -137,11 +142,15 @@ def build_app(
     core = build_core(db, settings, clock)
     built = build_channels(settings, core.pipeline.handle, channels)
     dead_letters = DeadLetters(db, clock).record
-    for channel in built.values():
+    for name, channel in built.items():
         if hasattr(channel, "dead_letters"):
             channel.dead_letters = dead_letters
         if hasattr(channel, "operator_ids"):
             channel.operator_ids = partial(_operator_ids, db)
+        if hasattr(channel, "chat_window"):
+            channel.chat_window = partial(_chat_window, db, settings, name)
+        if hasattr(channel, "on_receipt"):
+            channel.on_receipt = partial(_record_receipt, db)
     sender = OutboxSender(
         db,
         built,
@@ -150,9 +159,40 @@ def build_app(
         log_every=log_every,
         render_body=partial(materialize_attachments, db, settings=settings),
     )
+    sender.on_halted = partial(_halted, core, sender)
     core.pipeline.on_queued.append(sender.wake)
     core.scheduler.on_queued = sender.wake
     return App(core, built, sender)
+
+
+async def _chat_window(db: Database, settings: Settings, channel: str, chat_id: str) -> ChatWindow:
+    """When the chat last wrote and its language (for templates outside the window)."""
+    async with db.reader() as uow:
+        seen = await chat_seen(uow.session, channel, chat_id)
+    chosen = seen.customer_locale or seen.chat_locale
+    locale = resolve_locale(chosen, seen.client_language, settings.default_locale)
+    return ChatWindow(seen.last_inbound_at, locale)
+
+
+async def _record_receipt(db: Database, channel: str, receipt: Receipt) -> None:
+    """A sent message's status from the channel's server, on its outbox row."""
+    async with db.uow() as uow:
+        await record_receipt(
+            uow.session, channel, receipt.remote_id, receipt.status, receipt.at, receipt.error
+        )
+        await uow.commit()
+
+
+async def _halted(
+    core: Core, sender: OutboxSender, channel: str, reason: str, until: datetime
+) -> None:
+    """A channel may not send for now: tell the operators (once per halt)."""
+    async with core.db.uow() as uow:
+        await core.events.dispatch(
+            uow.session, [ChannelHalted(channel, reason, until, core.clock())]
+        )
+        await uow.commit()
+    sender.wake()
 
 
 async def _operator_ids(db: Database) -> list[str]:

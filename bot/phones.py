@@ -84,3 +84,23 @@ def _international(text: str) -> str | None:
 @lru_cache(maxsize=512)
 def _pattern(source: str) -> re.Pattern[str]:
     return re.compile(source)
+
+
+def number_variants(e164: str) -> tuple[str, ...]:
+    """The E.164 numbers one messaging account may stand for: the number itself and, for a
+    Brazilian mobile, the same number with or without the ninth digit.
+
+    Brazil added a leading 9 to mobile numbers (2012-2016); WhatsApp accounts made
+    before keep an id without it (``55 11 8765-4321``) while stores record the number
+    with it (``55 11 98765-4321``), and the other way round.
+    """
+    digits = e164.lstrip("+")
+    if not digits.isdigit():
+        return ()
+    found = ["+" + digits]
+    national = digits[2:] if digits.startswith("55") else ""
+    if len(national) == 10 and national[2] in "6789":  # DDD + an 8-digit mobile
+        found.append(f"+55{national[:2]}9{national[2:]}")
+    elif len(national) == 11 and national[2] == "9":  # DDD + 9 + 8 digits
+        found.append(f"+55{national[:2]}{national[3:]}")
+    return tuple(found)

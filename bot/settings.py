@@ -250,6 +250,11 @@ class Settings(BaseSettings):
         return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
 
     @property
+    def phone_channel(self) -> str | None:
+        """The channel that reaches a customer by phone number alone (no link), if served."""
+        return "whatsapp" if self.whatsapp else None
+
+    @property
     def template_languages(self) -> dict[str, str]:
         """Our locale -> the template language code Meta approved it under."""
         return template_languages(self.whatsapp_template_languages)

@@ -78,6 +78,11 @@ def answer_link(facts: Facts) -> Say:
             "with the button below.",
             request_contact=True,
         )
+    if facts.link == "phone_unknown":  # the chat's own number (WhatsApp) matched nobody
+        return say(
+            "Hello! I could not find an order placed with this phone number. If you bought "
+            "with another number, please tell our support team, so that they can link it."
+        )
     if facts.link == "no_match":
         return say(
             "I could not find an account with this phone number. Please open the link we "

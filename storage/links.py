@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ChannelIdentity, Customer, LinkToken, Order
+from storage.models import (
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    LinkToken,
+    Message,
+    Order,
+    OutboxMessage,
+)
 
 LinkOutcome = Literal["linked", "linked_shared", "already_linked", "used", "unknown", "no_match"]
 
@@ -102,7 +111,7 @@ async def redeem_token(
 
 async def link_by_phone(
     session: AsyncSession,
-    phone_e164: str,
+    phone_e164: str | Sequence[str],
     *,
     channel: str,
     chat_id: str,
@@ -110,12 +119,13 @@ async def link_by_phone(
     language_code: str | None,
     now: datetime,
 ) -> LinkResult:
-    """Link the chat to the customer with this phone number (E.164).
+    """Link the chat to the customer with this phone number (E.164; or any of these).
 
     Several customers may share a number (a family, or one person under two customer
     ids): the one who bought most recently is linked, and the outcome says so
     (``linked_shared``) so that the chat can tell them how to reach another account.
     """
+    phones = [phone_e164] if isinstance(phone_e164, str) else list(phone_e164)
     last_order = (
         select(func.max(Order.purchased_at))
         .where(Order.customer_id == Customer.id)
@@ -124,7 +134,7 @@ async def link_by_phone(
     ids = (
         await session.scalars(
             select(Customer.id)
-            .where(Customer.phone == phone_e164, Customer.anonymised_at.is_(None))
+            .where(Customer.phone.in_(phones), Customer.anonymised_at.is_(None))
             .order_by(
                 last_order.desc().nulls_last(), Customer.created_at.desc(), Customer.id.desc()
             )
@@ -137,3 +147,30 @@ async def link_by_phone(
     if len(ids) > 1 and result.outcome == "linked":
         return LinkResult("linked_shared", result.customer_id)
     return result
+
+
+async def move_chat(session: AsyncSession, channel: str, old: str, new: str) -> bool:
+    """The chat ``old`` is really ``new`` (the id the channel answers from): its link, its
+    conversation (unless ``new`` has one), transcript and queued messages follow."""
+    identity = await identity_for_chat(session, channel, old)
+    if identity is None or await identity_for_chat(session, channel, new) is not None:
+        return False
+    identity.chat_id = new
+    taken = await session.scalar(
+        select(Conversation.id).where(Conversation.channel == channel, Conversation.chat_id == new)
+    )
+    moved: list[Any] = [Message, OutboxMessage]
+    if taken is None:
+        moved.append(Conversation)
+    for model in moved:
+        where = [model.channel == channel, model.chat_id == old]
+        if model is OutboxMessage:
+            where.append(OutboxMessage.status == "queued")
+        await session.execute(
+            update(model)
+            .where(*where)
+            .values(chat_id=new)
+            .execution_options(synchronize_session=False)
+        )
+    await session.flush()
+    return True

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Customer, OutboxMessage
+from storage.models import ChannelIdentity, Customer, OutboxMessage
 from storage.sqlite.prepared import Prepared, execute, execute_many
 
 BLOCKED = "blocked"
@@ -208,11 +208,26 @@ async def mark_blocked(session: AsyncSession, head: Head, reason: str, now: date
         .values(status="failed", failed_at=now, error=f"{BLOCKED}: {reason}"[:500])
         .execution_options(synchronize_session=False)
     )
+    await session.execute(
+        update(ChannelIdentity)
+        .where(
+            ChannelIdentity.channel == head.channel,
+            ChannelIdentity.chat_id == head.chat_id,
+            ChannelIdentity.unreachable_at.is_(None),
+        )
+        .values(unreachable_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # The customer is unreachable once no chat of theirs can be reached.
+    reachable = exists().where(
+        ChannelIdentity.customer_id == Customer.id, ChannelIdentity.unreachable_at.is_(None)
+    )
     if head.customer_id is not None:
         await session.execute(
             update(Customer)
-            .where(Customer.id == head.customer_id, Customer.unreachable_at.is_(None))
+            .where(Customer.id == head.customer_id, Customer.unreachable_at.is_(None), ~reachable)
             .values(unreachable_at=now)
+            .execution_options(synchronize_session=False)
         )
     count: int = getattr(result, "rowcount", 0)
     return max(count, 0)

@@ -141,6 +141,18 @@ class Receipt:
 ReceiptHandler = Callable[[str, Receipt], Awaitable[None]]  # (channel, receipt)
 
 
+@dataclass(frozen=True)
+class ChatWindow:
+    """What a channel with a service window needs of a chat: when the person last wrote
+    (None: never) and the language to write a template in."""
+
+    last_inbound_at: datetime | None
+    locale: str
+
+
+ChatWindowLookup = Callable[[str], Awaitable[ChatWindow]]  # chat id -> its window
+
+
 UpdateHandler = Callable[[Incoming], Awaitable[None]]
 
 

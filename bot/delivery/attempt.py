@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import Database
 from bot.channels.port import (
     Channel,
+    ChatRetryAfter,
     Forbidden,
+    Halted,
     Outgoing,
     Rejected,
     RetryAfter,
@@ -39,6 +41,8 @@ log = logging.getLogger("postsale.outbox")
 
 BodyRenderer = Callable[[OutboxBody], Awaitable[OutboxBody]]
 OnSent = Callable[[ob.Head], Awaitable[None]]
+# A channel may not send for now: (channel, reason, when sending is tried again).
+OnHalted = Callable[[str, str, datetime], Awaitable[None]]
 
 
 @dataclass
@@ -51,6 +55,7 @@ class SenderStats:
     blocked: int = 0
     retried: int = 0
     rate_limited: int = 0  # 429s received
+    halted: int = 0  # sends a channel refused for a while (``Halted``)
     max_in_flight: int = 0
 
 
@@ -97,6 +102,8 @@ class Delivery:
         # Called once a message is recorded as sent, with its row as queued (the seam
         # for work that must follow a delivery, such as removing an export file).
         self.on_sent = on_sent
+        self.on_halted: OnHalted | None = None  # operators are told (the bootstrap's)
+        self._halted_until: dict[str, float] = {}
         self.stats = SenderStats()
         self.answers = Answers()
 
@@ -120,20 +127,10 @@ class Delivery:
             remote_id = await channel.send(message)
         except RetryAfter as exc:
             return self._rate_limited(head, exc)
-        except Forbidden as exc:
-            self.answers.answered(head.channel)
-            why = str(exc) or "forbidden"
-            await self.marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
-            self.stats.failed += 1
-            self.stats.blocked += 1
-            return DONE
-        except Rejected as exc:
-            self.answers.answered(head.channel)
-            why = str(exc) or "rejected"
-            attempts = entry.attempts + 1
-            await self.marks.write(lambda s, now: ob.mark_failed(s, head.id, why, now, attempts))
-            self.stats.failed += 1
-            return DONE
+        except Halted as exc:
+            return await self._halted(head, exc)
+        except (Forbidden, Rejected) as exc:
+            return await self._refused(entry, exc)
         except Exception as exc:  # Transient, or an adapter error we did not foresee
             return await self._transient(entry, exc)
         await self._record_sent(head, str(remote_id))
@@ -158,14 +155,51 @@ class Delivery:
             return None
         if self.render_body is not None:
             body = await self.render_body(body)
-        return fit(to_outgoing(head.chat_id, body), channel.capabilities)
+        message = to_outgoing(head.chat_id, body, purpose=head.purpose, row_id=head.id)
+        return fit(message, channel.capabilities)
+
+    async def _refused(self, entry: Entry, exc: Forbidden | Rejected) -> Outcome:
+        """Blocked (the chat is unreachable) or refused for good: failed, not tried again."""
+        head = entry.head
+        self.answers.answered(head.channel)
+        self.stats.failed += 1
+        if isinstance(exc, Forbidden):
+            why = str(exc) or "forbidden"
+            await self.marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
+            self.stats.blocked += 1
+            return DONE
+        reason = str(exc) or "rejected"
+        attempts = entry.attempts + 1
+        await self.marks.write(lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts))
+        return DONE
 
     def _rate_limited(self, head: ob.Head, exc: RetryAfter) -> Outcome:
         self.answers.answered(head.channel)
+        if isinstance(exc, ChatRetryAfter):
+            # This chat only: its next message waits behind this one anyway.
+            self.stats.rate_limited += 1
+            return Outcome(done=False, retry_at=asyncio.get_running_loop().time() + exc.seconds)
         # A 429 may be about the chat or about the bot as a whole.
         until = asyncio.get_running_loop().time() + exc.seconds
         self.stats.rate_limited += 1
         log.warning("429 on chat %s: pausing %ss", head.chat_id, exc.seconds)
+        return Outcome(done=False, retry_at=until, pause_until=until)
+
+    async def _halted(self, head: ob.Head, exc: Halted) -> Outcome:
+        """The channel pauses; the message stays queued; operators hear of it once a halt."""
+        self.answers.answered(head.channel)
+        now = asyncio.get_running_loop().time()
+        until = now + exc.seconds
+        self.stats.halted += 1
+        log.error("%s may not send (%s): pausing %.0fs", head.channel, exc, exc.seconds)
+        if self.on_halted is not None and self._halted_until.get(head.channel, 0.0) <= now:
+            try:
+                await self.on_halted(
+                    head.channel, str(exc), self.clock() + timedelta(seconds=exc.seconds)
+                )
+            except Exception:  # telling is best effort; the pause holds either way
+                log.exception("could not tell the operators that %s is paused", head.channel)
+        self._halted_until[head.channel] = until
         return Outcome(done=False, retry_at=until, pause_until=until)
 
     async def _record_sent(self, head: ob.Head, remote_id: str) -> None:

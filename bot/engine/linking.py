@@ -12,22 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.port import Incoming
 from bot.i18n import resolve_locale
-from bot.phones import normalise_phone
+from bot.phones import normalise_phone, number_variants
 from bot.settings import Settings
-from flows.events import CommandIn, ContactIn
+from flows.events import CommandIn, ContactIn, Event
 from flows.state import Facts, OrderRef
 from storage.conversations import ConversationRow, CustomerRow
-from storage.links import link_by_phone, redeem_token
+from storage.links import link_by_phone, move_chat, redeem_token
 from storage.models import Order
 from storage.tickets import active_ticket_of
 
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    """What a deep link or a shared phone did: ``linked``, ``no_match``, ..."""
+    """What a deep link, a shared phone or the chat's own number did: ``linked``, ..."""
 
     outcome: str
     customer_id: int | None
+    # The chat's number was tried (WhatsApp): the step answers as to a shared contact.
+    event: Event | None = None
 
 
 def order_label(order: Order, tz: Any) -> str:
@@ -47,12 +49,23 @@ def locale_of(
 
 
 async def resolve_link(
-    session: AsyncSession, settings: Settings, incoming: Incoming, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    incoming: Incoming,
+    now: datetime,
+    *,
+    linked: bool = False,
 ) -> Link | None:
-    """Redeem ``/start TOKEN`` or a shared phone; None when the update is neither."""
+    """Redeem ``/start TOKEN`` or a shared phone, or link an unlinked chat by the number
+    its channel vouches for; None when the update is none of these."""
     event = incoming.event
     if isinstance(event, CommandIn) and event.name == "start" and event.args.strip():
         return await _link(redeem_token, session, event.args.strip(), incoming, now)
+    if incoming.phone is not None and not linked:
+        numbers = number_variants(incoming.phone)
+        found = await _link(link_by_phone, session, numbers, incoming, now)
+        outcome = "phone_unknown" if found.outcome == "no_match" else found.outcome
+        return Link(outcome, found.customer_id, ContactIn(incoming.phone))
     if not isinstance(event, ContactIn):
         return None
     if not event.own:
@@ -63,10 +76,18 @@ async def resolve_link(
     return await _link(link_by_phone, session, phone, incoming, now)
 
 
+async def follow_number(session: AsyncSession, incoming: Incoming) -> None:
+    """A chat reached by the customer's stored number answers from another form of it
+    (Brazil's ninth digit): the chat, its conversation and its queue move to that id."""
+    for number in number_variants(incoming.phone or "")[1:]:
+        if await move_chat(session, incoming.channel, number.lstrip("+"), incoming.chat_id):
+            return
+
+
 async def _link(
     link: Callable[..., Awaitable[Any]],
     session: AsyncSession,
-    key: str,
+    key: str | tuple[str, ...],
     incoming: Incoming,
     now: datetime,
 ) -> Link:

@@ -22,6 +22,7 @@ from flows.replies import Say
 from flows.state import OrderRef, Outcome, State
 from storage import conversations as convs
 from storage.models import ChannelIdentity, FollowUp, Order, Ticket
+from storage.phone_chats import reach_by_phone
 
 
 class Messenger:
@@ -32,14 +33,23 @@ class Messenger:
         self.events = events
 
     async def _customer_chat(
-        self, session: AsyncSession, customer_id: int
+        self, session: AsyncSession, customer_id: int, now: datetime
     ) -> ChannelIdentity | None:
-        return await session.scalar(
+        """The chat linked last that can still be reached; else, where a channel reaches
+        phone numbers (WhatsApp), the customer's number there."""
+        found = await session.scalar(
             select(ChannelIdentity)
-            .where(ChannelIdentity.customer_id == customer_id)
+            .where(
+                ChannelIdentity.customer_id == customer_id,
+                ChannelIdentity.unreachable_at.is_(None),
+            )
             .order_by(ChannelIdentity.linked_at.desc(), ChannelIdentity.id.desc())
             .limit(1)
         )
+        channel = self.settings.phone_channel
+        if found is not None or channel is None:
+            return found
+        return await reach_by_phone(session, channel, customer_id, now)
 
     async def _send(
         self,
@@ -50,7 +60,7 @@ class Messenger:
         purpose: str,
         followup_id: int | None = None,
     ) -> bool:
-        identity = await self._customer_chat(session, customer_id)
+        identity = await self._customer_chat(session, customer_id, now)
         if identity is None:
             return False
         chat = await convs.load_chat(session, identity.channel, identity.chat_id, now)

@@ -22,6 +22,7 @@ from bot.app import Database
 from bot.channels.port import Incoming
 from bot.engine import linking
 from bot.engine.chat_locks import KeyedLocks
+from bot.engine.expansions import expand
 from bot.engine.group_commit import GroupCommit
 from bot.engine.keyboards import chosen_keyboard
 from bot.engine.outcome import apply_outcome, state_of
@@ -153,6 +154,8 @@ class Pipeline:
         is_group = incoming.chat_type != "private"
         if is_group and incoming.chat_id != self.settings.operator_chat_id:
             return None  # groups are not customers; only the operators' group is served
+        if incoming.phone is not None and not is_group:
+            await linking.follow_number(session, incoming)  # before the chat is loaded
         chat = await convs.load_chat(session, incoming.channel, incoming.chat_id, now)
         ctx = UpdateContext(
             session=session,
@@ -168,8 +171,12 @@ class Pipeline:
             messenger=self.messenger,
         )
         await self._record(ctx, chat)
+        if not is_group and await expand(ctx):
+            return ctx  # a picker's group, or a template's quick reply
         handler = self.operator_handler
-        if handler is not None and _maybe_operator(incoming.event):
+        # Staff ids are ids on OPERATOR_CHANNEL: the same digits elsewhere are nobody's.
+        on_staff_channel = incoming.channel == self.settings.operator_channel
+        if handler is not None and on_staff_channel and _maybe_operator(incoming.event):
             with reads_many():  # operator commands may read many rows (/kpi)
                 if await handler(ctx):
                     return ctx
@@ -200,7 +207,9 @@ class Pipeline:
         """Link if the update links, run one flow step, apply it."""
         session, incoming, now = ctx.session, ctx.incoming, ctx.now
         conv, customer, active = chat.conversation, chat.customer, chat.active_ticket
-        link = await linking.resolve_link(session, self.settings, incoming, now)
+        link = await linking.resolve_link(
+            session, self.settings, incoming, now, linked=customer is not None
+        )
         if link is not None and link.customer_id is not None:
             customer = await convs.load_customer(session, link.customer_id)
             await convs.set_conversation_customer(session, conv, link.customer_id)
@@ -219,7 +228,8 @@ class Pipeline:
             link.outcome if link else None,
             orders=flows.needs_orders(state),
         )
-        outcome = flows.step(state, incoming.event, facts, now)
+        event = link.event if link is not None and link.event is not None else incoming.event
+        outcome = flows.step(state, event, facts, now)
         await apply_outcome(ctx, conv, customer, outcome, self.events, purpose="reply")
         if link is not None and link.outcome == "linked" and link.customer_id is not None:
             await self._start_due(session, link.customer_id, now)

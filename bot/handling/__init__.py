@@ -18,6 +18,7 @@ from bot.handling.context import (
 )
 from bot.handling.events import (
     EVENT_TYPES,
+    ChannelHalted,
     Detractor,
     DomainEvent,
     SlaWarning,
@@ -36,6 +37,7 @@ __all__ = [
     "MessageContext",
     "MissingHandler",
     "OperatorHandler",
+    "ChannelHalted",
     "SlaWarning",
     "TicketOpened",
     "TicketReopened",

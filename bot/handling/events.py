@@ -49,5 +49,16 @@ class SlaWarning:
     at: datetime
 
 
-DomainEvent: TypeAlias = TicketOpened | Detractor | TicketReopened | SlaWarning
+@dataclass(frozen=True, slots=True)
+class ChannelHalted:
+    """A channel's server stopped our sending for a while (WhatsApp's spam limit, a
+    revoked token): nothing is lost, but someone must look."""
+
+    channel: str
+    reason: str
+    until: datetime  # sending is tried again then
+    at: datetime
+
+
+DomainEvent: TypeAlias = TicketOpened | Detractor | TicketReopened | SlaWarning | ChannelHalted
 EVENT_TYPES: tuple[type, ...] = get_args(DomainEvent)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handling import Detractor, SlaWarning, TicketOpened, TicketReopened
+from bot.handling import ChannelHalted, Detractor, SlaWarning, TicketOpened, TicketReopened
 from bot.i18n import resolve_locale, translate
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
@@ -31,6 +31,13 @@ from storage.read.sla import Targets
 from storage.roles import staff
 
 log = logging.getLogger("postsale.operators")
+
+
+HALTED = N_(
+    "⚠️ Sending on {channel} is paused until {until}: {reason}. The messages stay queued "
+    "and go once the pause ends; if it happens again, check the account's limits and "
+    "quality rating."
+)
 
 
 def targets_of(settings: Settings) -> Targets:
@@ -182,6 +189,16 @@ class OperatorAlerts:
         ticket = await session.get(Ticket, event.ticket_id)
         if ticket is not None:
             await announce_ticket(session, self.settings, ticket, event.at, reopened=True)
+
+    async def channel_halted(self, session: AsyncSession, event: ChannelHalted) -> None:
+        settings = self.settings
+        until = view.when(event.until, settings.operators_tz)
+
+        def body(lang: str) -> OutboxBody:
+            text = translate(HALTED, lang, channel=event.channel, reason=event.reason, until=until)
+            return OutboxBody(text)
+
+        await tell_operators(session, settings, body, event.at, purpose="alert")
 
     async def sla_warning(self, session: AsyncSession, event: SlaWarning) -> None:
         ticket = await session.get(Ticket, event.ticket_id)

@@ -21,6 +21,7 @@ from bot.settings import Settings
 from flows.contact_window import in_window, next_contact_time
 from storage import followups as fu
 from storage.models import FollowUp
+from storage.phone_chats import reach_due_by_phone
 
 # A batch of follow-ups claimed after an id, and what is done with each, in one transaction.
 Claim = Callable[[AsyncSession, int], Awaitable[list[fu.Claimed]]]
@@ -74,6 +75,10 @@ class Scheduler:
         now = self.clock()
         report = TickReport()
         await self._plan(now, report)
+        if self.settings.phone_channel is not None:
+            async with self.db.uow() as uow:
+                await reach_due_by_phone(uow.session, self.settings.phone_channel, now)
+                await uow.commit()
         async with self.db.uow() as uow:
             skipped = await fu.skip_undeliverable(
                 uow.session,

@@ -61,6 +61,9 @@ class ChannelIdentity(Base):
     user_id: Mapped[str | None] = mapped_column(String(64))
     language_code: Mapped[str | None] = mapped_column(String(16))
     linked_at: Mapped[datetime]
+    # The channel said this chat cannot be reached (blocked, undeliverable): the
+    # customer's other chats still can be.
+    unreachable_at: Mapped[datetime | None]
 
 
 class Order(Base):

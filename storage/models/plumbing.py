@@ -26,6 +26,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_status_id", "status", "id"),
         Index("ix_outbox_chat", "channel", "chat_id", "id"),
         Index("ix_outbox_followup_id", "followup_id"),
+        Index("ix_outbox_remote", "channel", "remote_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -44,13 +45,18 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
-    remote_id: Mapped[str | None] = mapped_column(String(64))
+    remote_id: Mapped[str | None] = mapped_column(String(128))  # a WhatsApp wamid is long
     # Transient errors are retried until then (null: ``OUTBOX_RETRY_FOR`` after created_at).
     deadline: Mapped[datetime | None]
     # Sends whose outcome is unknown (a timeout or a drop after the request went out).
     unknowns: Mapped[int] = mapped_column(Integer, server_default="0")
     # The follow-up an invitation is for: the KPI counts it sent once this row is sent.
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"))
+    # What the channel's server later said of the sent message (WhatsApp's statuses):
+    # "sent", "delivered", "read" or "failed", when, and a failure's code and reason.
+    receipt: Mapped[str | None] = mapped_column(String(16))
+    receipt_at: Mapped[datetime | None]
+    receipt_error: Mapped[str | None] = mapped_column(Text)
 
 
 class HandledUpdate(Base):
