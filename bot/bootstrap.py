@@ -159,7 +159,7 @@ def build_app(
         log_every=log_every,
         render_body=partial(materialize_attachments, db, settings=settings),
     )
-    sender.on_halted = partial(_halted, core, sender)
+    sender.delivery.on_halted = partial(_halted, core, sender)
     core.pipeline.on_queued.append(sender.wake)
     core.scheduler.on_queued = sender.wake
     return App(core, built, sender)

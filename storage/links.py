@@ -174,3 +174,36 @@ async def move_chat(session: AsyncSession, channel: str, old: str, new: str) -> 
         )
     await session.flush()
     return True
+
+
+@dataclass(frozen=True)
+class UnmatchedChat:
+    """A chat on a phone-number channel whose number matched no customer."""
+
+    channel: str
+    number: str  # E.164
+    first_at: datetime
+    last_at: datetime
+    messages: int
+
+
+async def unmatched_chats(
+    session: AsyncSession, *, channel: str = "whatsapp", limit: int | None = None
+) -> Sequence[UnmatchedChat]:
+    """Chats on ``channel`` that wrote and are linked to nobody, the latest first."""
+    last = func.max(Message.at)
+    query = (
+        select(Conversation.chat_id, func.min(Message.at), last, func.count(Message.id))
+        .join(Message, Message.conversation_id == Conversation.id)
+        .where(
+            Conversation.channel == channel,
+            Conversation.customer_id.is_(None),
+            Message.direction == "in",
+        )
+        .group_by(Conversation.chat_id)
+        .order_by(last.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = (await session.execute(query)).all()
+    return [UnmatchedChat(channel, f"+{chat}", first, at, n) for chat, first, at, n in rows]

@@ -37,7 +37,6 @@ from bot.delivery.attempt import (
     BodyRenderer,
     Delivery,
     Entry,
-    OnHalted,
     OnSent,
     SenderStats,
     log_progress,
@@ -107,15 +106,6 @@ class OutboxSender:
         deliver.on_sent = on_sent
         self.delivery = deliver
         self.stats = self.delivery.stats
-
-    @property
-    def on_halted(self) -> OnHalted | None:
-        """Called when a channel may not send for a while (the bootstrap tells operators)."""
-        return self.delivery.on_halted
-
-    @on_halted.setter
-    def on_halted(self, call: OnHalted | None) -> None:
-        self.delivery.on_halted = call
 
     def wake(self) -> None:
         """New messages were queued (e.g. by the engine): read the outbox now."""

@@ -14,15 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import flows
+from bot.channels.windows import is_open, window_of
 from bot.engine.linking import locale_of, order_label
 from bot.engine.outcome import apply_outcome, state_of
-from bot.handling import Address, EventHandlers, MessageContext
+from bot.handling import Address, ClosedWindow, EventHandlers, MessageContext
 from bot.settings import Settings
 from flows.replies import Say
 from flows.state import OrderRef, Outcome, State
 from storage import conversations as convs
 from storage.models import ChannelIdentity, FollowUp, Order, Ticket
 from storage.phone_chats import reach_by_phone
+from storage.windows import chat_seen
 
 
 class Messenger:
@@ -143,3 +145,15 @@ class Messenger:
             lambda state: Outcome(state=state, replies=(say,), effects=()),
             purpose,
         )
+
+    async def closed_window(
+        self, session: AsyncSession, customer_id: int, now: datetime
+    ) -> ClosedWindow | None:
+        """Where the customer's chat has a service window that is closed, which and since."""
+        identity = await self._customer_chat(session, customer_id, now)
+        if identity is None or window_of(identity.channel) is None:
+            return None
+        seen = await chat_seen(session, identity.channel, identity.chat_id)
+        if is_open(identity.channel, seen.last_inbound_at, now):
+            return None
+        return ClosedWindow(identity.channel, seen.last_inbound_at)

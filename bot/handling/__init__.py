@@ -10,6 +10,7 @@ imports the engine or the operators, so neither imports the other.
 from bot.handling.bus import EventHandler, EventHandlers, MissingHandler
 from bot.handling.context import (
     Address,
+    ClosedWindow,
     CustomerMessenger,
     MessageContext,
     OperatorHandler,
@@ -29,6 +30,7 @@ from bot.handling.events import (
 __all__ = [
     "EVENT_TYPES",
     "Address",
+    "ClosedWindow",
     "CustomerMessenger",
     "Detractor",
     "DomainEvent",

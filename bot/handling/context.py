@@ -140,6 +140,19 @@ class CustomerMessenger(Protocol):
         self, session: AsyncSession, customer_id: int, text: str, now: datetime, purpose: str = ...
     ) -> bool: ...
 
+    async def closed_window(
+        self, session: AsyncSession, customer_id: int, now: datetime
+    ) -> ClosedWindow | None: ...
+
+
+@dataclass(frozen=True)
+class ClosedWindow:
+    """The customer's chat is on a channel whose service window has closed (WhatsApp):
+    what the bot writes now goes as a template. ``last_inbound_at`` None: never wrote."""
+
+    channel: str
+    last_inbound_at: datetime | None
+
 
 @dataclass(kw_only=True)
 class UpdateContext(MessageContext):

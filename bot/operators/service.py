@@ -18,6 +18,7 @@ from bot.operators.alerts import opening_score, targets_of
 from bot.operators.base import Body, OperatorError
 from bot.operators.kpi_view import definitions_text, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period, period_label
+from bot.operators.window_note import window_note
 from flows.replies import N_
 from flows.staff import REPLY_HEADER
 from storage import dead_updates
@@ -31,8 +32,6 @@ PAGE = 10
 
 class OperatorService(AdminActions):
     """Every operator and admin action; each public method checks the role first."""
-
-    # -- KPIs ---------------------------------------------------------------------------
 
     async def kpi(self, user_id: str, period_text: str) -> list[Body]:
         await self.allow(user_id, "kpi")
@@ -238,6 +237,9 @@ class OperatorService(AdminActions):
         if first:
             after = duration(ticket.first_response_s)
             sent += translate(" First response after {after}.", self.lang, after=after)
+        closed = await self.messenger.closed_window(self.session, customer.id, self.now)
+        if closed is not None:
+            sent += "\n" + window_note(closed, self.settings, self.lang)
         return [Body(sent)]
 
     async def resolve(self, user_id: str, number: int) -> list[Body]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.app import Database, open_database
 from bot.settings import Settings
 from storage.followups import plan_batch, unlinked_customers
-from storage.links import create_token
+from storage.links import create_token, unmatched_chats
 from storage.models import Customer, KeyValue
 
 USERNAME_KEY = "bot_username"
@@ -33,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--pending",
         action="store_true",
         help="list delivered-but-unlinked customers with their links (CSV), for the store",
+    )
+    parser.add_argument(
+        "--unmatched",
+        action="store_true",
+        help="list the numbers that wrote on WhatsApp and matched no customer (CSV)",
     )
     parser.add_argument("--limit", type=int, default=None, help="at most this many (--pending)")
 
@@ -114,9 +119,17 @@ async def plan_outstanding(db: Database, settings: Settings, now: datetime) -> i
             return planned
 
 
+async def pending_username(db: Database, settings: Settings) -> str | None:
+    """The bot's username for the links; None when only WhatsApp runs (no deep links there:
+    the customer's number links the chat)."""
+    if not settings.bot_token and not settings.bot_username and settings.whatsapp:
+        return None
+    return await bot_username(db, settings)
+
+
 async def write_pending(db: Database, settings: Settings, limit: int | None) -> int:
     """CSV of customers with a follow-up waiting for a linked chat, and their links."""
-    username = await bot_username(db, settings)
+    username = await pending_username(db, settings)
     now = datetime.now(UTC)
     await plan_outstanding(db, settings, now)
     out = csv.writer(sys.stdout, lineterminator="\n")
@@ -124,7 +137,9 @@ async def write_pending(db: Database, settings: Settings, limit: int | None) -> 
     async with db.uow() as uow:
         customers = await unlinked_customers(uow.session, limit=limit)
         for c in customers:
-            token = await create_token(uow.session, c.customer_id, now)
+            link = ""
+            if username is not None:
+                link = deep_link(username, await create_token(uow.session, c.customer_id, now))
             out.writerow(
                 [
                     c.external_id,
@@ -133,7 +148,7 @@ async def write_pending(db: Database, settings: Settings, limit: int | None) -> 
                     c.email or "",
                     c.first_due_at.isoformat(),
                     c.pending,
-                    deep_link(username, token),
+                    link,
                 ]
             )
         await uow.commit()
@@ -141,12 +156,14 @@ async def write_pending(db: Database, settings: Settings, limit: int | None) -> 
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if not args.pending and not args.customer_id:
-        print("postsale link: give a CUSTOMER_ID, or --pending", file=sys.stderr)
+    if not args.pending and not args.unmatched and not args.customer_id:
+        print("postsale link: give a CUSTOMER_ID, or --pending, or --unmatched", file=sys.stderr)
         return 2
     db = await open_database(settings)
     try:
-        if args.pending:
+        if args.unmatched:
+            await write_unmatched(db, args.limit)
+        elif args.pending:
             await write_pending(db, settings, args.limit)
         else:
             print(await link_for(db, settings, args.customer_id))
@@ -156,3 +173,22 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await db.close()
     return 0
+
+
+async def write_unmatched(db: Database, limit: int | None) -> int:
+    """CSV of the chats that wrote from a number no customer has (WhatsApp), newest first."""
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(["channel", "number", "first_at", "last_at", "messages"])
+    async with db.reader() as uow:
+        chats = await unmatched_chats(uow.session, limit=limit)
+    for chat in chats:
+        out.writerow(
+            [
+                chat.channel,
+                chat.number,
+                chat.first_at.isoformat(),
+                chat.last_at.isoformat(),
+                chat.messages,
+            ]
+        )
+    return len(chats)
