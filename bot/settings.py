@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
+from bot.database_urls import database_url as database_url
+from bot.database_urls import shown_url as shown_url
 from bot.durations import parse_duration
 from flows.business_hours import BusinessHours
 from flows.locales import LOCALES
@@ -50,41 +50,6 @@ def _user_ids(values: list[str]) -> list[str]:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 IdList = Annotated[list[str], NoDecode, BeforeValidator(_id_list), AfterValidator(_user_ids)]
-
-# The schemes people paste, and the async driver each one means here.
-_DRIVERS = {
-    "postgresql": "postgresql+asyncpg",
-    "postgres": "postgresql+asyncpg",
-    "postgresql+asyncpg": "postgresql+asyncpg",
-    "sqlite": "sqlite+aiosqlite",
-    "sqlite+aiosqlite": "sqlite+aiosqlite",
-}
-_URL_FORMS = "sqlite+aiosqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
-
-
-def database_url(value: str) -> str:
-    """``value`` with its scheme made the async driver's; ``ValueError`` if unusable."""
-    value = value.strip()
-    try:
-        url = make_url(value)
-    except ArgumentError:
-        raise ValueError(f"not a database URL (use {_URL_FORMS})") from None
-    driver = _DRIVERS.get(url.drivername)
-    if driver is None:
-        raise ValueError(f"unsupported database {url.drivername!r} (use {_URL_FORMS})")
-    # Only the scheme changes: the rest (query options, quoting) stays as written.
-    return driver + value[value.index("://") :]
-
-
-def shown_url(value: str) -> str:
-    """A database URL fit for a log or a message: any password replaced by ``***``."""
-    try:
-        parsed = make_url(value)
-    except ArgumentError:
-        return re.sub(r":[^:@/]*@", ":***@", value)
-    # Re-rendered only when there is a password to hide: otherwise as it was written.
-    return value if parsed.password is None else parsed.render_as_string(hide_password=True)
-
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 

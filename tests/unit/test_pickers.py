@@ -8,10 +8,12 @@ from bot.channels import pickers
 from bot.channels.port import Capabilities, Outgoing, Rejected
 from bot.delivery.outgoing import fit
 from bot.phones import number_variants
-from storage.outbox_body import BodyButton
 from flows.survey_buttons import csat_buttons, nps_buttons, skip_row
+from storage.outbox_body import BodyButton
 
-WHATSAPP = Capabilities(buttons_per_message=10, buttons_per_row=10, list_messages=True, list_rows=10)
+WHATSAPP = Capabilities(
+    buttons_per_message=10, buttons_per_row=10, list_messages=True, list_rows=10
+)
 TELEGRAM = Capabilities(buttons_per_message=100, buttons_per_row=8)
 
 
