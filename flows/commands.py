@@ -17,6 +17,9 @@ from flows.state import Facts, JSONValue, Outcome, State
 
 FLOW = "account"
 
+# A button that asks for more of a message the bot no longer has (WhatsApp pickers).
+GONE_MESSAGE = N_("That message is no longer available. Send /help to see what I can do.")
+
 
 class Account(Enum):
     """Confirming a request about the customer's account."""

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.channels import pickers
 from bot.handling import UpdateContext
+from flows.commands import GONE_MESSAGE as GONE
 from flows.events import ButtonIn
 from flows.replies import say
 from storage.models import OutboxMessage
@@ -24,7 +25,6 @@ from storage.outbox_body import OutboxBody
 log = logging.getLogger("postsale.engine")
 
 OPEN = "open:"
-GONE = "That message is no longer available. Send /help to see what I can do."
 
 
 def expansion_of(data: str) -> tuple[str, int, int] | None:
