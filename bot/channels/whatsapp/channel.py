@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from bot.channels.attempts import Attempts, DeadLetters
+from bot.channels.attempts import Attempts, DeadLetters, Unavailable
 from bot.channels.chat_queue import ChatQueue
 from bot.channels.port import Incoming, Outgoing, Receipt, ReceiptHandler, Route, UpdateHandler
 from bot.channels.whatsapp import outbound, profile
@@ -183,12 +183,17 @@ class WhatsAppChannel:
             self._recent.popitem(last=False)
 
     async def _handle(self, incoming: Incoming) -> None:
-        await self.attempts.run(
-            incoming.update_id,
-            lambda: self.handler(incoming),
-            lambda: incoming.raw,
-            hold=False,
-        )
+        refused: list[Unavailable] = []
+
+        async def process() -> None:
+            try:
+                await self.handler(incoming)
+            except Unavailable as exc:  # the handler's own word: Meta is to send it again
+                refused.append(exc)
+
+        await self.attempts.run(incoming.update_id, process, lambda: incoming.raw, hold=False)
+        if refused:
+            raise refused[0]
         wamid = incoming.raw.get("id")
         if isinstance(wamid, str):
             self._spawn(self._mark_read(wamid))
