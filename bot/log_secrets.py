@@ -1,4 +1,5 @@
-"""Secrets never reach a log: the bot token, the HTTP secrets, the database password.
+"""Secrets never reach a log: the bot and WhatsApp tokens, the HTTP and app secrets, the
+database password.
 
 The libraries log them freely at some level: python-telegram-bot's ``InvalidToken``
 quotes the token, and at DEBUG httpx logs every request URL, which holds it. A
@@ -23,6 +24,11 @@ MASK = "***"
 def secrets_of(settings: Settings) -> list[str]:
     """The values to hide, longest first (so a token goes before its own tail)."""
     values = [settings.bot_token, settings.webhook_secret, settings.ingest_secret]
+    values += [
+        settings.whatsapp_token,
+        settings.whatsapp_app_secret,
+        settings.whatsapp_verify_token,
+    ]
     # The token's secret half (after "bot id:") is the part that must not leak.
     values.append(settings.bot_token.partition(":")[2])
     values.append(make_url(settings.database_url).password or "")  # a checked URL

@@ -42,7 +42,7 @@ class Attempts:
 
     async def run(
         self,
-        update_id: int,
+        update_id: int | str,
         process: Callable[[], Awaitable[None]],
         dump: Callable[[], Mapping[str, Any]],
         *,
@@ -73,7 +73,9 @@ class Attempts:
                 self._successes += 1
                 return
 
-    async def _wait_out(self, update_id: int, exc: Exception, outages: int, hold: bool) -> None:
+    async def _wait_out(
+        self, update_id: int | str, exc: Exception, outages: int, hold: bool
+    ) -> None:
         """Back off before the next try of an update an outage failed; raise when not holding."""
         if not hold:
             raise Unavailable(f"update {update_id}: {exc}") from exc
@@ -101,5 +103,5 @@ class Attempts:
                     log.exception("could not keep dead update %s: %.2000r", update_id, raw)
                     return
                 outages += 1
-                await self._wait_out(int(update_id or 0), failed, outages, hold)
+                await self._wait_out(update_id or "?", failed, outages, hold)
         log.error("dead update %s (nowhere to keep it): %s: %.2000r", update_id, error, raw)

@@ -3,7 +3,7 @@
 A harness feeds the channel what a person would do (type, press, send media), and
 reads back what reached the person (``shown``). The contract tests speak only to this
 interface; the next channel (WhatsApp) passes them by adding a harness here and its
-name to ``HARNESSES``.
+name to ``HARNESSES`` (as WhatsApp did).
 """
 
 from __future__ import annotations
@@ -13,14 +13,24 @@ import io
 import queue
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aiohttp.test_utils import TestServer
 
 from bot.channels.console import ConsoleChannel
 from bot.channels.port import Channel, Incoming, OutButton, Outgoing
 from bot.channels.telegram.factory import TelegramChannel, build_telegram_channel
+from bot.channels.whatsapp.factory import WhatsAppChannel, build_whatsapp_channel
+from bot.channels.whatsapp.window import ChatWindow
+from bot.entrypoints.http.app import build_app, channel_routes
+from bot.settings import Settings
 from flows.events import Event, MediaIn
 from tests.fakes import updates as tg
+from tests.fakes import wa_updates as wa
 from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.cloud_api import APP_SECRET, VERIFY_TOKEN, FakeCloudApi, WebhookPoster
+from tests.fakes.cloud_api import TOKEN as CLOUD_TOKEN
 from tests.fakes.telegram_stack import telegram_settings
 
 WAIT = 10.0  # seconds an update may take to come through
@@ -44,6 +54,9 @@ class Harness:
     user: str  # the person who writes in it
     group_chat: str | None = None  # a group chat id, when the channel has groups
     has_server = False  # whether the channel talks to a server that can refuse (``fail``)
+    # whether a refusal's wait is the server's own (Telegram's retry_after); WhatsApp's
+    # error objects carry none, so the channel waits a time of its own per code
+    server_says_wait = True
 
     def __init__(self) -> None:
         self.received: list[Incoming] = []
@@ -215,8 +228,109 @@ def _shown(message: dict[str, Any]) -> Shown:
     )
 
 
+class WhatsAppHarness(Harness):
+    """The WhatsApp channel: its routes served over loopback HTTP (Meta's webhook posts
+    played by ``WebhookPoster``), sending to the fake Cloud API.
+
+    The customer wrote a minute ago (the storage lookup says so, and Meta's fake
+    knows), so free-form messages may go: the window's other side is
+    tests/integration/test_whatsapp_channel.py's.
+    """
+
+    name = "whatsapp"
+    chat = user = "5511987654321"
+    has_server = True
+    server_says_wait = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.api = FakeCloudApi()
+        self.whatsapp: WhatsAppChannel | None = None
+        self.server: TestServer | None = None
+        self.meta: WebhookPoster | None = None
+
+    async def start(self) -> None:
+        url = await self.api.start()
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            whatsapp_token=CLOUD_TOKEN,
+            whatsapp_phone_number_id=wa.PHONE_NUMBER_ID,
+            whatsapp_app_secret=APP_SECRET,
+            whatsapp_verify_token=VERIFY_TOKEN,
+            whatsapp_api_url=url,
+            default_locale="en",
+        )
+        self.whatsapp = build_whatsapp_channel(settings, self.handle, retry_delay=0.01)
+        self.channel = self.whatsapp
+        wrote = datetime.now(UTC) - timedelta(minutes=1)
+
+        async def window(chat: str) -> ChatWindow:
+            return ChatWindow(wrote, "en")
+
+        self.whatsapp.chat_window = window
+        self.api.saw_inbound(self.chat, wrote)
+        # The bot's own HTTP app; the database is never reached (INGEST_SECRET unset).
+        app = build_app(settings, None, channel_routes({"whatsapp": self.whatsapp}))  # type: ignore[arg-type]
+        self.server = TestServer(app, host="127.0.0.1", port=0)
+        await self.server.start_server()
+        hook = f"http://127.0.0.1:{self.server.port}/whatsapp"
+        self.meta = WebhookPoster(hook, api=self.api)
+        await self.whatsapp.start()
+
+    async def close(self) -> None:
+        if self.whatsapp is not None:
+            await self.whatsapp.stop()
+            await self.whatsapp.close()
+        if self.server is not None:
+            await self.server.close()
+        await self.api.close()
+
+    async def _post(self, value: dict[str, Any]) -> None:
+        assert self.meta is not None
+        await self.meta.post(value)
+
+    async def type_text(self, text: str) -> None:
+        await self._post(wa.text(self.chat, text))
+
+    async def press(self, label: str, data: str) -> None:
+        await self._post(wa.button_reply(self.chat, data, label, context=wa.wamid()))
+
+    async def send_media(self) -> Event:
+        await self._post(wa.media(self.chat, "image"))
+        return MediaIn("photo")
+
+    def shown(self) -> list[Shown]:
+        return [_wa_shown(m) for m in self.api.messages(self.chat)]
+
+    def fail_next_send(self, status: int, retry_after: int | None = None) -> None:
+        codes = {429: 130429, 403: 131026, 500: 131000, 400: 100}
+        self.api.fail_next(codes[status])
+
+    def routed(self) -> Any | None:
+        return self.whatsapp
+
+
+def _wa_shown(message: dict[str, Any]) -> Shown:
+    kind = message["type"]
+    content = message[kind]
+    if kind == "text":
+        return Shown(text=content["body"])
+    if kind == "interactive":
+        action = content["action"]
+        if content["type"] == "button":
+            labels = [b["reply"]["title"] for b in action["buttons"]]
+        else:
+            labels = [r["title"] for section in action["sections"] for r in section["rows"]]
+        return Shown(text=content["body"]["text"], buttons=[labels])
+    if kind in ("image", "document"):
+        name = content.get("filename") or "photo"
+        return Shown(text=content.get("caption", ""), file=name)
+    return Shown(text=f"[{kind}] {content.get('name', '')}")
+
+
 HARNESSES = {
     "console": ConsoleHarness,
     "aiogram": lambda: TelegramHarness("aiogram"),
     "ptb": lambda: TelegramHarness("ptb"),
+    "whatsapp": WhatsAppHarness,
 }
