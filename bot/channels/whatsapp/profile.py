@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.channels.port import Capabilities, ChannelLimits
+from bot.channels.whatsapp.window import WINDOW
 from bot.settings import Settings
 from bot.startup import StartupError
 
@@ -18,7 +19,7 @@ CAPABILITIES = Capabilities(
     list_messages=True,
     list_rows=10,
     message_templates=True,
-    service_window_hours=24,
+    service_window_hours=WINDOW.total_seconds() / 3600,
     edits_buttons=False,
     acknowledges_presses=False,
     request_contact=False,  # the chat is the phone number already

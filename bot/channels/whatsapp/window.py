@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-WINDOW = timedelta(hours=24)
-# Our clock and Meta's differ, and a send takes time to arrive: closing a minute early
-# sends a template where a free-form message might just have been refused (131047).
-MARGIN = timedelta(seconds=60)
+from bot.channels.port import ChatWindow as StoredWindow
+from bot.channels.windows import MARGIN, SERVICE_WINDOWS
+
+# Our clock and Meta's differ, and a send takes time to arrive: the window is taken to
+# close MARGIN early, so a template goes where a free-form message might just have been
+# refused (131047).
+WINDOW = SERVICE_WINDOWS["whatsapp"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class ChatWindow:
 
 
 # The bootstrap's lookup of a chat's window in storage (the chat id is the wa_id).
-WindowLookup = Callable[[str], Awaitable[ChatWindow]]
+WindowLookup = Callable[[str], Awaitable[StoredWindow]]
 
 
 def later(first: datetime | None, second: datetime | None) -> datetime | None:
