@@ -8,6 +8,8 @@ for a wrong request (unknown ticket, missing text, ...).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import func, select
 
 from bot.i18n import ngettext, resolve_locale, translate
@@ -25,6 +27,7 @@ from storage import dead_updates
 from storage import tickets as tk
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
 from storage.read.sla import sla_summary
+from storage.read.ticket_context import last_answer_delivery, written_messages
 from storage.roles import role_of
 
 PAGE = 10
@@ -176,28 +179,24 @@ class OperatorService(AdminActions):
                 .order_by(TicketEvent.at, TicketEvent.id)
             )
         )
-        messages: list[Message] = []
+        messages: Sequence[Message] = []
+        answer = None
         if ticket.customer_id is not None:
-            messages = list(
-                await self.session.scalars(
-                    select(Message)
-                    .where(
-                        Message.customer_id == ticket.customer_id,
-                        Message.direction == "in",
-                        Message.text.is_not(None),
-                    )
-                    .order_by(Message.at.desc(), Message.id.desc())
-                    .limit(30)
-                )
-            )
-            # what they wrote, not their button presses and commands
-            written = [m for m in messages if m.text and not m.text.startswith(("/", "["))]
-            messages = written[:5][::-1]
+            messages = await written_messages(self.session, ticket.customer_id)
+            answer = await last_answer_delivery(self.session, ticket.customer_id)
         order = await self.session.get(Order, ticket.order_id) if ticket.order_id else None
         nps = await opening_score(self.session, ticket)
         return [
             view.details(
-                ticket, customer, events, messages, self.tz, self.lang, order=order, nps=nps
+                ticket,
+                customer,
+                events,
+                messages,
+                self.tz,
+                self.lang,
+                order=order,
+                nps=nps,
+                answer=answer,
             )
         ]
 

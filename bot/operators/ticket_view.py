@@ -15,6 +15,7 @@ from bot.operators.kpi_view import duration
 from flows.replies import N_
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
 from storage.outbox_body import BodyButton, OutboxBody
+from storage.read.ticket_context import AnswerDelivery
 
 Rows = tuple[tuple[BodyButton, ...], ...]
 
@@ -48,6 +49,14 @@ EVENT = {
 }
 ACTOR = {"customer": N_("the customer"), "system": N_("the system")}
 NPS_OPENED = N_(" · opened by NPS {score}")
+# Where an answer to the customer stands (the outbox status, then the channel's receipts).
+STATES = {
+    "queued": N_("queued"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "read": N_("read"),
+    "unknown": N_("maybe delivered (the answer was lost)"),
+}
 
 
 def _named(names: dict[str, str], key: str, lang: str) -> str:
@@ -146,6 +155,7 @@ def details(
     *,
     order: Order | None = None,
     nps: int | None = None,
+    answer: AnswerDelivery | None = None,
 ) -> OutboxBody:
     def _(msgid: str, **params: str | int) -> str:  # gettext's name, for extraction
         return translate(msgid, lang, **params)
@@ -174,6 +184,13 @@ def details(
         lines.append(_("Customer's last messages:"))
         for message in last_messages:
             lines.append(f"  {when(message.at, tz)} {clip(message.text, 200)}")
+    if answer is not None:
+        state = answer.state
+        shown = _(STATES[state]) if state in STATES else state
+        if state.startswith("failed: "):
+            shown = _("failed: {reason}", reason=state.removeprefix("failed: "))
+        at = when(answer.at, tz)
+        lines.append(_("Last answer to the customer: {state} ({when})", state=shown, when=at))
     lines.append(_("Answer with /reply {n} your text", n=ticket.id))
     return OutboxBody(fit("\n".join(lines)), actions(ticket, lang), customer_ref=about(customer))
 

@@ -259,3 +259,36 @@ async def test_an_operator_reply_to_a_closed_window_says_a_template_goes_instead
     outside = (await rows(db, "900"))[-1].body["text"]
     assert "window is closed" in outside and "postsale_reply" in outside
     assert (await rows(db, OLD_ID))[-1].purpose == "operator"
+
+
+async def test_the_ticket_view_shows_whether_the_last_answer_arrived(db: Database) -> None:
+    clock = Clock()
+    core = build_core(db, settings(), clock)
+    await customer_with_delivered_order(db, chat_id=OLD_ID, channel="whatsapp", phone=PHONE)
+    await core.pipeline.handle(wa(CommandIn("problem")))
+    await core.pipeline.handle(wa(ButtonIn("cat:wrong_item")))
+    await core.pipeline.handle(wa(TextIn("I got a blue one")))
+    async with db.uow() as uow:
+        ticket = await uow.session.scalar(select(Ticket))
+    assert ticket is not None
+
+    def operator(text: str, name: str = "reply") -> Incoming:
+        return Incoming("telegram", str(next(_ids)), "900", "900", "private", CommandIn(name, text))
+
+    await core.pipeline.handle(operator(f"{ticket.id} sending the red one"))
+    await core.pipeline.handle(operator(str(ticket.id), "ticket"))
+    assert "Last answer to the customer: queued" in (await rows(db, "900"))[-1].body["text"]
+
+    answer = (await rows(db, OLD_ID))[-1]
+    async with db.uow() as uow:
+        stored = await uow.session.get(OutboxMessage, answer.id)
+        assert stored is not None
+        stored.status, stored.remote_id, stored.sent_at = "sent", "wamid.answer", clock()
+        await uow.commit()
+    async with db.uow() as uow:
+        why = "131026: Message undeliverable"
+        assert await record_receipt(uow.session, "whatsapp", "wamid.answer", "failed", clock(), why)
+        await uow.commit()
+    await core.pipeline.handle(operator(str(ticket.id), "ticket"))
+    view = (await rows(db, "900"))[-1].body["text"]
+    assert "Last answer to the customer: failed: 131026: Message undeliverable" in view
