@@ -103,7 +103,9 @@ async def run_bot(
 
     db = await open_database(settings)
     options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
-    app = build_app(db, settings, enabled_factories(settings, {"telegram": options}))
+    # Every channel takes as many chats at once; the Telegram-only tuning stays Telegram's.
+    each = {"telegram": options, "whatsapp": {"concurrency": options["concurrency"]}}
+    app = build_app(db, settings, enabled_factories(settings, each))
     channels, sender = list(app.channels.values()), app.sender
     try:
         # Every channel's credentials and the port are checked before anything runs:
@@ -131,8 +133,11 @@ async def run_bot(
     try:
         for channel in channels:
             await channel.start()
-        names = ", ".join(app.channels)
-        log.info("postsale is running (%s; %s); Ctrl+C stops it", names, settings.bot_framework)
+        names = ", ".join(
+            f"{name} ({settings.bot_framework})" if name == "telegram" else name
+            for name in app.channels
+        )
+        log.info("postsale is running (%s); Ctrl+C stops it", names)
         await stop.wait()
     finally:
         log.info("stopping: no new updates, finishing the ones in hand")
