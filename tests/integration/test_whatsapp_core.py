@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import Database
 from bot.bootstrap import build_core
 from bot.channels.port import Incoming
+from bot.entrypoints.commands.link import write_unmatched
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, Event, TextIn
 from storage.links import unmatched_chats
@@ -83,7 +85,7 @@ async def test_a_number_matching_the_store_phone_without_the_ninth_digit_links_i
 
 
 async def test_a_number_matching_nobody_is_answered_politely_and_kept_for_the_store(
-    db: Database,
+    db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     core = build_core(db, settings(), Clock(), operator_commands=False)
     await customer_with_delivered_order(db, chat_id=None, phone="+5521900000000")
@@ -97,6 +99,10 @@ async def test_a_number_matching_nobody_is_answered_politely_and_kept_for_the_st
         linked = await uow.session.scalar(select(ChannelIdentity))
     assert [(c.number, c.messages) for c in kept] == [("+447700900123", 2)]
     assert linked is None
+    assert await write_unmatched(db, None) == 1  # postsale link --unmatched
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "channel,number,first_at,last_at,messages"
+    assert lines[1].startswith("whatsapp,+447700900123,") and lines[1].endswith(",2")
 
 
 async def test_a_customer_reached_by_phone_answers_from_the_old_number_and_the_survey_goes_on(
