@@ -213,9 +213,11 @@ class OutboxSender:
         loop = asyncio.get_running_loop()
         await self._slots.acquire()
         pacer = self._pacing.overall[entry.head.channel]
-        # Usually a few milliseconds; after a 429 it may be seconds.
-        while (delay := pacer.delay(loop.time())) > 0 and not stop.is_set():  # noqa: ASYNC110
-            await asyncio.sleep(delay)
+        # Usually a few milliseconds; after a 429 seconds, after a halt minutes: a stop
+        # must not wait for it.
+        while (delay := pacer.delay(loop.time())) > 0 and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
         if stop.is_set():
             self._slots.release()
             return False
