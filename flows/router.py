@@ -14,7 +14,7 @@ from datetime import datetime
 
 from flows import commands, idle, linking, resolution, survey
 from flows.effects import ForgetMe, OptOut
-from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn
+from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from flows.registry import BUTTONS, COMMANDS, FLOWS
 from flows.replies import N_, say
 from flows.spec import held, suspend
@@ -59,7 +59,14 @@ def needs_orders(state: State) -> bool:
     return False
 
 
+# The word alone, as people type it where a channel has no commands menu (WhatsApp's
+# "send STOP"), in each of our languages: it means /stop.
+STOP_WORDS = frozenset(("stop", "parar", "pare", "sair", "baja", "prou"))
+
+
 def _step(state: State, event: Event, facts: Facts, now: datetime) -> Outcome:
+    if isinstance(event, TextIn) and event.text.strip().strip(".!").lower() in STOP_WORDS:
+        event = CommandIn("stop")
     if isinstance(event, MediaIn) and event.kind == "edited":
         return Outcome(state, (commands.edited(),))
     if isinstance(event, CommandIn):

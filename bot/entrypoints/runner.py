@@ -85,6 +85,18 @@ async def _close(channels: list[Channel]) -> None:
             await channel.close()
 
 
+def _options(settings: Settings, tuning: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Every channel takes as many chats at once; the Telegram-only tuning stays Telegram's."""
+    options = {"concurrency": _update_concurrency(settings), **(tuning or {})}
+    return {"telegram": options, "whatsapp": {"concurrency": options["concurrency"]}}
+
+
+def _names(settings: Settings, channels: Mapping[str, Any]) -> str:
+    return ", ".join(
+        f"{name} ({settings.bot_framework})" if name == "telegram" else name for name in channels
+    )
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -102,10 +114,7 @@ async def run_bot(
             loop.add_signal_handler(sig, stop.set)
 
     db = await open_database(settings)
-    options = {"concurrency": _update_concurrency(settings), **(channel_options or {})}
-    # Every channel takes as many chats at once; the Telegram-only tuning stays Telegram's.
-    each = {"telegram": options, "whatsapp": {"concurrency": options["concurrency"]}}
-    app = build_app(db, settings, enabled_factories(settings, each))
+    app = build_app(db, settings, enabled_factories(settings, _options(settings, channel_options)))
     channels, sender = list(app.channels.values()), app.sender
     try:
         # Every channel's credentials and the port are checked before anything runs:
@@ -133,11 +142,7 @@ async def run_bot(
     try:
         for channel in channels:
             await channel.start()
-        names = ", ".join(
-            f"{name} ({settings.bot_framework})" if name == "telegram" else name
-            for name in app.channels
-        )
-        log.info("postsale is running (%s); Ctrl+C stops it", names)
+        log.info("postsale is running (%s); Ctrl+C stops it", _names(settings, app.channels))
         await stop.wait()
     finally:
         log.info("stopping: no new updates, finishing the ones in hand")

@@ -59,6 +59,14 @@ def test_stop_opts_out_ends_the_survey_and_says_how_to_undo() -> None:
     assert "/start" in outcome.replies[0].text
 
 
+def test_the_stop_word_typed_alone_opts_out_in_every_language_and_a_sentence_does_not() -> None:
+    for typed in ("STOP", "Parar", "pare.", "sair", "baja!", " Prou "):
+        outcome = step(SURVEY, TextIn(typed), FACTS, NOW)
+        assert outcome.effects == (OptOut(),), typed
+    kept = step(SURVEY, TextIn("please do not stop the delivery"), FACTS, NOW)
+    assert OptOut() not in kept.effects
+
+
 def test_mydata_exports_and_keeps_the_conversation_where_it_was() -> None:
     outcome = step(SURVEY, CommandIn("mydata"), FACTS, NOW)
     assert outcome.effects == (ExportMyData(),) and outcome.state == SURVEY
