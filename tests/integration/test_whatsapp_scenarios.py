@@ -10,6 +10,7 @@ Assertions are on what the fake servers received and on the rows written.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from sqlalchemy import select
 from bot.app import Database
 from storage.models import ChannelIdentity, FollowUp, HandledUpdate, Message, Ticket
 from tests.builders import Clock, customer_with_delivered_order
+from tests.fakes import bot_api as tg
 from tests.fakes import wa_updates as wa
+from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.fakes.whatsapp_stack import WhatsAppStack, whatsapp_settings
 from tests.integration.whatsapp_scenes import (
@@ -278,3 +281,124 @@ async def test_a_restart_mid_survey_continues_where_it_stood(
         await second.stop()
     assert await answers(db) == {"nps": (7, "late"), "csat": (3, None)}
     assert cloud.refused() == []
+
+
+# -- operators on Telegram ----------------------------------------------------------------
+
+OPERATORS = "-500"  # the operators' Telegram group
+
+
+@pytest.fixture
+async def both(
+    cloud: FakeCloudApi, api: FakeBotApi, db: Database, clock: Clock
+) -> AsyncIterator[WhatsAppStack]:
+    """WhatsApp for customers and Telegram for operators, in one app."""
+    settings = whatsapp_settings(
+        cloud.url,  # type: ignore[attr-defined]
+        api.url,  # type: ignore[attr-defined]
+        operator_ids=["900"],
+        operator_chat_id=OPERATORS,
+    )
+    running = await WhatsAppStack(cloud, settings, db, clock, telegram=api).start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def complaint(ana: Customer, db: Database) -> int:
+    """Ana reports a broken mug: the ticket's id."""
+    await ana.says("/problem")
+    await ana.picks("Damaged or defective")
+    await ana.says("The mug arrived broken")
+    async with db.uow() as uow:
+        ticket = await uow.session.scalar(select(Ticket))
+    assert ticket is not None
+    return ticket.id
+
+
+def operator(text: str) -> dict[str, Any]:
+    return tg.group_message(int(OPERATORS), 900, text)
+
+
+async def test_an_operator_on_telegram_replies_and_resolves_to_the_customer_on_whatsapp(
+    both: WhatsAppStack, cloud: FakeCloudApi, api: FakeBotApi, db: Database
+) -> None:
+    await linked_customer(db)
+    ana = Customer(both, cloud)
+    n = await complaint(ana, db)
+    [announced] = api.texts(OPERATORS)
+    assert f"New ticket #{n}" in announced and "The mug arrived broken" in announced
+
+    await both.tell(operator(f"/reply {n} We are sending a new mug today"))
+    assert f"Sent to the customer of ticket #{n}" in api.texts(OPERATORS)[-1]
+    reply = ana.last().body
+    assert reply["type"] == "text"  # inside the window: free-form
+    assert reply["text"]["body"].endswith("We are sending a new mug today")
+
+    await both.tell(operator(f"/resolve {n}"))
+    assert f"Ticket #{n} resolved" in api.texts(OPERATORS)[-1]
+    assert f"marked ticket #{n} as solved" in ana.texts()[-1]
+    async with db.uow() as uow:
+        ticket = await uow.session.get(Ticket, n)
+    assert ticket is not None and ticket.status == "resolved"
+    kinds = {row.purpose for row in await outbox(db)}
+    assert {"operator", "resolution"} <= kinds
+    assert cloud.refused() == []
+
+
+async def test_a_reply_outside_the_window_goes_as_the_template_and_arrives_on_its_tap(
+    both: WhatsAppStack, cloud: FakeCloudApi, api: FakeBotApi, db: Database, clock: Clock
+) -> None:
+    await linked_customer(db)
+    ana = Customer(both, cloud)
+    n = await complaint(ana, db)
+    clock.advance(hours=25)  # Ana's last message is a day old: the window closed
+
+    await both.tell(operator(f"/reply {n} Your refund is on its way"))
+    told = "\n".join(api.texts(OPERATORS)[1:])
+    assert "24-hour WhatsApp window is closed" in told and "postsale_reply" in told
+    template = ana.last().body
+    assert template["type"] == "template"
+    assert template["template"]["name"] == "postsale_reply"
+    [row] = [r for r in await outbox(db) if r.purpose == "operator"]
+    assert template_payload(template) == f"open:{row.id}"
+    assert (row.status, row.remote_id) == ("sent", ana.last().wamid)
+    assert cloud.refused() == []  # no free-form message was tried past the window
+
+    await ana.opens("See the reply")
+    reply = ana.last().body
+    assert reply["type"] == "text"
+    assert reply["text"]["body"].endswith("Your refund is on its way")
+
+
+# -- statuses ---------------------------------------------------------------------------
+
+
+async def test_statuses_are_recorded_on_the_outbox_row_and_only_move_forward(
+    stack: WhatsAppStack, ana: Customer, db: Database
+) -> None:
+    fid = await linked_customer(db)
+    await invite(stack, fid)  # the template
+    await ana.says("hello")  # answered inside the window
+    invitation, answer = ana.received()
+    assert invitation.body["type"] == "template" and answer.body["type"] != "template"
+    at = stack.at()
+
+    await stack.deliver(
+        wa.status(str(answer.wamid), "sent", WA_ID, at=at),
+        wa.status(str(answer.wamid), "read", WA_ID, at=at + 5),
+        wa.status(str(answer.wamid), "delivered", WA_ID, at=at + 3),  # late, out of order
+        wa.status("wamid.not-one-of-ours", "delivered", WA_ID, at=at),
+    )
+    undeliverable = wa.failure(131026, "Message undeliverable", "The number is not on WhatsApp.")
+    await stack.deliver(
+        wa.status(str(invitation.wamid), "failed", WA_ID, at=at + 9, errors=[undeliverable])
+    )
+
+    rows = {row.remote_id: row for row in await outbox(db)}
+    read, failed = rows[answer.wamid], rows[invitation.wamid]
+    assert (read.receipt, read.receipt_error) == ("read", None)
+    assert read.receipt_at is not None and int(read.receipt_at.timestamp()) == at + 5
+    assert (failed.purpose, failed.status, failed.receipt) == ("invitation", "sent", "failed")
+    assert failed.receipt_error == "131026: Message undeliverable (The number is not on WhatsApp.)"
