@@ -402,3 +402,45 @@ async def test_statuses_are_recorded_on_the_outbox_row_and_only_move_forward(
     assert read.receipt_at is not None and int(read.receipt_at.timestamp()) == at + 5
     assert (failed.purpose, failed.status, failed.receipt) == ("invitation", "sent", "failed")
     assert failed.receipt_error == "131026: Message undeliverable (The number is not on WhatsApp.)"
+
+
+# -- reached by the stored phone ----------------------------------------------------------
+
+
+async def test_a_customer_reached_by_the_stored_phone_answers_from_the_number_without_the_nine(
+    stack: WhatsAppStack, cloud: FakeCloudApi, db: Database
+) -> None:
+    customer_id, _, fid = await customer_with_delivered_order(
+        db, chat_id=None, phone=PHONE, locale="pt_BR"
+    )
+    async with db.uow() as uow:
+        followup = await uow.session.get(FollowUp, fid)
+        assert followup is not None
+        followup.status = "pending"  # due: the scheduler invites
+        await uow.commit()
+    await stack.scheduler.tick()
+    await stack.flush()
+    # Meta delivers what goes to the stored number to her account, made before the nine.
+    ana = Customer(stack, cloud, WA_ID, PHONE.lstrip("+"))
+    invitation = ana.last().body
+    assert invitation["to"] == PHONE.lstrip("+")
+    assert invitation["template"]["name"] == "postsale_survey"
+    assert invitation["template"]["language"] == {"code": "pt_BR"}  # Meta's code for it
+
+    await ana.opens("Responder")
+    question = ana.last().body
+    assert question["to"] == WA_ID  # the chat moved to the number she answers from
+    assert "How likely" not in question["interactive"]["body"]["text"]  # in Portuguese
+    await ana.taps("6 – 10")
+    assert list_rows(ana.last().body)[0]["title"] == "6"
+    assert ana.last().body["interactive"]["action"]["button"] != "Choose"
+    await ana.picks("8")
+    assert await answers(db) == {"nps": (8, None)}
+    async with db.uow() as uow:
+        identity = await uow.session.scalar(select(ChannelIdentity))
+    assert identity is not None
+    assert (identity.channel, identity.chat_id, identity.customer_id) == (
+        "whatsapp",
+        WA_ID,
+        customer_id,
+    )

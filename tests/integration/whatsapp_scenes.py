@@ -20,8 +20,13 @@ WA_ID = "551187654321"  # the WhatsApp account, made before the ninth digit
 class Customer:
     """The customer's phone: what they send (stamped with the stack's clock) and see."""
 
-    def __init__(self, stack: WhatsAppStack, cloud: FakeCloudApi, wa_id: str = WA_ID) -> None:
+    def __init__(
+        self, stack: WhatsAppStack, cloud: FakeCloudApi, wa_id: str = WA_ID, *also: str
+    ) -> None:
+        """``also``: other forms of the number whose messages Meta delivers to this account
+        (the store's phone with Brazil's ninth digit)."""
         self.stack, self.cloud, self.wa_id = stack, cloud, wa_id
+        self.numbers = {wa_id, *also}
 
     def _at(self) -> dict[str, Any]:
         return {"at": self.stack.at()}
@@ -63,8 +68,8 @@ class Customer:
         await self.stack.deliver(value)
 
     def received(self) -> list[Request]:
-        """Every message accepted for this number, oldest first."""
-        return [r for r in self.cloud.requests if r.accepted and r.body.get("to") == self.wa_id]
+        """Every message accepted for this account (any of its numbers), oldest first."""
+        return [r for r in self.cloud.requests if r.accepted and r.body.get("to") in self.numbers]
 
     def last(self) -> Request:
         return self.received()[-1]
