@@ -25,6 +25,7 @@ from bot.channels.telegram.factory import TelegramChannel
 from bot.channels.whatsapp.factory import WhatsAppChannel
 from bot.entrypoints.http.app import start_http_server
 from bot.settings import Settings
+from storage.db import is_sqlite
 from storage.models import OutboxMessage
 from tests.fakes import bot_api, cloud_api
 from tests.fakes import wa_updates as wa
@@ -54,7 +55,7 @@ def whatsapp_settings(api_url: str, telegram_url: str | None = None, **overrides
             bot_token=bot_api.TOKEN, telegram_api_url=telegram_url, bot_framework="aiogram"
         )
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 class WhatsAppStack:
@@ -70,9 +71,12 @@ class WhatsAppStack:
     ) -> None:
         self.api, self.settings, self.db, self.clock = api, settings, db, clock
         self.telegram_api = telegram
-        options = {
+        # As ``postsale run`` does: SQLite has one writer, so Telegram's updates go one at
+        # a time (the webhook's bodies are answered one by one anyway).
+        concurrency = 1 if is_sqlite(str(db.engine.url)) else 32
+        options: dict[str, dict[str, Any]] = {
             "whatsapp": {"clock": clock, "retry_delay": 0.01},
-            "telegram": {"poll_timeout": 5.0, "concurrency": 1},
+            "telegram": {"poll_timeout": 5.0, "concurrency": concurrency},
         }
         channels = enabled_factories(settings, options)
         expected = ["telegram", "whatsapp"] if telegram is not None else ["whatsapp"]

@@ -314,7 +314,7 @@ async def complaint(ana: Customer, db: Database) -> int:
     async with db.uow() as uow:
         ticket = await uow.session.scalar(select(Ticket))
     assert ticket is not None
-    return ticket.id
+    return int(ticket.id)
 
 
 def operator(text: str) -> dict[str, Any]:
