@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, select, update
+from sqlalchemy import String, Table, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ChannelIdentity, Customer, OutboxMessage
@@ -146,6 +146,10 @@ def _queued_update(**values: Any) -> Prepared:
     return Prepared(update(_TABLE).where(*where).values(**values))
 
 
+# As long as the column holds (a WhatsApp wamid can pass 64 characters): a cut id would
+# match no status webhook.
+REMOTE_ID_LENGTH = cast(String, _TABLE.c.remote_id.type).length or 128
+
 _MARK_SENT = _queued_update(
     status="sent",
     sent_at=bindparam("now"),
@@ -159,7 +163,9 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[int, str]], now:
     if not sent:
         return
     # An executemany of one UPDATE with the ids bound per row.
-    params = [{"message_id": mid, "remote": remote[:64], "now": now} for mid, remote in sent]
+    params = [
+        {"message_id": mid, "remote": remote[:REMOTE_ID_LENGTH], "now": now} for mid, remote in sent
+    ]
     await execute_many(session, _MARK_SENT, params)
 
 
