@@ -1,6 +1,7 @@
 """Two-tap pickers: more choices than a channel's message can carry, in two steps.
 
-WhatsApp shows at most 3 reply buttons or a list of 10 rows; NPS has 11 scores. A message with more buttons than the channel carries keeps its rows: each row
+WhatsApp shows at most 3 reply buttons or a list of 10 rows; NPS has 11 scores. A
+message with more buttons than the channel carries keeps its rows: each row
 becomes one first-level choice (a row of one button stays that button, a row of several
 becomes "first – last"), and pressing a group sends that row's buttons as a message of
 their own. NPS (rows 0-5 and 6-10) thus arrives as two buttons, and every score is two

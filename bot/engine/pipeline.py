@@ -231,6 +231,15 @@ class Pipeline:
         event = link.event if link is not None and link.event is not None else incoming.event
         outcome = flows.step(state, event, facts, now)
         await apply_outcome(ctx, conv, customer, outcome, self.events, purpose="reply")
+        asked = incoming.event
+        if event is not asked and customer is not None and isinstance(asked, CommandIn):
+            # Linked by its number on this very message: what it asked is answered too
+            # (the survey waiting for the link starts on the next pass, not on top of it).
+            again = state_of(conv)
+            known = await linking.facts(session, self.settings, customer, active, None)
+            outcome = flows.step(again, asked, known, now)
+            await apply_outcome(ctx, conv, customer, outcome, self.events, purpose="reply")
+            return
         if link is not None and link.outcome == "linked" and link.customer_id is not None:
             await self._start_due(session, link.customer_id, now)
 

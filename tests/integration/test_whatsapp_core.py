@@ -84,6 +84,15 @@ async def test_a_number_matching_the_store_phone_without_the_ninth_digit_links_i
     assert "Welcome, Ana!" in (await rows(db, OLD_ID))[-1].body["text"]
 
 
+async def test_a_command_that_links_the_chat_by_its_number_is_answered_too(db: Database) -> None:
+    core = build_core(db, settings(), Clock(), operator_commands=False)
+    await customer_with_delivered_order(db, chat_id=None, phone=PHONE)
+    await core.pipeline.handle(wa(CommandIn("problem")))
+    welcome, question = [r.body for r in await rows(db, OLD_ID)]
+    assert "Welcome, Ana!" in welcome["text"]
+    assert "cat:damaged" in [b["data"] for row in question["buttons"] for b in row]
+
+
 async def test_a_number_matching_nobody_is_answered_politely_and_kept_for_the_store(
     db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
