@@ -22,7 +22,8 @@ runs from the first POST to the last answer (bare) or to the later of the last a
 and the last reply the fake Cloud API received (full). The send limits are raised far
 above Meta's (``WHATSAPP_SEND_RATE``, and the channel's one a second per chat) so that
 the bot, not the pacing, is measured. Reported: median POSTs/s, the ratio, the child's
-CPU per POST while the clock ran, its peak RSS (``VmHWM``).
+CPU per POST while the clock ran, its peak RSS (``VmHWM``). With ``BENCH_PROFILE=PATH``
+each child runs under cProfile and writes ``PATH.bare`` / ``PATH.full``.
 """
 
 from __future__ import annotations
@@ -341,5 +342,11 @@ async def child_bare() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] != ["--child"] or sys.argv[2] not in MODES:
         sys.exit("run it as: python -m benchmarks.throughput --whatsapp")
-    asyncio.run(child_full() if sys.argv[2] == "full" else child_bare())
+    job = child_full if sys.argv[2] == "full" else child_bare
+    if profile_to := os.environ.get("BENCH_PROFILE"):  # where the time goes (pstats file)
+        import cProfile
+
+        cProfile.run("asyncio.run(job())", f"{profile_to}.{sys.argv[2]}")
+    else:
+        asyncio.run(job())
     print(json.dumps({"maxrss_kb": _maxrss_kb()}), flush=True)
