@@ -22,8 +22,8 @@ runs from the first POST to the last answer (bare) or to the later of the last a
 and the last reply the fake Cloud API received (full). The send limits are raised far
 above Meta's (``WHATSAPP_SEND_RATE``, and the channel's one a second per chat) so that
 the bot, not the pacing, is measured. Reported: median POSTs/s, the ratio, the child's
-CPU per POST while the clock ran, its peak RSS (``VmHWM``). With ``BENCH_PROFILE=PATH``
-each child runs under cProfile and writes ``PATH.bare`` / ``PATH.full``.
+CPU per POST while the clock ran, its peak RSS (``VmHWM``). The two webhooks are
+benchmarks/whatsapp_webhooks.py.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks.throughput import _cpu_seconds, _maxrss_kb, tune_garbage_collector
+from benchmarks.throughput import _cpu_seconds
 from tests.fakes import wa_updates as wa
 from tests.fakes.cloud_api import APP_SECRET, TOKEN, VERIFY_TOKEN, FakeCloudApi, Request
 
@@ -61,6 +61,7 @@ class Result:
     rss_mb: float
     cpu_per_post: float  # seconds of the webhook process's CPU, while the clock ran
     replies: int
+    tail: float  # seconds from the last answer to the last reply (full)
 
 
 class CountingCloudApi(FakeCloudApi):
@@ -224,7 +225,7 @@ async def one_run(
             api.saw_inbound(number)
         port = _free_port()
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "benchmarks.whatsapp_throughput", "--child", mode,
+            sys.executable, "-m", "benchmarks.whatsapp_webhooks", mode,
             cwd=ROOT, env=child_env(url, f"sqlite+aiosqlite:///{db_path}", port),
             stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
@@ -238,7 +239,7 @@ async def one_run(
                 answers = await asyncio.gather(
                     *(_client(http, base + "/whatsapp", bodies) for bodies in work)
                 )
-                end = time.monotonic()
+                end = answered = time.monotonic()
                 if mode == "full":
                     while await asyncio.to_thread(_queued, db_path):  # noqa: ASYNC110 - another process
                         await asyncio.sleep(0.05)
@@ -256,6 +257,7 @@ async def one_run(
         report["maxrss_kb"] / 1024,
         cpu / len(statuses),
         api.replies - replies_before,
+        end - answered,
     )
 
 
@@ -278,7 +280,9 @@ async def main(customers: int, runs: int, clients: int) -> None:
     for mode, found in results.items():
         medians[mode] = statistics.median(r.rate for r in found)
         cpu = statistics.median(r.cpu_per_post for r in found)
-        replies = f", {found[0].replies} replies" if mode == "full" else ""
+        tail = statistics.median(r.tail for r in found)
+        replies = f", {found[0].replies} replies, the last {tail:.2f} s after the last answer"
+        replies = replies if mode == "full" else ""
         print(
             f"  whatsapp {mode:4} clients={clients}: {medians[mode]:7.0f} POSTs/s (runs: "
             f"{', '.join(f'{r.rate:.0f}' for r in found)}), CPU {cpu * 1000:.2f} ms/POST, "
@@ -291,62 +295,3 @@ async def main(customers: int, runs: int, clients: int) -> None:
         f" (per round: {', '.join(f'{r:.2f}' for r in per_round)}; target 0.5)",
         flush=True,
     )
-
-
-# -- the children ------------------------------------------------------------------------------
-
-
-async def child_full() -> None:
-    from bot.channels.whatsapp import profile
-    from bot.entrypoints.runner import run_bot
-    from bot.settings import load_settings
-
-    # Meta lets a business burst to one user; the channel's own one a second per chat
-    # would measure the pacing (10 replies a customer), not the bot.
-    profile.PER_CHAT_RATE = 1_000_000.0
-    await run_bot(load_settings())
-
-
-async def child_bare() -> None:
-    """A webhook the aiohttp way: check the signature, answer 200."""
-    import hashlib
-    import hmac
-
-    from aiohttp import web
-
-    secret = os.environ["WHATSAPP_APP_SECRET"].encode()
-
-    async def receive(request: web.Request) -> web.Response:
-        body = await request.read()
-        expected = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, request.headers.get("X-Hub-Signature-256", "")):
-            return web.json_response({"error": "wrong signature"}, status=401)
-        return web.json_response({})
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
-    app = web.Application()
-    app.router.add_post("/whatsapp", receive)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", int(os.environ["HTTP_PORT"])).start()
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    tune_garbage_collector()
-    await stop.wait()
-    await runner.cleanup()
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] != ["--child"] or sys.argv[2] not in MODES:
-        sys.exit("run it as: python -m benchmarks.throughput --whatsapp")
-    job = child_full if sys.argv[2] == "full" else child_bare
-    if profile_to := os.environ.get("BENCH_PROFILE"):  # where the time goes (pstats file)
-        import cProfile
-
-        cProfile.run("asyncio.run(job())", f"{profile_to}.{sys.argv[2]}")
-    else:
-        asyncio.run(job())
-    print(json.dumps({"maxrss_kb": _maxrss_kb()}), flush=True)
