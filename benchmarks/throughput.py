@@ -4,6 +4,10 @@
     .venv/bin/python -m benchmarks.throughput --quick      # 1,000 updates, 1 round
     .venv/bin/python -m benchmarks.throughput --bare-library-gc  # bare bot: CPython GC defaults
     .venv/bin/python -m benchmarks.throughput --bare-edits  # bare bot: the full bot's edits too
+    .venv/bin/python -m benchmarks.throughput --whatsapp   # WhatsApp's webhook instead
+
+``--whatsapp`` measures signed webhook POSTs through the WhatsApp channel beside a bare
+aiohttp webhook instead (benchmarks/whatsapp_throughput.py says how).
 
 This process runs the fake Bot API server (tests/fakes/bot_api.py) on loopback; each
 bot runs in its own child process, so its peak memory (``VmHWM``) is its own:
@@ -534,6 +538,12 @@ if __name__ == "__main__":
         help="the bare bot also removes a pressed keyboard (editMessageReplyMarkup), as the"
         " full bot does since survey presses mark their answer",
     )
+    parser.add_argument(
+        "--whatsapp",
+        action="store_true",
+        help="WhatsApp's signed webhook POSTs, full bot against a bare aiohttp webhook",
+    )
+    parser.add_argument("--whatsapp-clients", type=int, default=16, help="POSTs in flight")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=1, help=argparse.SUPPRESS)
     parsed = parser.parse_args()
@@ -543,5 +553,15 @@ if __name__ == "__main__":
     POOL.update(aiogram=parsed.aiogram_pool, ptb=parsed.ptb_pool)
     if parsed.child:
         child(parsed.child, parsed.concurrency)
+    elif parsed.whatsapp:
+        from benchmarks import whatsapp_throughput as wa_bench
+
+        quick = parsed.quick
+        asyncio.run(
+            wa_bench.main(
+                100 if quick else parsed.customers, 1 if quick else parsed.runs,
+                parsed.whatsapp_clients,
+            )
+        )  # fmt: skip
     else:
         asyncio.run(main(parsed))

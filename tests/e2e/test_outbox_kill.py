@@ -6,6 +6,11 @@ on loopback (in this test process, recording every call), is SIGKILLed three tim
 and restarted. A message whose send reached the server but
 whose "sent" commit did not happen before the kill is sent again: the documented
 bound is ``concurrency`` duplicates per crash.
+
+On WhatsApp the campaign is the scheduler's own: customers known only by their phone
+(no linked chat) with a delivered order; the process gives each a chat by number,
+queues the invitation and, the window never opened, sends it as the survey template
+to the fake Cloud API.
 """
 
 from __future__ import annotations
@@ -16,14 +21,17 @@ import random
 import signal
 import sys
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
 from bot.app import Database
 from bot.delivery.limits import SendLimits
-from storage.models import Customer, OutboxMessage
+from storage.models import ChannelIdentity, Customer, Order, OutboxMessage
+from tests.e2e.postsale_process import clean_env
+from tests.fakes import cloud_api
+from tests.fakes import wa_updates as wa
 from tests.fakes.bot_api import TOKEN, FakeBotApi
 
 CUSTOMERS = 2000
@@ -176,3 +184,114 @@ async def test_two_processes_on_one_database_send_each_invitation_once(
     assert left > 0, "the first process sent everything: nothing was handed over"
     assert set(per_chat) == {str(10_000 + n) for n in range(CUSTOMERS)}
     assert len(api.sent()) == CUSTOMERS, "a message went out twice"
+
+
+def wa_number(n: int) -> str:
+    return f"55119{n:08d}"  # a Brazilian mobile's digits: the chat id on WhatsApp
+
+
+async def customers_known_by_phone(db: Database) -> None:
+    """Customers with a phone and an order delivered two days ago: due for a survey."""
+    now = datetime.now(UTC)  # the process schedules by the real clock
+    async with db.uow() as uow:
+        await uow.session.execute(
+            insert(Customer),
+            [
+                {"external_id": f"w{n}", "phone": "+" + wa_number(n), "created_at": now}
+                for n in range(CUSTOMERS)
+            ],
+        )
+        ids = (await uow.session.scalars(select(Customer.id).order_by(Customer.id))).all()
+        await uow.session.execute(
+            insert(Order),
+            [
+                {
+                    "external_id": f"w{n}-o1",
+                    "customer_id": cid,
+                    "purchased_at": now - timedelta(days=6),
+                    "delivered_at": now - timedelta(days=2),
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n, cid in enumerate(ids)
+            ],
+        )
+        await uow.commit()
+
+
+async def invitations(db: Database) -> list[tuple[str, str]]:
+    async with db.reader() as uow:
+        query = select(OutboxMessage.chat_id, OutboxMessage.status).where(
+            OutboxMessage.channel == "whatsapp", OutboxMessage.purpose == "invitation"
+        )
+        return [(chat, status) for chat, status in (await uow.session.execute(query)).all()]
+
+
+async def until_invited(db: Database, within: float = 120) -> None:
+    """Wait until the process has queued and sent an invitation to every customer."""
+    async with asyncio.timeout(within):
+        while len(await invitations(db)) < CUSTOMERS or await queued(db):  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+
+
+async def test_a_whatsapp_campaign_survives_three_kills_each_customer_invited_once(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'postsale.db'}"
+    db = await Database.open(url)
+    api = cloud_api.FakeCloudApi()
+    env = clean_env(
+        DATABASE_URL=url,
+        WHATSAPP_API_URL=await api.start(),
+        WHATSAPP_TOKEN=cloud_api.TOKEN,
+        WHATSAPP_PHONE_NUMBER_ID=wa.PHONE_NUMBER_ID,
+        WHATSAPP_APP_SECRET=cloud_api.APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN=cloud_api.VERIFY_TOKEN,
+        WHATSAPP_SEND_RATE=str(RATE),
+        HTTP_PORT="0",  # the webhook's server: any free port
+        CONTACT_WINDOW="00:00-24:00",  # whenever the test runs
+        DEFAULT_LOCALE="en",
+        LOG_LEVEL="WARNING",
+    )
+    rng = random.Random()
+    process: asyncio.subprocess.Process | None = None
+    try:
+        await customers_known_by_phone(db)
+        for _ in range(KILLS):
+            before = api.delivered()
+            process = await start_sender(env)
+            await api.wait_until(lambda b=before: api.delivered() >= b + 20, within=60)
+            await asyncio.sleep(rng.uniform(0.05, 1.0))
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+        reached = {m["to"] for m in api.messages()}
+        process = await start_sender(env)
+        await until_invited(db)
+        process.send_signal(signal.SIGTERM)
+        assert await process.wait() == 0
+        rows = await invitations(db)
+        async with db.reader() as uow:
+            chats = (await uow.session.scalars(select(ChannelIdentity.chat_id))).all()
+    finally:
+        if process is not None and process.returncode is None:
+            process.kill()
+        await api.close()
+        await db.close()
+
+    sent = api.messages()
+    per_number = Counter(str(m["to"]) for m in sent)
+    duplicates = sum(n - 1 for n in per_number.values())
+    bound = KILLS * SendLimits().concurrency
+    print(
+        f"\nwhatsapp kill test: {len(sent)} templates for {CUSTOMERS} customers, "
+        f"{duplicates} duplicates after {KILLS} SIGKILLs (bound {bound})"
+    )
+    numbers = {wa_number(n) for n in range(CUSTOMERS)}
+    assert len(reached) < CUSTOMERS, "the kills came after the campaign was done"
+    assert sorted(chat for chat, _ in rows) == sorted(numbers), "one invitation each, queued once"
+    assert {status for _, status in rows} == {"sent"}
+    assert sorted(chats) == sorted(numbers)
+    assert {m["type"] for m in sent} == {"template"}
+    assert {m["template"]["name"] for m in sent} == {"postsale_survey"}
+    assert set(per_number) == numbers
+    assert duplicates <= bound
