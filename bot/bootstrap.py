@@ -142,6 +142,9 @@ def build_app(
     core = build_core(db, settings, clock)
     built = build_channels(settings, core.pipeline.handle, channels)
     dead_letters = DeadLetters(db, clock).record
+    core.pipeline.edits_buttons = frozenset(
+        name for name, channel in built.items() if channel.capabilities.edits_buttons
+    )
     for name, channel in built.items():
         if hasattr(channel, "dead_letters"):
             channel.dead_letters = dead_letters

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -159,6 +159,10 @@ async def move_chat(session: AsyncSession, channel: str, old: str, new: str) -> 
     taken = await session.scalar(
         select(Conversation.id).where(Conversation.channel == channel, Conversation.chat_id == new)
     )
+    if taken is not None and not await _has_messages(session, taken):
+        # Just opened for this very update: the reached chat's conversation replaces it.
+        await session.execute(delete(Conversation).where(Conversation.id == taken))
+        taken = None
     moved: list[Any] = [Message, OutboxMessage]
     if taken is None:
         moved.append(Conversation)
@@ -174,6 +178,13 @@ async def move_chat(session: AsyncSession, channel: str, old: str, new: str) -> 
         )
     await session.flush()
     return True
+
+
+async def _has_messages(session: AsyncSession, conversation_id: int) -> bool:
+    found = await session.scalar(
+        select(Message.id).where(Message.conversation_id == conversation_id).limit(1)
+    )
+    return found is not None
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,14 @@ async def resolve_link(
     return await _link(link_by_phone, session, phone, incoming, now)
 
 
-async def follow_number(session: AsyncSession, incoming: Incoming) -> None:
+async def follow_number(session: AsyncSession, incoming: Incoming) -> bool:
     """A chat reached by the customer's stored number answers from another form of it
-    (Brazil's ninth digit): the chat, its conversation and its queue move to that id."""
+    (Brazil's ninth digit): the chat, its conversation and its queue move to that id.
+    True when one moved (only an unlinked chat asks: linked ones pay nothing)."""
     for number in number_variants(incoming.phone or "")[1:]:
         if await move_chat(session, incoming.channel, number.lstrip("+"), incoming.chat_id):
-            return
+            return True
+    return False
 
 
 async def _link(

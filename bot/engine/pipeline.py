@@ -91,6 +91,9 @@ class Pipeline:
         # Starts a due survey of a customer who has just linked a chat, in the link's
         # transaction (the scheduler's ``start_due_of``, set by the bootstrap).
         self.on_linked: Callable[[AsyncSession, int, datetime], Awaitable[bool]] | None = None
+        # The channels whose sent buttons can be replaced (None: every one); the bootstrap
+        # sets it, so a press on WhatsApp queues no keyboard edit that would be dropped.
+        self.edits_buttons: frozenset[str] | None = None
         self.chat_locks = KeyedLocks()
         # SQLite (one writer): updates that wait for the writer share its next commit.
         self.group: GroupCommit[Incoming] | None = None
@@ -154,9 +157,10 @@ class Pipeline:
         is_group = incoming.chat_type != "private"
         if is_group and incoming.chat_id != self.settings.operator_chat_id:
             return None  # groups are not customers; only the operators' group is served
-        if incoming.phone is not None and not is_group:
-            await linking.follow_number(session, incoming)  # before the chat is loaded
         chat = await convs.load_chat(session, incoming.channel, incoming.chat_id, now)
+        unlinked_number = incoming.phone is not None and chat.customer is None and not is_group
+        if unlinked_number and await linking.follow_number(session, incoming):
+            chat = await convs.load_chat(session, incoming.channel, incoming.chat_id, now)
         ctx = UpdateContext(
             session=session,
             settings=self.settings,
@@ -191,7 +195,8 @@ class Pipeline:
         await convs.record_incoming(
             session, chat.conversation, chat.customer, line, _payload(incoming), ctx.now
         )
-        closed = chosen_keyboard(incoming)
+        editable = self.edits_buttons is None or incoming.channel in self.edits_buttons
+        closed = chosen_keyboard(incoming) if editable else None
         if closed is not None:
             await enqueue(
                 session,
