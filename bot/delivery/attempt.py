@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Database
 from bot.channels.port import (
     Channel,
     ChatRetryAfter,
@@ -104,6 +103,7 @@ class Delivery:
         self.on_sent = on_sent
         self.on_halted: OnHalted | None = None  # operators are told (the bootstrap's)
         self._halted_until: dict[str, float] = {}
+        self.telling: set[asyncio.Task[None]] = set()  # operators being told of a halt
         self.stats = SenderStats()
         self.answers = Answers()
 
@@ -128,7 +128,7 @@ class Delivery:
         except RetryAfter as exc:
             return self._rate_limited(head, exc)
         except Halted as exc:
-            return await self._halted(head, exc)
+            return self._halted(head, exc)
         except (Forbidden, Rejected) as exc:
             return await self._refused(entry, exc)
         except Exception as exc:  # Transient, or an adapter error we did not foresee
@@ -185,22 +185,27 @@ class Delivery:
         log.warning("429 on chat %s: pausing %ss", head.chat_id, exc.seconds)
         return Outcome(done=False, retry_at=until, pause_until=until)
 
-    async def _halted(self, head: ob.Head, exc: Halted) -> Outcome:
-        """The channel pauses; the message stays queued; operators hear of it once a halt."""
+    def _halted(self, head: ob.Head, exc: Halted) -> Outcome:
+        """The channel pauses (at once: nothing is awaited before the sender applies it);
+        the message stays queued; operators hear of it once a halt, in the background."""
         self.answers.answered(head.channel)
         now = asyncio.get_running_loop().time()
         until = now + exc.seconds
         self.stats.halted += 1
         log.error("%s may not send (%s): pausing %.0fs", head.channel, exc, exc.seconds)
         if self.on_halted is not None and self._halted_until.get(head.channel, 0.0) <= now:
-            try:
-                await self.on_halted(
-                    head.channel, str(exc), self.clock() + timedelta(seconds=exc.seconds)
-                )
-            except Exception:  # telling is best effort; the pause holds either way
-                log.exception("could not tell the operators that %s is paused", head.channel)
+            resume = self.clock() + timedelta(seconds=exc.seconds)
+            task = asyncio.create_task(self._tell(self.on_halted, head.channel, str(exc), resume))
+            self.telling.add(task)
+            task.add_done_callback(self.telling.discard)
         self._halted_until[head.channel] = until
         return Outcome(done=False, retry_at=until, pause_until=until)
+
+    async def _tell(self, tell: OnHalted, channel: str, reason: str, resume: datetime) -> None:
+        try:
+            await tell(channel, reason, resume)
+        except Exception:  # telling is best effort; the pause holds either way
+            log.exception("could not tell the operators that %s is paused", channel)
 
     async def _record_sent(self, head: ob.Head, remote_id: str) -> None:
         self.answers.answered(head.channel)
@@ -269,30 +274,4 @@ class Delivery:
         return Outcome(done=False, retry_at=asyncio.get_running_loop().time())
 
 
-async def log_progress(
-    db: Database, stats: SenderStats, last: tuple[int, int, float], *, final: bool = False
-) -> tuple[int, int, float]:
-    """A progress line when something changed since ``last`` (sent, failed, loop time)."""
-    now = asyncio.get_running_loop().time()
-    sent, failed = stats.sent, stats.failed
-    if (sent, failed) == last[:2] and not final:
-        return last
-    try:
-        async with db.uow() as uow:
-            left: int | str = await ob.queued_count(uow.session)
-    except Exception:  # progress lines must not stop sending
-        left = "?"
-    rate = (sent - last[0]) / max(now - last[2], 1e-9)
-    log.info(
-        "outbox: sent=%d failed=%d retried=%d 429s=%d queued_left=%s rate=%.1f/s",
-        sent,
-        failed,
-        stats.retried,
-        stats.rate_limited,
-        left,
-        rate,
-    )
-    return (sent, failed, now)
-
-
-__all__ = ["BodyRenderer", "Delivery", "Entry", "OnSent", "Outcome", "SenderStats", "log_progress"]
+__all__ = ["BodyRenderer", "Delivery", "Entry", "OnSent", "Outcome", "SenderStats"]

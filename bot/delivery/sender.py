@@ -26,9 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.app import Database
@@ -39,11 +37,12 @@ from bot.delivery.attempt import (
     Entry,
     OnSent,
     SenderStats,
-    log_progress,
 )
 from bot.delivery.heads import Heads
 from bot.delivery.limits import Pacing, SendLimits
+from bot.delivery.loop_state import DIRTY_GAP, LoopState
 from bot.delivery.marks import Marks
+from bot.delivery.progress import log_progress
 from bot.settings import Settings
 
 log = logging.getLogger("postsale.outbox")
@@ -57,20 +56,6 @@ class LeaseLost(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class _Loop:
-    """The sending loop's clock marks and its background read of the outbox."""
-
-    next_log: float
-    logged: tuple[int, int, float]  # (sent, failed, loop time) at the last progress line
-    next_read: float = 0.0
-    last_read: float = 0.0
-    # The outbox is read in the background, so sending never stalls on a query.
-    reader: asyncio.Task[int] | None = None
-    read_when_idle: bool = False
-    fenced: float = -math.inf
 
 
 class OutboxSender:
@@ -142,7 +127,7 @@ class OutboxSender:
         self._forget()  # a run after a lost lease starts from the database, not memory
         marks = asyncio.create_task(self._marks.run())
         watcher = asyncio.create_task(self._relay(stop))
-        state = _Loop(next_log=loop.time() + self.log_every, logged=(0, 0, loop.time()))
+        state = LoopState(next_log=loop.time() + self.log_every, logged=(0, 0, loop.time()))
         try:
             while not stop.is_set():
                 now = loop.time()
@@ -168,14 +153,14 @@ class OutboxSender:
                 # the results below are committed and the database is closed.
                 with contextlib.suppress(Exception):
                     await state.reader
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._tasks or self.delivery.telling:
+                await asyncio.gather(*self._tasks, *self.delivery.telling, return_exceptions=True)
             marks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await marks
             await log_progress(self.db, self.stats, state.logged, final=True)
 
-    def _read_step(self, state: _Loop, now: float) -> bool:
+    def _read_step(self, state: LoopState, now: float) -> bool:
         """Start a read of the outbox when one is due, take in a finished one; True when
         a read begun with nothing in hand found nothing (``until_idle``'s end)."""
         if state.reader is None and self._should_read(now, state.next_read, state.last_read):
@@ -193,18 +178,20 @@ class OutboxSender:
         state.next_read = asyncio.get_running_loop().time() + self.limits.poll_interval
         return state.read_when_idle and found == 0 and not self._heads
 
-    async def _idle(self, state: _Loop, now: float) -> None:
+    async def _idle(self, state: LoopState, now: float) -> None:
         """Nothing may go now: wait for the next due message, read or wake."""
         # A running read wakes us when it is done.
         horizon = now + self.limits.poll_interval if state.reader else state.next_read
         if state.reader is None and self._wake_requested:
             horizon = min(horizon, state.last_read + self.limits.read_gap)
+        elif state.reader is None and self._dirty and self._starving():
+            horizon = min(horizon, state.last_read + DIRTY_GAP)  # a chat's next message
         due = self._heads.next_due()
         wait_until = horizon if due is None else min(horizon, due)
         await self._pause(max(0.0, wait_until - now))
 
     async def _admit(
-        self, entry: Entry, stop: asyncio.Event, fence: Fence | None, state: _Loop
+        self, entry: Entry, stop: asyncio.Event, fence: Fence | None, state: LoopState
     ) -> bool:
         """Take a send slot and wait for the channel's pacer; False when stopping.
 
@@ -240,8 +227,10 @@ class OutboxSender:
             # milliseconds) share one read rather than each paying for their own.
             return now - last_read >= self.limits.read_gap
         # A chat finished: its next message may be waiting; read soon, but not per send.
-        starving = len(self._heads) < self.limits.heads // 2
-        return self._dirty and starving and now - last_read >= 0.05
+        return self._dirty and self._starving() and now - last_read >= DIRTY_GAP
+
+    def _starving(self) -> bool:
+        return len(self._heads) < self.limits.heads // 2
 
     def _read_result(self, reader: asyncio.Task[int]) -> int | None:
         try:
