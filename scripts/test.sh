@@ -16,4 +16,4 @@ SQLITE_FAST_PATH=0 .venv/bin/pytest -q -m "not reliability and not slow" \
     tests/integration/test_answers.py tests/integration/test_imports.py \
     tests/integration/test_kpi.py tests/integration/test_data_rights.py \
     tests/integration/test_channel_scenarios.py tests/integration/test_outbox_sender.py \
-    tests/integration/test_operator_kpi.py
+    tests/integration/test_operator_kpi.py tests/integration/test_whatsapp_core.py

@@ -82,7 +82,7 @@ def template_button(
     return message(sender, "button", {"payload": payload, "text": label}, context=context, **kw)
 
 
-MEDIA = {
+MEDIA: dict[str, dict[str, Any]] = {
     "image": {"mime_type": "image/jpeg", "caption": "the box arrived like this"},
     "audio": {"mime_type": "audio/ogg; codecs=opus", "voice": True},
     "sticker": {"mime_type": "image/webp", "animated": False},
