@@ -97,6 +97,16 @@ def _names(settings: Settings, channels: Mapping[str, Any]) -> str:
     )
 
 
+def _warn_without_operators(settings: Settings, channels: Mapping[str, Any]) -> None:
+    """Operators' alerts go to OPERATOR_CHANNEL: say so when that channel is not running."""
+    if settings.operator_channel not in channels:
+        log.warning(
+            "OPERATOR_CHANNEL=%s is not running here (set BOT_TOKEN for Telegram): "
+            "announcements and alerts for operators wait in the outbox",
+            settings.operator_channel,
+        )
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -128,6 +138,7 @@ async def run_bot(
         await db.close()
         raise
     tune_garbage_collector()
+    _warn_without_operators(settings, app.channels)
     tasks = [
         asyncio.create_task(
             run_with_lease(
