@@ -13,7 +13,7 @@ from bot.settings import Settings
 def test_whatsapp_alone_warns_that_operators_alerts_will_wait(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    settings = Settings(_env_file=None, whatsapp_token="t", whatsapp_phone_number_id="1")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, whatsapp_token="t", whatsapp_phone_number_id="1")
     with caplog.at_level(logging.WARNING, "postsale.run"):
         _warn_without_operators(settings, {"whatsapp": object()})
     assert "OPERATOR_CHANNEL=telegram is not running here" in caplog.text
