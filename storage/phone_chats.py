@@ -52,7 +52,7 @@ async def reach_due_by_phone(
     """Give customers with a due follow-up, a phone and no chat anywhere a chat on
     ``channel`` (so the scheduler's pass invites them); returns how many."""
     query = (
-        select(Customer.id)
+        select(Customer.id, Customer.phone)
         .join(FollowUp, FollowUp.customer_id == Customer.id)
         .where(
             FollowUp.status == "pending",
@@ -62,14 +62,35 @@ async def reach_due_by_phone(
             Customer.anonymised_at.is_(None),
             ~exists().where(ChannelIdentity.customer_id == Customer.id),
         )
-        .group_by(Customer.id)
+        .group_by(Customer.id, Customer.phone)
         .order_by(Customer.id)
         .limit(limit)
     )
-    made = 0
-    for customer_id in (await session.scalars(query)).all():
-        made += await reach_by_phone(session, channel, customer_id, now) is not None
-    return made
+    # A few statements for the whole batch: the scheduler holds SQLite's one writer
+    # while this runs, and the outbox sender's marks wait for it.
+    wanted: dict[str, int] = {}
+    for customer_id, phone in (await session.execute(query)).all():
+        if phone:  # (the query keeps only customers with one)
+            wanted.setdefault(chat_of_phone(phone), customer_id)  # shared number: the first
+    if not wanted:
+        return 0
+    taken = set(
+        (
+            await session.scalars(
+                select(ChannelIdentity.chat_id).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.chat_id.in_(wanted)
+                )
+            )
+        ).all()
+    )
+    fresh = [
+        ChannelIdentity(customer_id=customer_id, channel=channel, chat_id=chat, linked_at=now)
+        for chat, customer_id in wanted.items()
+        if chat not in taken
+    ]
+    session.add_all(fresh)
+    await session.flush()
+    return len(fresh)
 
 
 __all__ = ["chat_of_phone", "reach_by_phone", "reach_due_by_phone"]

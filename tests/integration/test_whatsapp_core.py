@@ -27,6 +27,7 @@ from storage.models import (
 )
 from storage.outbox_body import OutboxBody
 from storage.outbox_state import Head, mark_blocked
+from storage.phone_chats import reach_due_by_phone
 from storage.receipts import record_receipt
 from tests.builders import Clock, customer_with_delivered_order
 
@@ -308,3 +309,33 @@ async def test_the_ticket_view_shows_whether_the_last_answer_arrived(db: Databas
     await core.pipeline.handle(operator(str(ticket.id), "ticket"))
     view = (await rows(db, "900"))[-1].body["text"]
     assert "Last answer to the customer: failed: 131026: Message undeliverable" in view
+
+
+async def test_customers_due_are_given_their_numbers_once_each_and_a_shared_one_once(
+    db: Database,
+) -> None:
+    clock = Clock()
+    ids = []
+    for n, phone in enumerate(("+5511911110001", "+5511911110002", "+5511911110002")):
+        customer_id, _, fid = await customer_with_delivered_order(
+            db, f"c-{n}", chat_id=None, phone=phone
+        )
+        ids.append(customer_id)
+        async with db.uow() as uow:
+            followup = await uow.session.get(FollowUp, fid)
+            assert followup is not None
+            followup.status = "pending"
+            await uow.commit()
+    async with db.uow() as uow:
+        assert await reach_due_by_phone(uow.session, "whatsapp", clock()) == 2
+        assert await reach_due_by_phone(uow.session, "whatsapp", clock()) == 0
+        await uow.commit()
+    async with db.uow() as uow:
+        chats = (
+            await uow.session.execute(
+                select(ChannelIdentity.chat_id, ChannelIdentity.customer_id).order_by(
+                    ChannelIdentity.chat_id
+                )
+            )
+        ).all()
+    assert [tuple(c) for c in chats] == [("5511911110001", ids[0]), ("5511911110002", ids[1])]
