@@ -24,13 +24,13 @@ from storage.models import (
     HandledUpdate,
     Message,
     OutboxMessage,
-    SurveyResponse,
     Ticket,
 )
 from tests.builders import Clock, customer_with_delivered_order
 from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.telegram_stack import BotStack, telegram_settings
+from tests.integration.stack_helpers import answers, invite
 
 CHAT = 100
 
@@ -60,22 +60,6 @@ async def count(db: Database, model: type, *where: Any) -> int:
     async with db.uow() as uow:
         query = select(func.count()).select_from(model).where(*where)
         return int(await uow.session.scalar(query) or 0)
-
-
-async def invite(stack: BotStack, followup_id: int) -> None:
-    """What the scheduler does when the follow-up is due: the survey invitation."""
-    async with stack.db.uow() as uow:
-        followup = await uow.session.get(FollowUp, followup_id)
-        assert followup is not None
-        assert await stack.messenger.start_survey(uow.session, followup, stack.engine.clock())
-        await uow.commit()
-    await stack.flush()
-
-
-async def answers(db: Database) -> dict[str, tuple[int, str | None]]:
-    async with db.uow() as uow:
-        rows = await uow.session.scalars(select(SurveyResponse))
-        return {r.kind: (r.score, r.reason) for r in rows}
 
 
 # -- linking ----------------------------------------------------------------------------

@@ -252,23 +252,23 @@ async def test_an_unreachable_chat_leaves_the_customer_reachable_on_their_other_
         assert customer is not None and customer.unreachable_at is not None
 
 
+async def complaint(db: Database, core: Core, category: str, text: str) -> Ticket:
+    """A WhatsApp customer's complaint, opened as a ticket."""
+    await customer_with_delivered_order(db, chat_id=OLD_ID, channel="whatsapp", phone=PHONE)
+    for event in (CommandIn("problem"), ButtonIn(f"cat:{category}"), TextIn(text)):
+        await core.pipeline.handle(wa(event))
+    async with db.uow() as uow:
+        ticket = await uow.session.scalar(select(Ticket))
+    assert ticket is not None
+    return ticket
+
+
 async def test_an_operator_reply_to_a_closed_window_says_a_template_goes_instead(
     db: Database,
 ) -> None:
     clock = Clock()
     core = build_core(db, settings(), clock)
-    await customer_with_delivered_order(db, chat_id=OLD_ID, channel="whatsapp", phone=PHONE)
-    await core.pipeline.handle(wa(CommandIn("problem")))
-    await core.pipeline.handle(wa(ButtonIn("cat:damaged")))
-    await core.pipeline.handle(wa(TextIn("the box was crushed")))
-    async with db.uow() as uow:
-        ticket = await uow.session.scalar(select(Ticket))
-    assert ticket is not None
-
-    def operator(text: str) -> Incoming:
-        return Incoming(
-            "telegram", str(next(_ids)), "900", "900", "private", CommandIn("reply", text)
-        )
+    ticket = await complaint(db, core, "damaged", "the box was crushed")
 
     await core.pipeline.handle(operator(f"{ticket.id} we are on it"))
     inside = (await rows(db, "900"))[-1].body["text"]
@@ -284,13 +284,7 @@ async def test_an_operator_reply_to_a_closed_window_says_a_template_goes_instead
 async def test_the_ticket_view_shows_whether_the_last_answer_arrived(db: Database) -> None:
     clock = Clock()
     core = build_core(db, settings(), clock)
-    await customer_with_delivered_order(db, chat_id=OLD_ID, channel="whatsapp", phone=PHONE)
-    await core.pipeline.handle(wa(CommandIn("problem")))
-    await core.pipeline.handle(wa(ButtonIn("cat:wrong_item")))
-    await core.pipeline.handle(wa(TextIn("I got a blue one")))
-    async with db.uow() as uow:
-        ticket = await uow.session.scalar(select(Ticket))
-    assert ticket is not None
+    ticket = await complaint(db, core, "wrong_item", "I got a blue one")
 
     await core.pipeline.handle(operator(f"{ticket.id} sending the red one"))
     await core.pipeline.handle(operator(str(ticket.id), "ticket"))

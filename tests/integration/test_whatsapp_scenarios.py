@@ -23,14 +23,13 @@ from tests.fakes import wa_updates as wa
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.cloud_api import FakeCloudApi
 from tests.fakes.whatsapp_stack import WhatsAppStack, whatsapp_settings
+from tests.integration.stack_helpers import answers, invite
 from tests.integration.whatsapp_scenes import (
     PHONE,
     WA_ID,
     Customer,
-    answers,
     buttons,
     count,
-    invite,
     list_rows,
     outbox,
     template_payload,

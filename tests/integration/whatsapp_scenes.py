@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import Database
-from storage.models import FollowUp, OutboxMessage, SurveyResponse
+from storage.models import OutboxMessage
 from tests.fakes import wa_updates as wa
 from tests.fakes.cloud_api import FakeCloudApi, Request
 from tests.fakes.whatsapp_stack import WhatsAppStack
@@ -104,22 +104,6 @@ def template_payload(body: dict[str, Any]) -> str:
     [component] = body["template"]["components"]
     assert (component["type"], component["sub_type"]) == ("button", "quick_reply")
     return str(component["parameters"][0]["payload"])
-
-
-async def invite(stack: WhatsAppStack, followup_id: int) -> None:
-    """What the scheduler does when the follow-up is due: the survey invitation."""
-    async with stack.db.uow() as uow:
-        followup = await uow.session.get(FollowUp, followup_id)
-        assert followup is not None
-        assert await stack.messenger.start_survey(uow.session, followup, stack.engine.clock())
-        await uow.commit()
-    await stack.flush()
-
-
-async def answers(db: Database) -> dict[str, tuple[int, str | None]]:
-    async with db.uow() as uow:
-        rows = await uow.session.scalars(select(SurveyResponse))
-        return {r.kind: (r.score, r.reason) for r in rows}
 
 
 async def count(db: Database, model: type, *where: Any) -> int:
