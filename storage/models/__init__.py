@@ -7,6 +7,7 @@ registers every table on ``Base.metadata`` (what migrations compare against).
 from storage.models.base import NAMING, Base, BigId
 from storage.models.conversations import Conversation, FollowUp, Message, SurveyResponse
 from storage.models.customers import ChannelIdentity, Customer, LinkToken, MarketingSpend, Order
+from storage.models.deliveries import DeliveryNotice, WebhookDelivery
 from storage.models.plumbing import (
     DeadUpdate,
     HandledUpdate,
@@ -37,4 +38,6 @@ __all__ = [
     "DeadUpdate",
     "ReceivedUpdate",
     "KeyValue",
+    "DeliveryNotice",
+    "WebhookDelivery",
 ]
