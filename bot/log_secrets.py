@@ -28,6 +28,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.whatsapp_token,
         settings.whatsapp_app_secret,
         settings.whatsapp_verify_token,
+        *settings.store_secrets(),
     ]
     # The token's secret half (after "bot id:") is the part that must not leak.
     values.append(settings.bot_token.partition(":")[2])

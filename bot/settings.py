@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.database_urls import database_url as database_url
 from bot.database_urls import shown_url as shown_url
 from bot.durations import parse_duration
+from bot.store_settings import StoreSettings
 from flows.business_hours import BusinessHours
 from flows.locales import LOCALES
 
@@ -81,7 +82,7 @@ class ContactWindow:
 WHATSAPP_GRAPH_API = "https://graph.facebook.com/v23.0"
 
 
-class Settings(BaseSettings):
+class Settings(StoreSettings, BaseSettings):
     """Every setting of INTERFACE.md; a bad value stops start-up naming the setting."""
 
     model_config = SettingsConfigDict(

@@ -19,14 +19,20 @@ from aiohttp import web
 from bot.app import Database
 from bot.channels.port import HttpRequest, HttpResponse, Route
 from bot.entrypoints.http import ingest
+from bot.entrypoints.http.stores import StoreWebhooks, add_store_routes
 from bot.settings import Settings
 from bot.startup import StartupError
+from bot.stores.registry import enabled_connectors
 
 log = logging.getLogger("postsale.http")
 
 HEALTH_PATH = "/healthz"
 # The server's own routes, which no channel may take.
-OWN_ROUTES = {("GET", HEALTH_PATH): "the health check", ("POST", ingest.PATH): "order ingestion"}
+OWN_ROUTES = {
+    ("GET", HEALTH_PATH): "the health check",
+    ("POST", ingest.PATH): "order ingestion",
+    ("POST", "/connect/{platform}"): "the store connectors",
+}
 
 
 def channel_routes(channels: Mapping[str, object]) -> list[Route]:
@@ -84,7 +90,8 @@ def build_app(
     *,
     on_orders: Callable[[], None] | None = None,
 ) -> web.Application:
-    """The aiohttp application: /healthz, the channels' ``routes``, /ingest/orders."""
+    """The aiohttp application: /healthz, the channels' ``routes``, /ingest/orders and
+    the store connectors' /connect/<platform>."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app.router.add_get(HEALTH_PATH, healthz)
     for route in routes:
@@ -94,6 +101,14 @@ def build_app(
         db,
         settings,
         on_recorded=(lambda _result: on_orders()) if on_orders is not None else None,
+    )
+    add_store_routes(
+        app,
+        StoreWebhooks(
+            db,
+            settings,
+            on_recorded=(lambda _result: on_orders()) if on_orders is not None else None,
+        ),
     )
     return app
 
@@ -107,7 +122,7 @@ async def start_http_server(
 ) -> web.AppRunner | None:
     """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes or ingestion need it, else None."""
     routes = channel_routes(channels)
-    if not routes and not settings.ingest_secret:
+    if not routes and not settings.ingest_secret and not enabled_connectors(settings):
         return None
     runner = web.AppRunner(build_app(settings, db, routes, on_orders=on_orders))
     await runner.setup()

@@ -1,0 +1,48 @@
+"""The settings of the store connectors and of the delivery notices (INTERFACE.md).
+
+A mix-in of ``bot.settings.Settings``: one ``.env``, one place that names a bad value.
+A connector is served when its secret is set; its path then answers 404 no more.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings
+
+
+class StoreSettings(BaseSettings):
+    """Store platforms' webhook secrets and API credentials; which delivery notices go."""
+
+    # Shopify: the app's client secret (or the store's webhook signing key).
+    shopify_webhook_secret: str = ""
+    # WooCommerce: the secret typed into the webhook's settings.
+    woocommerce_webhook_secret: str = ""
+    # Nuvemshop / Tiendanube: the app's client secret (signs webhooks), its access token
+    # and the store id (user_id), to fetch an order a webhook names only by id.
+    nuvemshop_app_secret: str = ""
+    nuvemshop_access_token: str = ""
+    nuvemshop_store_id: str = ""
+    nuvemshop_api_url: str = "https://api.tiendanube.com/v1"
+    # VTEX: the value our hook configuration asks VTEX to send in X-Postsale-Hook-Key,
+    # and the app key / token the OMS API is read with.
+    vtex_account: str = ""
+    vtex_hook_key: str = ""
+    vtex_app_key: str = ""
+    vtex_app_token: str = ""
+    vtex_api_url: str = ""  # default https://{VTEX_ACCOUNT}.vtexcommercestable.com.br
+    # Delivery notices to customers, each optional.
+    notice_shipped: bool = True
+    notice_out_for_delivery: bool = True
+    notice_delivery_failed: bool = True
+    notice_delay: bool = True
+
+    def store_secrets(self) -> list[str]:
+        """The values no log line may show."""
+        return [
+            self.shopify_webhook_secret,
+            self.woocommerce_webhook_secret,
+            self.nuvemshop_app_secret,
+            self.nuvemshop_access_token,
+            self.vtex_hook_key,
+            self.vtex_app_key,
+            self.vtex_app_token,
+        ]

@@ -1,0 +1,1 @@
+"""Store platforms' webhooks (Shopify, WooCommerce, Nuvemshop, VTEX) as order rows."""
