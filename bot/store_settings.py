@@ -1,4 +1,4 @@
-"""The settings of the store connectors and of the delivery notices (INTERFACE.md).
+"""The settings of the store connectors (INTERFACE.md).
 
 A mix-in of ``bot.settings.Settings``: one ``.env``, one place that names a bad value.
 A connector is served when its secret is set; its path then answers 404 no more.
@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings
 
 
 class StoreSettings(BaseSettings):
-    """Store platforms' webhook secrets and API credentials; which delivery notices go."""
+    """Store platforms' webhook secrets and the API credentials orders are fetched with."""
 
     # Shopify: the app's client secret (or the store's webhook signing key).
     shopify_webhook_secret: str = ""
@@ -29,11 +29,6 @@ class StoreSettings(BaseSettings):
     vtex_app_key: str = ""
     vtex_app_token: str = ""
     vtex_api_url: str = ""  # default https://{VTEX_ACCOUNT}.vtexcommercestable.com.br
-    # Delivery notices to customers, each optional.
-    notice_shipped: bool = True
-    notice_out_for_delivery: bool = True
-    notice_delivery_failed: bool = True
-    notice_delay: bool = True
 
     def store_secrets(self) -> list[str]:
         """The values no log line may show."""
