@@ -6,6 +6,8 @@ A connector is served when its secret is set; its path then answers 404 no more.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings
 
 
@@ -14,8 +16,19 @@ class StoreSettings(BaseSettings):
 
     # Shopify: the app's client secret (or the store's webhook signing key).
     shopify_webhook_secret: str = ""
+    # Shopify, optional: the shop (``mystore`` or ``mystore.myshopify.com``) and an Admin
+    # API access token with read_orders, to fetch the order of a fulfillment event whose
+    # orders/create never came. Without them such an event is answered and logged as an
+    # unknown order. SHOPIFY_API_URL replaces https://{shop}.myshopify.com (a test server).
+    shopify_shop: str = ""
+    shopify_access_token: str = ""
+    shopify_api_url: str = ""
     # WooCommerce: the secret typed into the webhook's settings.
     woocommerce_webhook_secret: str = ""
+    # WooCommerce: what the core status "completed" means for this store's deliveries:
+    # "delivered" (the default: the follow-up starts from it) or "shipped" (the store
+    # completes orders when they leave, and a plugin's "delivered" status follows).
+    woocommerce_completed_status: Literal["delivered", "shipped"] = "delivered"
     # Nuvemshop / Tiendanube: the app's client secret (signs webhooks), its access token
     # and the store id (user_id), to fetch an order a webhook names only by id.
     nuvemshop_app_secret: str = ""
@@ -34,6 +47,7 @@ class StoreSettings(BaseSettings):
         """The values no log line may show."""
         return [
             self.shopify_webhook_secret,
+            self.shopify_access_token,
             self.woocommerce_webhook_secret,
             self.nuvemshop_app_secret,
             self.nuvemshop_access_token,

@@ -12,13 +12,18 @@ An order row is a mapping with the fields of the orders CSV (INTERFACE.md):
 ``delivered_at``, ``estimated_delivery_at``, ``delivery_status`` (shipped,
 out_for_delivery, delivered, delivery_failed), ``tracking_url`` and ``updated_at``
 (the platform's version of the order: an older one never overwrites a newer one).
+
+A row may lack ``customer_id`` and ``purchased_at`` (``is_partial``) when the event
+names an order it does not carry (a shipment): the handler completes it from the
+stored order, else from the platform's API (a connector that ``FetchesOrders``), else
+answers which orders it does not know (``bot.stores.completion``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 OrderRow = dict[str, Any]
 
@@ -66,4 +71,20 @@ class Connector(Protocol):
     async def rows(self, webhook: Webhook, api: StoreApi) -> list[OrderRow] | None:
         """The order rows the event means (fetched when it carries only an id); None for
         an event that means nothing to us (answered 200, logged)."""
+        ...
+
+
+def is_partial(row: OrderRow) -> bool:
+    """Whether the row lacks the customer and purchase its order must be completed with."""
+    return not row.get("customer_id") or not row.get("purchased_at")
+
+
+@runtime_checkable
+class FetchesOrders(Protocol):
+    """A connector that can ask the platform for an order a partial row names."""
+
+    async def fetch_order(self, row: OrderRow, api: StoreApi) -> OrderRow | None:
+        """The order of the partial ``row``, complete, from the platform's API (with the
+        row's own news kept); None when the API is not configured; ``FetchFailed`` when
+        the platform did not answer."""
         ...

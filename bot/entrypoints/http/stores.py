@@ -4,8 +4,10 @@ The same steps for every platform (``bot.stores.port``): the body is read up to
 ``MAX_BODY``; a bad or missing signature is 401 and nothing else is looked at; a
 delivery id already recorded is answered 200 ``{"duplicate": true}``; an event that
 means nothing to us is 200 ``{"ignored": topic}``, logged; an order the platform's API
-would not give is 503, so the platform delivers again; otherwise the order rows go
-through ``bot.api.record_orders``, like every other door, and the answer counts them.
+would not give is 503, so the platform delivers again; a row naming an order it does
+not carry is completed from the stored order (``bot.stores.completion``), or the answer
+names it in ``unknown_orders``; the order rows go through ``bot.api.record_orders``,
+like every other door, and the answer counts them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.api import IngestResult, record_orders
 from bot.app import Database
 from bot.entrypoints.http.ingest import read_body
 from bot.settings import Settings
+from bot.stores.completion import Completed, complete_rows
 from bot.stores.http import StoreHttp
 from bot.stores.port import Connector, FetchFailed, Unreadable, Webhook
 from bot.stores.registry import ENABLED_BY, enabled_connectors
@@ -85,6 +88,9 @@ class StoreWebhooks:
                     return web.json_response({"duplicate": True})
         try:
             rows = await connector.rows(webhook, self.api)
+            completed = (
+                None if rows is None else await complete_rows(self.db, connector, rows, self.api)
+            )
         except FetchFailed as exc:
             log.warning(
                 "%s webhook %s: order not fetched, asking for it again: %s", name, delivery, exc
@@ -93,14 +99,33 @@ class StoreWebhooks:
         except Unreadable as exc:
             log.warning("%s webhook %s: %s", name, delivery, exc)
             return _error(400, str(exc))
-        if rows is None:
+        if completed is None:
             log.info("%s webhook %s: event %r ignored", name, delivery, webhook.topic)
             return await self._answer(name, delivery, {"ignored": webhook.topic})
-        result = await record_orders(self.db, rows, self.settings, now=self.clock())
-        log.info("%s webhook %s (%s): %s", name, delivery, webhook.topic, result.as_json())
-        if self.on_recorded is not None and (result.added or result.updated):
-            self.on_recorded(result)
-        return await self._answer(name, delivery, result.as_json())
+        return await self._recorded(name, delivery, webhook.topic, completed)
+
+    async def _recorded(
+        self, name: str, delivery: str | None, topic: str, completed: Completed
+    ) -> web.Response:
+        answer: dict[str, Any] = {}
+        if completed.unknown:
+            # Not lost without a word: the order's own event (or its next update) records it.
+            log.warning(
+                "%s webhook %s (%s): unknown order %s, not recorded (its creation event"
+                " did not come, and the platform's API is not set to fetch it)",
+                name,
+                delivery,
+                topic,
+                ", ".join(completed.unknown),
+            )
+            answer["unknown_orders"] = completed.unknown
+        if completed.rows:
+            result = await record_orders(self.db, completed.rows, self.settings, now=self.clock())
+            log.info("%s webhook %s (%s): %s", name, delivery, topic, result.as_json())
+            if self.on_recorded is not None and (result.added or result.updated):
+                self.on_recorded(result)
+            answer.update(result.as_json())
+        return await self._answer(name, delivery, answer)
 
     async def _answer(
         self, name: str, delivery: str | None, answer: dict[str, Any]

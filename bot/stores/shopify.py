@@ -1,0 +1,140 @@
+"""Shopify: order and fulfillment webhooks, recorded as orders (``POST /connect/shopify``).
+
+Follows Shopify's webhooks and REST Admin API version 2025-01. A delivery is signed
+in ``X-Shopify-Hmac-Sha256``: the base64 HMAC-SHA256 of the raw body with the app's
+client secret (SHOPIFY_WEBHOOK_SECRET); its topic is ``X-Shopify-Topic`` and
+``X-Shopify-Webhook-Id`` stays the same when Shopify delivers it again, so it names
+the delivery for replays. Topics: the order ones (``orders/create``, ``orders/updated``,
+``orders/paid``, ``orders/fulfilled``, ``orders/partially_fulfilled``) carry the whole
+order; the fulfillment ones (``fulfillments/create``, ``fulfillments/update``) only the
+order's id, completed from the stored order, else fetched with the Admin API when
+SHOPIFY_SHOP and SHOPIFY_ACCESS_TOKEN are set (``GET /admin/api/2025-01/orders/{id}.json``).
+Mapping: ``bot.stores.shopify_orders``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from bot.settings import Settings
+from bot.stores.port import OrderRow, StoreApi, Unreadable, Webhook
+from bot.stores.shopify_orders import PLATFORM, fulfillment_row, order_row
+
+log = logging.getLogger("postsale.stores")
+
+API_VERSION = "2025-01"
+SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
+TOPIC_HEADER = "X-Shopify-Topic"
+DELIVERY_HEADER = "X-Shopify-Webhook-Id"
+ORDER_TOPICS = frozenset(
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/fulfilled",
+        "orders/partially_fulfilled",
+    }
+)
+FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Shopify-Hmac-Sha256`` value of ``body`` (what Shopify sends; tests sign so)."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+class ShopifyConnector:
+    """Shopify's webhooks; ``api_url`` and ``token`` set when orders may be fetched."""
+
+    name = PLATFORM
+    api_version = API_VERSION
+
+    def __init__(self, secret: str, *, api_url: str = "", token: str = "") -> None:
+        self._secret = secret.encode()
+        self.api_url = api_url.rstrip("/")
+        self._token = token
+
+    def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
+        given = headers.get(SIGNATURE_HEADER, "")
+        try:
+            claimed = base64.b64decode(given, validate=True)
+        except (binascii.Error, ValueError):
+            return False
+        expected = hmac.new(self._secret, body, hashlib.sha256).digest()
+        return bool(given) and hmac.compare_digest(expected, claimed)
+
+    def read(self, headers: Mapping[str, str], body: bytes) -> Webhook:
+        topic = headers.get(TOPIC_HEADER, "").strip()
+        if not topic:
+            raise Unreadable(f"no {TOPIC_HEADER} header")
+        try:
+            payload = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Unreadable(f"the body is not JSON: {exc}") from None
+        delivery = headers.get(DELIVERY_HEADER, "").strip() or None
+        log.debug(
+            "shopify webhook %s: %s from %s, API version %s",
+            delivery,
+            topic,
+            headers.get("X-Shopify-Shop-Domain", "?"),
+            headers.get("X-Shopify-API-Version", "?"),
+        )
+        return Webhook(topic=topic, delivery_id=delivery, payload=payload)
+
+    async def rows(self, webhook: Webhook, api: StoreApi) -> list[OrderRow] | None:
+        if webhook.topic in ORDER_TOPICS:
+            row = order_row(webhook.payload)
+        elif webhook.topic in FULFILLMENT_TOPICS:
+            row = fulfillment_row(webhook.payload)
+        else:
+            return None
+        if row is None:
+            log.info(
+                "shopify webhook %s (%s): nothing to record (a cancelled order or fulfillment,"
+                " or an order with neither customer, e-mail nor phone)",
+                webhook.delivery_id,
+                webhook.topic,
+            )
+            return None
+        return [row]
+
+    async def fetch_order(self, row: OrderRow, api: StoreApi) -> OrderRow | None:
+        if not (self.api_url and self._token):
+            return None
+        order_id = str(row["order_id"]).removeprefix(f"{PLATFORM}:")
+        url = f"{self.api_url}/admin/api/{API_VERSION}/orders/{order_id}.json"
+        answer: Any = await api.get_json(url, {"X-Shopify-Access-Token": self._token})
+        if not isinstance(answer, dict):
+            raise Unreadable("Shopify's order answer is not an object")
+        fetched = order_row(answer.get("order"))
+        if fetched is None:
+            return None
+        # The order as Shopify has it now; the event's own fields fill what it lacks.
+        return {**row, **{k: v for k, v in fetched.items() if v not in (None, "")}}
+
+
+def shop_url(shop: str) -> str:
+    """``https://mystore.myshopify.com`` for ``mystore`` or ``mystore.myshopify.com``."""
+    host = shop.strip().removeprefix("https://").rstrip("/")
+    if not host:
+        return ""
+    return f"https://{host if '.' in host else host + '.myshopify.com'}"
+
+
+def build(settings: Settings) -> ShopifyConnector | None:
+    """The connector when SHOPIFY_WEBHOOK_SECRET is set."""
+    if not settings.shopify_webhook_secret:
+        return None
+    return ShopifyConnector(
+        settings.shopify_webhook_secret,
+        api_url=settings.shopify_api_url or shop_url(settings.shopify_shop),
+        token=settings.shopify_access_token,
+    )
