@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.settings import Settings
+from bot.stores import nuvemshop, vtex
 from bot.stores.port import Connector
 
 # name -> a function building the connector from the settings, or None when its
 # secret is unset (its path then answers 404 naming the setting).
 Builder = Callable[[Settings], Connector | None]
-BUILDERS: dict[str, Builder] = {}
+BUILDERS: dict[str, Builder] = {
+    nuvemshop.NAME: nuvemshop.build,
+    vtex.NAME: vtex.build,
+}
 # The setting that enables each connector, for the 404's message.
 ENABLED_BY: dict[str, str] = {
     "shopify": "SHOPIFY_WEBHOOK_SECRET",
