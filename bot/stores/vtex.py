@@ -13,8 +13,8 @@ nothing itself). A notification's body::
 names the order only, which is then read from ``GET {host}/api/oms/pvt/orders/{orderId}``
 with ``X-VTEX-API-AppKey`` / ``X-VTEX-API-AppToken``. When the hook is configured VTEX
 first posts ``{"hookConfig": "ping"}`` and keeps the configuration only if it is
-answered 200: the ping is answered 200 (``{"ignored": "ping"}``) even before the key is
-looked at, as it carries nothing to record. A notification's delivery id is
+answered 200: that body, and nothing else, is answered 200 (``{"ignored": "ping"}``)
+even without the key, as it carries nothing to record. A notification's delivery id is
 (``OrderId``, ``State``, ``CurrentChange``): one change of one order, so VTEX's retries
 of it are recorded once.
 """
@@ -35,6 +35,7 @@ from bot.stores.vtex_orders import order_row
 NAME = "vtex"
 KEY_HEADER = "X-Postsale-Hook-Key"
 PING = "ping"
+PING_BODY = {"hookConfig": PING}
 # States whose order is not recorded: nothing will be delivered.
 IGNORED_STATES = frozenset({"canceled", "cancel", "cancellation-requested", "payment-denied"})
 
@@ -47,14 +48,14 @@ def _json(body: bytes) -> Any:
 
 
 def _is_ping(body: bytes) -> bool:
-    # A cheap look first: the check runs on every request before anything is verified.
-    if len(body) > 200 or b"hookConfig" not in body:
+    """Whether the body is VTEX's configuration ping and nothing else (it alone may come
+    without the key: it records nothing)."""
+    if len(body) > 64 or b"hookConfig" not in body:  # a cheap look first, before JSON
         return False
     try:
-        payload = json.loads(body)
+        return bool(json.loads(body) == PING_BODY)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return False
-    return isinstance(payload, dict) and payload.get("hookConfig") == PING
 
 
 class Vtex:
@@ -75,7 +76,7 @@ class Vtex:
 
     def read(self, headers: Mapping[str, str], body: bytes) -> Webhook:
         payload = _json(body)
-        if isinstance(payload, dict) and payload.get("hookConfig") == PING:
+        if payload == PING_BODY:
             return Webhook(topic=PING, delivery_id=None, payload=payload)
         if not isinstance(payload, dict):
             raise Unreadable("not a VTEX order hook (not an object)")
