@@ -30,8 +30,8 @@ def usable_time(value: Any) -> str:
         stamp = datetime.fromisoformat(given.replace("Z", "+00:00"))
     except ValueError:
         return ""
-    if stamp.tzinfo is None:
-        return given  # read in DEFAULT_TIMEZONE by the import
+    if stamp.tzinfo is None:  # read in DEFAULT_TIMEZONE by the import; a day is no matter
+        stamp = stamp.replace(tzinfo=UTC)
     return given if stamp >= EARLIEST else ""
 
 
