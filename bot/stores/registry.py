@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.settings import Settings
-from bot.stores import shopify, woocommerce
+from bot.stores import nuvemshop, shopify, vtex, woocommerce
 from bot.stores.port import Connector
 
 # name -> a function building the connector from the settings, or None when its
@@ -14,6 +14,8 @@ Builder = Callable[[Settings], Connector | None]
 BUILDERS: dict[str, Builder] = {
     "shopify": shopify.build,
     "woocommerce": woocommerce.build,
+    nuvemshop.NAME: nuvemshop.build,
+    vtex.NAME: vtex.build,
 }
 # The setting that enables each connector, for the 404's message.
 ENABLED_BY: dict[str, str] = {
