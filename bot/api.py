@@ -46,7 +46,15 @@ def order_options(settings: Settings) -> OrderOptions:
 async def record_orders(
     db: Database, items: Iterable[Mapping[str, Any]], settings: Settings, *, now: datetime
 ) -> IngestResult:
-    """Upsert order objects (the orders CSV's fields); rejections name the item, from 1."""
+    """Upsert order objects (the orders CSV's fields); rejections name the item, from 1.
+
+    Besides ``delivered_at`` an object may carry ``estimated_delivery_at`` (an ISO time,
+    or a date read in the customer's zone), ``delivery_status`` (one of
+    ``storage.delivery_status.DELIVERY_STATUSES``) and ``tracking_url``; an absent or
+    empty one keeps what is stored, and a delivered order stays delivered. Give
+    ``updated_at`` (the store's version) so that a replayed older event is skipped, and
+    so that a status change is dated when it happened rather than when it arrived.
+    """
     listed = list(items)
     replaced = replaced_lines(numbered(listed))
     options = order_options(settings)

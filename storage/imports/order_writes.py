@@ -3,7 +3,9 @@
 The stored rows are read first so that only new or changed rows are sent: new ones with
 a plain INSERT where that is safe (``insert_new``), changed ones by an upsert whose own
 ``WHERE <a column differs>`` still guards against a concurrent writer. A row older than
-the stored order (``_is_stale``) changes neither it nor its customer.
+the stored order (``_is_stale``) changes neither it nor its customer. Delivery fields
+are settled against the stored order here too (``_delivery``): a delivered order never
+moves back, and a status is stamped with its time only when it changes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.delivery_status import DELIVERED, settled_status
 from storage.imports.upsert import (
     among,
     db_time,
@@ -27,11 +30,22 @@ from storage.imports.upsert import (
 )
 
 _CUSTOMER_FIELDS = ("name", "phone", "email", "locale", "timezone")
-_ORDER_FIELDS = ("customer_id", "total_cents", "currency", "purchased_at", "delivered_at")
+_ORDER_FIELDS = ("customer_id", "total_cents", "currency", "purchased_at")
+_DELIVERY_FIELDS = (
+    "delivered_at",
+    "estimated_delivery_at",
+    "delivery_status",
+    "delivery_status_at",
+    "tracking_url",
+)
 _CUSTOMER_COLUMNS = ("id", "anonymised_at", *_CUSTOMER_FIELDS)
 _CUSTOMER_INSERT = ("external_id", *_CUSTOMER_FIELDS, "created_at")
-_ORDER_STORED = (*_ORDER_FIELDS, "source_updated_at")
-_KEPT_WHEN_EMPTY = (_ORDER_STORED.index("delivered_at"), _ORDER_STORED.index("source_updated_at"))
+# The store's version last: ``_is_stale`` reads it there.
+_ORDER_STORED = (*_ORDER_FIELDS, *_DELIVERY_FIELDS, "source_updated_at")
+_KEEP = (*_DELIVERY_FIELDS, "source_updated_at")
+"""Columns an empty value never clears (a row that lacks them keeps what is known)."""
+_KEPT_WHEN_EMPTY = tuple(_ORDER_STORED.index(name) for name in _KEEP)
+_DELIVERED_AT, _STATUS = _ORDER_STORED.index("delivered_at"), _ORDER_STORED.index("delivery_status")
 _ORDER_INSERT = ("external_id", *_ORDER_STORED, "created_at", "updated_at")
 _KEY = ("external_id",)
 
@@ -136,7 +150,7 @@ def _order_changes(
             o["total_cents"],
             o["currency"],
             stamp(o["purchased_at"]),
-            stamp(o["delivered_at"]),
+            *_delivery(o, old, stamp),
             stamp(o["version"]),
         ]
         if old is None:
@@ -153,12 +167,30 @@ def _order_changes(
     return added, updated
 
 
+def _delivery(o: Mapping[str, Any], old: tuple[Any, ...] | None, stamp: Any) -> tuple[Any, ...]:
+    """The ``_DELIVERY_FIELDS`` of order row ``o`` over the stored ``old`` (None: new).
+
+    A status that would move a delivered order back is not written (None keeps the
+    stored one); a status that changes is stamped with the row's time, and a delivery
+    the row does not date is dated by it, unless one is known already.
+    """
+    delivered, reported = stamp(o["delivered_at"]), o["delivery_status"]
+    known_delivered = None if old is None else old[_DELIVERED_AT]
+    known_status = None if old is None else old[_STATUS]
+    status = settled_status(known_status, known_delivered is not None, reported)
+    since = stamp(o["status_since"]) if status is not None else None
+    now_delivered = DELIVERED in (status, known_status)
+    if now_delivered and delivered is None and known_delivered is None:
+        delivered = stamp(o["status_since"])
+    return delivered, stamp(o["estimated_delivery_at"]), status, since, o["tracking_url"]
+
+
 async def _send_orders(
     session: AsyncSession, added: list[tuple[Any, ...]], updated: list[dict[str, Any]]
 ) -> None:
     orders = raw_table("orders")
     touch = ("updated_at",)
-    keep = ("delivered_at", "source_updated_at")
+    keep = _KEEP
     update = _ORDER_STORED
     await insert_new(
         session,

@@ -4,8 +4,9 @@ Rows are read lazily and written ``batch_size`` at a time, each batch in its own
 transaction, so memory stays flat whatever the file size and the bot keeps running
 beside a long import. Idempotent on ``order_id``: a row equal to what is stored counts
 as unchanged and is not written; a row whose ``updated_at`` (the store's version of the
-order) is not newer than the stored one is stale and changes nothing, and a missing
-``delivered_at`` never clears a known delivery. Customers are upserted on
+order) is not newer than the stored one is stale and changes nothing, and an empty
+delivery field (``delivered_at``, the estimate, status or tracking address) never clears
+a known one; a delivered order stays delivered (``storage.delivery_status``). Customers are upserted on
 ``customer_id``; an empty field never erases a known value, and an anonymised customer
 is never filled in again.
 """
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.imports.csv_rows import check_shape
+from storage.imports.delivery_fields import delivery_fields
 from storage.imports.order_writes import OrderBatch, write_batch
 from storage.imports.rows import (
     ImportReport,
@@ -37,6 +39,7 @@ from storage.imports.rows import (
     parse_zone,
     required,
     stripped,
+    zone,
 )
 from storage.imports.upsert import roomy_cache
 from storage.imports.write_behind import Pipeline
@@ -53,7 +56,11 @@ ORDER_COLUMNS = (
     "currency",
     "purchased_at",
     "delivered_at",
+    "estimated_delivery_at",
+    "delivery_status",
+    "tracking_url",
 )
+"""The columns of an orders file (``updated_at``, the store's version, may be added)."""
 REQUIRED_ORDER_COLUMNS = ("order_id", "customer_id", "purchased_at")
 BATCH_SIZE = 25_000
 """Orders a transaction writes. Large batches matter on SQLite: rows land at random
@@ -90,8 +97,9 @@ def parse_order(
 
     The rule: a field that would make follow-ups or KPIs wrong rejects the row (an id, a
     time that is unreadable, before 2000, in the future or a delivery before its
-    purchase, a total, a currency, a locale, a time zone); a contact detail whose loss
-    still leaves a usable order (a phone, an e-mail) is dropped with a warning.
+    purchase, a total, a currency, a locale, a time zone, a delivery status or estimate
+    that cannot be right); a detail whose loss still leaves a usable order (a phone, an
+    e-mail, a tracking address) is dropped with a warning.
     """
     check_shape(row)
     notes: list[str] = []
@@ -130,6 +138,8 @@ def parse_order(
         "delivered_at": delivered_at,
         "version": parse_time(version, "updated_at", tz, now=now) if version else None,
     }
+    customer_tz = zone(customer["timezone"]) if customer["timezone"] else None
+    order.update(delivery_fields(f, order, (tz, customer_tz or tz), now, notes.append))
     # Checked last: a warning is only worth giving for a row that is kept.
     for note in notes:
         warn(note)

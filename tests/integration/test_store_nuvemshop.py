@@ -14,7 +14,6 @@ import pytest
 from bot.app import Database
 from bot.stores.nuvemshop import SIGNATURE_HEADER, sign
 from bot.stores.nuvemshop_orders import add_weekdays
-from storage.imports.orders import ORDER_COLUMNS
 from storage.models import Customer
 from tests.fakes.store_apis import NUVEMSHOP_TOKEN, FakeNuvemshop, fixture
 from tests.integration.store_helpers import (
@@ -27,13 +26,6 @@ from tests.integration.store_helpers import (
 SECRET = "fake-nuvemshop-app-secret"
 STORE = "123456"
 ORDER = "450789469"
-# Until the import reads delivery_status / tracking_url / estimated_delivery_at (the
-# delivery-fields work), the tests of those stored columns are expected to fail.
-needs_delivery_import = pytest.mark.xfail(
-    "delivery_status" not in ORDER_COLUMNS,
-    reason="the import does not read the delivery columns yet",
-    strict=True,
-)
 
 
 @pytest.fixture
@@ -226,7 +218,6 @@ async def test_a_shipped_then_delivered_order(db: Database, nuvemshop: FakeNuvem
     assert stored.delivered_at == datetime(2025, 3, 7, 14, 30, tzinfo=UTC)
 
 
-@needs_delivery_import
 async def test_the_delivery_columns(db: Database, nuvemshop: FakeNuvemshop) -> None:
     order = fixture("nuvemshop_order")
     order.update(

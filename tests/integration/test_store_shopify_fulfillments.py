@@ -20,11 +20,6 @@ from tests.integration.store_fixtures import fixture, order_and_customer
 from tests.integration.store_helpers import count_orders, store_server
 from tests.integration.test_store_shopify import ORDER_ID, SECRET, post
 
-# The import stores delivery_status / tracking_url / estimated_delivery_at once H3's
-# change is merged; until then these assertions fail, and strict xfail says so.
-needs_h3 = pytest.mark.xfail(
-    strict=True, reason="needs H3: the import storing delivery_status and tracking_url"
-)
 TRACKING = "https://rastreamento.correios.com.br/app/index.php?objeto=QB123456789BR"
 
 
@@ -61,7 +56,6 @@ async def test_a_delivered_fulfillment_marks_the_known_order_delivered(db: Datab
     assert await count_orders(db) == 1
 
 
-@needs_h3
 async def test_a_fulfillment_gives_status_tracking_and_estimate(db: Database) -> None:
     async with store_server(db, shopify_webhook_secret=SECRET) as store:
         await post(store, fixture("shopify_order.json"), "orders/create", "d-1")
@@ -78,7 +72,6 @@ async def test_a_fulfillment_gives_status_tracking_and_estimate(db: Database) ->
     assert order.estimated_delivery_at == datetime(2026, 11, 23, 21, 0, tzinfo=UTC)
 
 
-@needs_h3
 @pytest.mark.parametrize(
     ("shipment_status", "expected"),
     [

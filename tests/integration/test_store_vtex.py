@@ -14,7 +14,6 @@ import pytest
 
 from bot.app import Database
 from bot.stores.vtex import KEY_HEADER
-from storage.imports.orders import ORDER_COLUMNS
 from storage.models import Customer
 from tests.fakes.store_apis import VTEX_APP_KEY, VTEX_APP_TOKEN, FakeVtex, fixture
 from tests.integration.store_helpers import (
@@ -26,13 +25,6 @@ from tests.integration.store_helpers import (
 
 HOOK_KEY = "fake-vtex-hook-key-3"
 ORDER = "v5195004lux-01"
-# Until the import reads delivery_status / tracking_url / estimated_delivery_at (the
-# delivery-fields work), the tests of those stored columns are expected to fail.
-needs_delivery_import = pytest.mark.xfail(
-    "delivery_status" not in ORDER_COLUMNS,
-    reason="the import does not read the delivery columns yet",
-    strict=True,
-)
 
 
 @pytest.fixture
@@ -214,7 +206,6 @@ async def test_an_unfinished_package_is_not_a_delivery(db: Database, vtex: FakeV
     assert order.delivered_at is None
 
 
-@needs_delivery_import
 async def test_the_delivery_columns(db: Database, vtex: FakeVtex) -> None:
     package = fixture("vtex_package_delivered")
     package["courierStatus"] = {"status": "ok", "finished": False, "data": []}

@@ -21,11 +21,6 @@ from tests.integration.store_helpers import StoreEndpoint, count_orders, store_s
 SECRET = "wc-webhook-secret-9f8e7d"
 ORDER_ID = "woocommerce:727"
 TRACKING = "https://www.linkcorreios.com.br/?id=QB987654321BR"
-# The import stores delivery_status / tracking_url once H3's change is merged; until
-# then these assertions fail, and strict xfail says so.
-needs_h3 = pytest.mark.xfail(
-    strict=True, reason="needs H3: the import storing delivery_status and tracking_url"
-)
 
 
 def headers(raw: bytes, topic: str, delivery: str) -> dict[str, str]:
@@ -166,7 +161,6 @@ async def test_completed_means_shipped_when_the_store_says_so(db: Database) -> N
     assert stored[0].delivered_at is None
 
 
-@needs_h3
 async def test_a_tracking_item_gives_shipped_and_the_url(db: Database) -> None:
     moving = fixture(
         "woocommerce_order.json",
