@@ -19,9 +19,7 @@ DELIVERY_STATUSES: Final = (SHIPPED, OUT_FOR_DELIVERY, DELIVERED, DELIVERY_FAILE
 """Every value ``orders.delivery_status`` may hold (NULL: nothing known yet)."""
 
 
-def settled_status(
-    stored: str | None, stored_delivered: bool, reported: str | None
-) -> str | None:
+def settled_status(stored: str | None, stored_delivered: bool, reported: str | None) -> str | None:
     """The status to write when a row reports ``reported`` over a stored order.
 
     ``stored_delivered``: the order has a delivery time (orders from before statuses

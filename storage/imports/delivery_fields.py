@@ -92,9 +92,7 @@ def delivery_fields(
     get = fields.get
     estimate, raw_status, url = get("estimated_delivery_at"), get("delivery_status"), None
     status = parse_delivery_status(raw_status) if raw_status else None
-    estimated = (
-        parse_estimate(estimate, *zones, order["purchased_at"], now) if estimate else None
-    )
+    estimated = parse_estimate(estimate, *zones, order["purchased_at"], now) if estimate else None
     if order["delivered_at"] is not None and status != DELIVERED:
         if status is not None:
             warn(f"delivery_status {raw_status!r} with a delivered_at; read as delivered")

@@ -6,9 +6,9 @@ beside a long import. Idempotent on ``order_id``: a row equal to what is stored 
 as unchanged and is not written; a row whose ``updated_at`` (the store's version of the
 order) is not newer than the stored one is stale and changes nothing, and an empty
 delivery field (``delivered_at``, the estimate, status or tracking address) never clears
-a known one; a delivered order stays delivered (``storage.delivery_status``). Customers are upserted on
-``customer_id``; an empty field never erases a known value, and an anonymised customer
-is never filled in again.
+a known one; a delivered order stays delivered (``storage.delivery_status``). Customers
+are upserted on ``customer_id``; an empty field never erases a known value, and an
+anonymised customer is never filled in again.
 """
 
 from __future__ import annotations
