@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from storage.delivery_status import DELIVERED, DELIVERY_STATUSES
 from storage.imports.rows import EARLIEST, RowError, parse_time
 
-MAX_ESTIMATE_AHEAD = timedelta(days=400)
-"""How far ahead an estimate may lie: a year, and a little room for slow shipping."""
+MAX_ESTIMATE_AHEAD = timedelta(days=366)
+"""How far ahead an estimate may lie: a year (a leap year's), no shop promises later."""
 MAX_URL_LENGTH = 2048
 _STATUSES = frozenset(DELIVERY_STATUSES)
 
