@@ -151,6 +151,36 @@ def _customers(f: Figures) -> str:
     return line
 
 
+DELIVERY_KEYS = (
+    "delivery.delivered", "delivery.on_time", "delivery.late", "delivery.on_time_pct",
+    "delivery.csat_on_time", "delivery.csat_late", "delivery.nps_on_time", "delivery.nps_late",
+)  # fmt: skip
+
+
+def _delivery(f: Figures) -> str:
+    """Deliveries, on time and late; nothing at all when nothing was delivered."""
+    delivered = f.count("delivery.delivered")
+    if not delivered:
+        return ""
+    judged = f.count("delivery.on_time") + f.count("delivery.late")
+    if not judged:
+        return translate("Delivered {delivered} · no estimates", f.lang, delivered=delivered)
+    return translate(
+        "Delivered {delivered} · on time {on_time_pct} ({on_time} of {judged}) · "
+        "CSAT on time {csat_on_time}, late {csat_late} · NPS on time {nps_on_time}, "
+        "late {nps_late}",
+        f.lang,
+        delivered=delivered,
+        on_time_pct=_pct(f, "delivery.on_time_pct"),
+        on_time=f.count("delivery.on_time"),
+        judged=judged,
+        csat_on_time=_mean(f, "delivery.csat_on_time"),
+        csat_late=_mean(f, "delivery.csat_late"),
+        nps_on_time=_score(f, "delivery.nps_on_time"),
+        nps_late=_score(f, "delivery.nps_late"),
+    )
+
+
 def _sla(f: Figures) -> str:
     return sla_text(f.sla, f.sla_prev, f.hours, f.first_target, f.resolution_target, f.lang)
 
@@ -184,6 +214,7 @@ LINES: tuple[tuple[tuple[str, ...], Line], ...] = (
     ((), _sla),  # service levels come from storage.read.sla, not from compute_kpis
     (("customers.with_orders", "customers.repeat_purchase_pct", "customers.churn_pct",
       "customers.ltv_cents", "customers.cac_cents"), _customers),
+    (DELIVERY_KEYS, _delivery),
 )
 # fmt: on
 """The lines of /kpi in order, each with the ``compute_kpis`` keys it shows."""
@@ -205,7 +236,7 @@ def summary_text(
     """The compact KPI summary (one figure family a line)."""
     f = Figures(cur, prev, sla, sla_prev, lang, currency, hours, first_target, resolution_target)
     heading = translate("📊 KPIs, {title} (▲▼ vs the previous period)", lang, title=title)
-    return "\n".join([heading, *(line(f) for _, line in LINES)])
+    return "\n".join([heading, *filter(None, (line(f) for _, line in LINES))])
 
 
 def _spread(spread: Spread | None, lang: str) -> str:

@@ -54,8 +54,9 @@ class OperatorService(AdminActions):
         from storage.read.kpi import compute_kpis, weekly_scores
 
         s, before = self.session, period.previous
-        cur = await compute_kpis(s, period.since, period.until, self.now)
-        prev = await compute_kpis(s, before.since, before.until, self.now)
+        zone = self.settings.default_timezone
+        cur = await compute_kpis(s, period.since, period.until, self.now, default_zone=zone)
+        prev = await compute_kpis(s, before.since, before.until, self.now, default_zone=zone)
         sla = await sla_summary(s, period.since, period.until, targets, self.now)
         sla_prev = await sla_summary(s, before.since, before.until, targets, self.now)
         label = period_label(period, self.lang)

@@ -93,7 +93,10 @@ class SurveyResponse(Base):
     customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="SET NULL"), index=True
     )
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
+    # Indexed: the delivery KPIs read the answers of the orders delivered in a period.
+    order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orders.id", ondelete="SET NULL"), index=True
+    )
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(8))  # "nps" or "csat"
     score: Mapped[int] = mapped_column(Integer)

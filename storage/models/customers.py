@@ -74,6 +74,8 @@ class Order(Base):
     # reading the table; its first column serves the plain customer_id lookups too.
     __table_args__ = (
         Index("ix_orders_customer_purchased", "customer_id", "purchased_at", "total_cents"),
+        # The delivery KPIs: orders delivered in a period, estimate and customer included.
+        Index("ix_orders_delivered", "delivered_at", "estimated_delivery_at", "customer_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -26,6 +26,9 @@ Definitions (DESIGN.md):
   the period (null when no spend is known for those months). Months are ``YYYY-MM`` in
   the time zone of ``since`` (or ``until``). Amounts are summed as stored: one currency
   is assumed.
+- Delivery (``storage.read.delivery_kpi``): of the orders delivered in the period, how
+  many on time and late (by the customer's local dates), and the NPS and CSAT of the
+  answers about each.
 
 Counts are whole numbers; a figure that needs data there is none of is null, never 0.
 Scores, percentages and seconds are rounded half-up to one decimal, cents to a whole
@@ -43,11 +46,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from storage.models import FollowUp, MarketingSpend, Order, OutboxMessage, Ticket
+from storage.read.delivery_kpi import delivery_kpis
 from storage.read.figures import cents, nps_score, ratio
 from storage.read.kpi_weeks import WeekScore, survey_counts, weekly_scores
 from storage.read.percentiles import median_and_p90
 
-__all__ = ["WeekScore", "compute_kpis", "nps_score", "ratio", "weekly_scores"]
+__all__ = ["DEFAULT_ZONE", "WeekScore", "compute_kpis", "nps_score", "ratio", "weekly_scores"]
+
+DEFAULT_ZONE = "America/Sao_Paulo"
+"""``DEFAULT_TIMEZONE``'s default, for callers without settings."""
 
 
 def _within(
@@ -226,11 +233,18 @@ async def _cac(
 
 
 async def compute_kpis(
-    session: AsyncSession, since: datetime | None, until: datetime | None, now: datetime
+    session: AsyncSession,
+    since: datetime | None,
+    until: datetime | None,
+    now: datetime,
+    *,
+    default_zone: str = DEFAULT_ZONE,
 ) -> dict[str, Any]:
     """Every figure of ``postsale kpi --json`` (INTERFACE.md) for ``[since, until)``.
 
     ``until=None`` with a ``since`` means up to ``now``; both None mean all time.
+    ``default_zone`` (``DEFAULT_TIMEZONE``) dates the deliveries of customers without a
+    zone of their own.
     """
     for moment in (since, until, now):
         if moment is not None and moment.tzinfo is None:
@@ -247,4 +261,5 @@ async def compute_kpis(
     result["followups"] = await _followups(session, since, until)
     result["tickets"] = await _tickets(session, since, until)
     result["customers"] = await _customers(session, since, until)
+    result["delivery"] = await delivery_kpis(session, since, until, now, default_zone)
     return result

@@ -40,6 +40,14 @@ VALUE_DEF = N_(
     "• LTV = revenue / customers with orders; CAC = marketing spend / new customers "
     "(first order in the period)."
 )
+DELIVERY_DEF = N_(
+    "• On time = delivered on or before the estimated delivery date, both as dates of the "
+    "customer's calendar, of the orders delivered in the period (orders without an estimate "
+    "count in neither on time nor late)."
+)
+DELIVERY_SCORES_DEF = N_(
+    "• NPS and CSAT on time / late = of the answers about the orders delivered on time / late."
+)
 
 # fmt: off
 KPIS: tuple[KpiDef, ...] = (
@@ -71,6 +79,12 @@ KPIS: tuple[KpiDef, ...] = (
               "customers who ordered in the previous period.")),
     KpiDef("customers.ltv_cents", N_("LTV"), "cents", VALUE_DEF),
     KpiDef("customers.cac_cents", N_("CAC"), "cents", VALUE_DEF),
+    KpiDef("delivery.on_time_pct", N_("Delivered on time"), "pct", DELIVERY_DEF,
+           ("delivery.delivered", "delivery.on_time", "delivery.late")),
+    KpiDef("delivery.csat_on_time", N_("CSAT, on time"), "mean", DELIVERY_SCORES_DEF),
+    KpiDef("delivery.csat_late", N_("CSAT, late"), "mean", DELIVERY_SCORES_DEF),
+    KpiDef("delivery.nps_on_time", N_("NPS, on time"), "score", DELIVERY_SCORES_DEF),
+    KpiDef("delivery.nps_late", N_("NPS, late"), "score", DELIVERY_SCORES_DEF),
 )
 # fmt: on
 BY_KEY: dict[str, KpiDef] = {k.key: k for k in KPIS}

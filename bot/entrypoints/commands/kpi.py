@@ -69,7 +69,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     db = await open_database(settings)
     try:
         async with db.uow() as uow:
-            figures = await compute_kpis(uow.session, since, until, datetime.now(UTC))
+            figures = await compute_kpis(
+                uow.session, since, until, datetime.now(UTC), default_zone=settings.default_timezone
+            )
     finally:
         await db.close()
     if args.json:
@@ -110,6 +112,12 @@ DETAILS: dict[str, str] = {
     "customers.churn_pct": "vs the previous period",
     "customers.ltv_cents": "revenue per customer with orders",
     "customers.cac_cents": "spend per new customer",
+    "delivery.on_time_pct": "{v[delivery.on_time]:,} on time, {v[delivery.late]:,} late, of "
+    "{v[delivery.delivered]:,} delivered (those without an estimate in neither)",
+    "delivery.csat_on_time": "answers about orders delivered on time",
+    "delivery.csat_late": "answers about orders delivered late",
+    "delivery.nps_on_time": "answers about orders delivered on time",
+    "delivery.nps_late": "answers about orders delivered late",
 }
 
 
