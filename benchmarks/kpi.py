@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +27,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from benchmarks.kpi_import import bench_import
 from benchmarks.kpi_sql import raw_kpis
 from bot.app import Database
 from storage.read.kpi import compute_kpis
@@ -39,6 +37,8 @@ SPAN = timedelta(days=730)
 NPS_SCORES = (0, 3, 6, 7, 8, 9, 9, 10, 10, 10)
 CSAT_SCORES = (1, 2, 3, 4, 4, 5, 5)
 FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime in SQLite
+# Customers' own zones (None: DEFAULT_TIMEZONE), Lisbon with summer time.
+ZONES = (None, None, None, None, None, None, None, "America/Manaus", "Europe/Lisbon", None)
 
 
 def _stamp(moment: datetime) -> str:
@@ -75,8 +75,9 @@ def build(path: Path, scale: float, seed: int = 7) -> dict[str, int]:
     con.execute("BEGIN")
     created = _stamp(NOW - SPAN)
     con.executemany(
-        "INSERT INTO customers (id, external_id, locale, created_at) VALUES (?, ?, 'pt-BR', ?)",
-        ((n + 1, f"c{n + 1}", created) for n in range(counts["customers"])),
+        "INSERT INTO customers (id, external_id, locale, timezone, created_at) "
+        "VALUES (?, ?, 'pt-BR', ?, ?)",
+        ((n + 1, f"c{n + 1}", ZONES[n % len(ZONES)], created) for n in range(counts["customers"])),
     )
 
     def orders() -> Iterator[tuple[Any, ...]]:
@@ -85,6 +86,9 @@ def build(path: Path, scale: float, seed: int = 7) -> dict[str, int]:
             customer = 1 + int(counts["customers"] * rng.random() ** 1.6)
             bought = _moment(rng)
             when = _stamp(bought)
+            # Nine orders in ten with an estimate: a date, as the import stores it.
+            due = bought.replace(hour=3, minute=0, second=0, microsecond=0)
+            due += timedelta(days=rng.randint(3, 10))
             yield (
                 n + 1,
                 f"o{n + 1}",
@@ -93,6 +97,7 @@ def build(path: Path, scale: float, seed: int = 7) -> dict[str, int]:
                 "BRL",
                 when,
                 _stamp(bought + timedelta(days=rng.randint(2, 12))),
+                _stamp(due) if n % 10 else None,
                 when,
                 when,
             )
@@ -100,7 +105,8 @@ def build(path: Path, scale: float, seed: int = 7) -> dict[str, int]:
     for chunk in _chunks(orders()):
         con.executemany(
             "INSERT INTO orders (id, external_id, customer_id, total_cents, currency, "
-            "purchased_at, delivered_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            "purchased_at, delivered_at, estimated_delivery_at, delivery_status, created_at, "
+            "updated_at) VALUES (?,?,?,?,?,?,?,?,'delivered',?,?)",
             chunk,
         )
     con.execute(
@@ -119,12 +125,13 @@ def build(path: Path, scale: float, seed: int = 7) -> dict[str, int]:
                 else rng.randint(1, 5)
             )
             customer = 1 + n % counts["customers"]
-            yield (f"b{n}", customer, kind, score, "import", _stamp(_moment(rng)))
+            about = 1 + (n // 2) % counts["orders"]  # an NPS and a CSAT answer per order
+            yield (f"b{n}", customer, about, kind, score, "import", _stamp(_moment(rng)))
 
     for chunk in _chunks(answers()):
         con.executemany(
-            "INSERT INTO survey_responses (dedup_key, customer_id, kind, score, source, "
-            "answered_at) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO survey_responses (dedup_key, customer_id, order_id, kind, score, "
+            "source, answered_at) VALUES (?,?,?,?,?,?,?)",
             chunk,
         )
 
@@ -207,42 +214,6 @@ async def time_engine(
         await db.close()
 
 
-def write_orders_csv(path: Path, rows: int, seed: int = 11) -> None:
-    """An orders CSV of ``rows`` rows (half the customers buy twice), written lazily."""
-    rng = random.Random(seed)
-    with path.open("w", encoding="utf-8") as fh:
-        fh.write(
-            "order_id,customer_id,customer_name,phone,email,locale,timezone,total,"
-            "currency,purchased_at,delivered_at\n"
-        )
-        for n in range(rows):
-            c = n // 2 if n % 4 else n
-            bought = NOW - timedelta(minutes=rng.randint(0, 1_000_000))
-            delivered = (bought + timedelta(days=5)).isoformat(" ", "seconds") if n % 5 else ""
-            fh.write(
-                f"ord-{n},cust-{c},Cliente {c},+55 11 9{c % 10**8:08d},c{c}@example.com,pt-BR,,"
-                f"{rng.randint(100, 99_999) / 100:.2f},BRL,{bought.isoformat(' ', 'seconds')},"
-                f"{delivered}\n"
-            )
-
-
-def time_import(path: Path, url: str) -> float:
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "import-orders", str(path), "--show", "3"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    took = time.perf_counter() - started
-    print("   ", done.stdout.strip().replace("\n", "\n    "))
-    if done.returncode:
-        print(done.stderr, file=sys.stderr)
-    return took
-
-
 def compare(url: str, path: Path, runs: int) -> None:
     """Time the engine and the raw SQL for 30 days and all time; print the ratio."""
     print(f"{'period':<10}{'compute_kpis':>14}{'raw SQL':>10}{'ratio':>8}")
@@ -260,19 +231,6 @@ def compare(url: str, path: Path, runs: int) -> None:
             print(f"  MISMATCH for {label}:\n  engine {figures}\n  raw    {raw}")
         ratio = engine_s / raw_s
         print(f"{label:<10}{engine_s * 1000:>11.1f} ms{raw_s * 1000:>7.1f} ms{ratio:>7.2f}x")
-
-
-def bench_import(where: Path, rows: int) -> None:
-    """Write ``rows`` orders and time ``postsale import-orders`` on them, twice."""
-    csv_path = where / "orders.csv"
-    write_orders_csv(csv_path, rows)
-    fresh = where / "import-bench.db"
-    for stale in (fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")):
-        stale.unlink(missing_ok=True)
-    url = f"sqlite+aiosqlite:///{fresh}"
-    for label in ("new", "unchanged"):
-        took = time_import(csv_path, url)
-        print(f"import-orders {rows:,} rows ({label}): {took:.1f} s, {rows / took:,.0f} rows/s")
 
 
 def main() -> None:

@@ -6,8 +6,10 @@
 
 Orders: ``customer_id`` is Olist's ``customer_unique_id`` (the person; Olist's own
 ``customer_id`` is one per order, which would hide every repeat purchase), ``total`` is
-the sum of the order's payments, ``delivered_at`` the delivery to the customer; times
-are Sao Paulo local time without an offset. Canceled and unavailable orders are left
+the sum of the order's payments, ``delivered_at`` the delivery to the customer,
+``estimated_delivery_at`` the date Olist promised (``order_estimated_delivery_date``,
+midnight of that day), ``shipped`` orders in transit; times are Sao Paulo local time
+without an offset. Canceled and unavailable orders are left
 out (no sale). Reviews become CSAT answers (``review_score`` 1-5, answered at the
 review's answer time), ``response_id`` = review id / order id (Olist reuses a review id
 for several orders of one purchase).
@@ -56,6 +58,9 @@ def find_olist_dir() -> Path:
 
 OLIST_DIR = find_olist_dir()
 SKIPPED_STATUSES = {"canceled", "unavailable"}
+# Olist's order_status -> delivery_status; "delivered" comes from the delivery date itself
+# (a few delivered orders lack one, and would otherwise be dated by the import's clock).
+DELIVERY_STATUS = {"shipped": "shipped"}
 CREDIT = 'Data: "Brazilian E-Commerce Public Dataset by Olist" (CC BY-NC-SA 4.0).'
 
 
@@ -113,6 +118,8 @@ def convert(olist_dir: Path, out_dir: Path, *, limit: int | None = None) -> Conv
                     "currency": "BRL",
                     "purchased_at": r["order_purchase_timestamp"],
                     "delivered_at": r["order_delivered_customer_date"],
+                    "estimated_delivery_at": r["order_estimated_delivery_date"],
+                    "delivery_status": DELIVERY_STATUS.get(r["order_status"], ""),
                 }
             )
     responses_path = out_dir / "responses.csv"
@@ -154,7 +161,9 @@ async def import_and_measure(
         answers = await import_responses_file(db, converted.responses, settings)
         answers_s = time.perf_counter() - started
         async with db.uow() as uow:
-            figures = await compute_kpis(uow.session, None, None, datetime.now(UTC))
+            figures = await compute_kpis(
+                uow.session, None, None, datetime.now(UTC), default_zone=settings.default_timezone
+            )
             order_count = await uow.session.scalar(select(func.count()).select_from(Order))
             customer_count = await uow.session.scalar(select(func.count()).select_from(Customer))
     finally:
@@ -181,7 +190,7 @@ def _counts(report: object) -> str:
 def _report(converted: Converted, measured: dict[str, object]) -> str:
     figures = measured["figures"]
     assert isinstance(figures, dict)
-    customers, csat = figures["customers"], figures["csat"]
+    customers, csat, delivery = figures["customers"], figures["csat"], figures["delivery"]
     orders, answers = measured["orders_import"], measured["responses_import"]
     lines = [
         f"converted: {converted.order_rows:,} orders ({converted.skipped_orders:,} canceled or "
@@ -194,6 +203,9 @@ def _report(converted: Converted, measured: dict[str, object]) -> str:
         f"LTV:              {customers['ltv_cents'] / 100:,.2f} BRL",
         f"CSAT mean:        {csat['mean']} ({csat['responses']:,} answers, "
         f"{csat['satisfied_pct']} % satisfied)",
+        f"delivered:        {delivery['delivered']:,}: {delivery['on_time']:,} on time, "
+        f"{delivery['late']:,} late ({delivery['on_time_pct']} % on time)",
+        f"CSAT by delivery: {delivery['csat_on_time']} on time, {delivery['csat_late']} late",
         CREDIT,
     ]
     return "\n".join(lines)
