@@ -27,7 +27,8 @@ class Customer(Base):
     phone: Mapped[str | None] = mapped_column(String(32), index=True)  # E.164
     email: Mapped[str | None] = mapped_column(String(254))
     locale: Mapped[str | None] = mapped_column(String(16))
-    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Indexed: the delivery KPIs on SQLite find each zone's customers by it.
+    timezone: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime]
     opted_out_at: Mapped[datetime | None]
     unreachable_at: Mapped[datetime | None]

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, Order, SurveyResponse
 from storage.read.figures import nps_score, ratio
-from storage.read.local_dates import is_postgres, local_day
+from storage.read.local_dates import is_postgres, punctuality
 
 # How far past now an estimate may lie (the import allows a year): its year still has
 # its own offsets spelled out on SQLite.
@@ -38,13 +38,16 @@ def _punctual(
     session: AsyncSession, zones: list[str], default_zone: str, now: datetime
 ) -> ColumnElement[Any]:
     """1 for an order delivered on time, 0 for one late, NULL without an estimate."""
-    last_year = now.year + _YEARS_AHEAD
-
-    def day(moment: Any) -> ColumnElement[Any]:
-        return local_day(session, moment, Customer.timezone, default_zone, zones, last_year)
-
-    on_time = day(Order.delivered_at) <= day(Order.estimated_delivery_at)
-    return case((Order.estimated_delivery_at.is_(None), None), (on_time, 1), else_=0)
+    customer = Customer if is_postgres(session) else Order.customer_id
+    return punctuality(
+        session,
+        Order.delivered_at,
+        Order.estimated_delivery_at,
+        customer,
+        default_zone,
+        zones,
+        now.year + _YEARS_AHEAD,
+    )
 
 
 def _delivered_in(since: datetime | None, until: datetime | None) -> ColumnElement[bool]:
@@ -56,9 +59,21 @@ def _delivered_in(since: datetime | None, until: datetime | None) -> ColumnEleme
     return and_(*found)
 
 
-def _with_customers(query: Any, zones: list[str], session: AsyncSession) -> Any:
-    # Only a customer's own zone needs the customer; on SQLite with none known, skip it.
-    if zones or is_postgres(session):
+def _once(query: Any, session: AsyncSession) -> Any:
+    """``query`` as a subquery whose rows are each worked out once.
+
+    SQLite would otherwise copy the verdict's CASE (hundreds of terms) into every
+    aggregate that reads it, or sort every row to group them; a LIMIT (of none) keeps
+    the subquery whole, so its rows stream once into the aggregates.
+    """
+    if not is_postgres(session):
+        query = query.limit(-1)
+    return query.subquery()
+
+
+def _with_customers(query: Any, session: AsyncSession) -> Any:
+    # PostgreSQL reads the zone from the customer; SQLite finds zoned customers apart.
+    if is_postgres(session):
         return query.outerjoin(Customer, Customer.id == Order.customer_id)
     return query
 
@@ -74,16 +89,21 @@ async def delivery_kpis(
     zones = await _zones(session)
     punctual = _punctual(session, zones, default_zone, now)
     delivered_in = _delivered_in(since, until)
-    counts = select(func.count(), func.count(punctual), func.sum(punctual)).select_from(Order)
-    counts = _with_customers(counts, zones, session).where(delivered_in)
-    delivered, judged, on_time = (await session.execute(counts)).one()
-    on_time = int(on_time or 0)
-    answers = await _answers(session, zones, punctual, delivered_in)
+    verdicts = _with_customers(select(punctual.label("p")).select_from(Order), session)
+    verdicts = _once(verdicts.where(delivered_in), session)
+    query = select(func.count(), func.count(verdicts.c.p), func.sum(verdicts.c.p))
+    delivered, judged, on_time_ = (await session.execute(query)).one()
+    delivered, on_time = int(delivered), int(on_time_ or 0)
+    late = int(judged) - on_time
+    # All time on SQLite: the answers read in order id order, each order found in turn,
+    # rather than every order's answers looked up at random.
+    in_turn = since is None and until is None and not is_postgres(session)
+    answers = await _answers(session, punctual, delivered_in, in_turn)
     return {
-        "delivered": int(delivered),
+        "delivered": delivered,
         "on_time": on_time,
-        "late": int(judged) - on_time,
-        "on_time_pct": ratio(on_time, int(judged), 100),
+        "late": late,
+        "on_time_pct": ratio(on_time, on_time + late, 100),
         "csat_on_time": answers.get((1, "csat")),
         "csat_late": answers.get((0, "csat")),
         "nps_on_time": answers.get((1, "nps")),
@@ -93,34 +113,43 @@ async def delivery_kpis(
 
 async def _answers(
     session: AsyncSession,
-    zones: list[str],
     punctual: ColumnElement[Any],
     delivered_in: ColumnElement[bool],
+    in_turn: bool,
 ) -> dict[tuple[int, str], float | None]:
-    """``{(1 on time / 0 late, kind): CSAT mean or NPS score}`` of the orders' answers."""
+    """``{(1 on time / 0 late, kind): CSAT mean or NPS score}`` of the orders' answers.
+
+    ``in_turn``: read every answer in order id order (``ix_survey_responses_order``) and
+    find each order by its key; the function around the answer's order id keeps SQLite
+    from looking the answers up by order instead.
+    """
+    about = func.coalesce(SurveyResponse.order_id, None) if in_turn else SurveyResponse.order_id
     each = select(
-        punctual.label("punctual"), SurveyResponse.kind.label("kind"), SurveyResponse.score
+        punctual.label("p"), SurveyResponse.kind.label("kind"), SurveyResponse.score
     ).select_from(SurveyResponse)
-    each = each.join(Order, Order.id == SurveyResponse.order_id)
-    each = _with_customers(each, zones, session)
-    rows = each.where(
-        delivered_in,
-        Order.estimated_delivery_at.is_not(None),
-        SurveyResponse.kind.in_(("nps", "csat")),
-    ).subquery()
-    score = rows.c.score
-    query = select(
-        rows.c.punctual,
-        rows.c.kind,
-        func.count(),
-        func.sum(case((score >= 9, 1), else_=0)),
-        func.sum(case((score <= 6, 1), else_=0)),
-        func.sum(score),
-    ).group_by(rows.c.punctual, rows.c.kind)
+    each = _with_customers(each.join(Order, Order.id == about), session)
+    rows = each.where(delivered_in, Order.estimated_delivery_at.is_not(None))
+    rows = _once(rows, session)
+    p, kind, score = rows.c.p, rows.c.kind, rows.c.score
+
+    def count_if(*conditions: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.count(case((and_(*conditions), 1)))
+
+    figures = []
+    for verdict in (1, 0):
+        on, csat, nps = p == verdict, kind == "csat", kind == "nps"
+        figures += [
+            count_if(on, csat),
+            func.sum(case((and_(on, csat), score))),
+            count_if(on, nps),
+            count_if(on, nps, score >= 9),
+            count_if(on, nps, score <= 6),
+        ]
+    sums = (await session.execute(select(*figures))).one()
     found: dict[tuple[int, str], float | None] = {}
-    for punctual_, kind, n, promoters, detractors, total in await session.execute(query):
-        if kind == "nps":
-            found[(int(punctual_), kind)] = nps_score(int(promoters), int(detractors), int(n))
-        else:
-            found[(int(punctual_), kind)] = ratio(int(total), int(n))
+    for verdict, (answered, total, n, promoters, detractors) in zip(
+        (1, 0), (sums[:5], sums[5:]), strict=True
+    ):
+        found[(verdict, "csat")] = ratio(None if total is None else int(total), int(answered))
+        found[(verdict, "nps")] = nps_score(int(promoters), int(detractors), int(n)) if n else None
     return found

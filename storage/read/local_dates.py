@@ -16,8 +16,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Date, case, cast, func, literal
+from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Customer
 
 FIRST_YEAR = 2000
 """No moment the import accepts is older (``storage.imports.rows.EARLIEST``)."""
@@ -74,24 +76,40 @@ def _offset_of(moment: Any, zone: str, last_year: int) -> ColumnElement[Any]:
     return case(*newest_first, else_=changes[0][1])
 
 
-def local_day(
+def _day(moment: Any, shift: ColumnElement[Any]) -> ColumnElement[Any]:
+    # ``op("/")``: SQLite's integer division (SQLAlchemy's ``/`` would make it a float).
+    return (func.unixepoch(moment) + shift).self_group().op("/")(_DAY)
+
+
+def punctuality(
     session: AsyncSession,
-    moment: Any,
-    zone: Any,
+    delivered: Any,
+    estimated: Any,
+    customer: Any,
     default_zone: str,
     zones: Sequence[str],
     last_year: int,
 ) -> ColumnElement[Any]:
-    """The day of ``moment`` (a column) in the zone named by column ``zone``, or in
-    ``default_zone`` where that is NULL. Days compare as days; what they are differs by
-    backend (a date, or a day number). ``zones``: every zone name the column may hold
-    (SQLite); ``last_year``: the latest year a moment may fall in (later ones are read
-    with that year's last offset).
+    """1 when ``delivered`` falls on or before ``estimated``'s day in the customer's zone
+    (else ``default_zone``), 0 when after, NULL without an estimate (all columns).
+
+    ``customer``: the customers row (PostgreSQL, joined) or the order's ``customer_id``
+    column (SQLite, where ``zones`` names every zone a customer has). SQLite finds each
+    zone's customers by ``IN (SELECT ...)``, a table it builds once from the zone index,
+    rather than by a join that reads a customer, at random, for every order.
     """
     if is_postgres(session):
-        return cast(func.timezone(func.coalesce(zone, default_zone), moment), Date)
-    others = [(zone == name, _offset_of(moment, name, last_year)) for name in zones]
-    fallback = _offset_of(moment, default_zone, last_year)
-    shift = case(*others, else_=fallback) if others else fallback
-    # ``op("/")``: SQLite's integer division (SQLAlchemy's ``/`` would make it a float).
-    return (func.unixepoch(moment) + shift).self_group().op("/")(_DAY)
+        zone = func.coalesce(customer.timezone, default_zone)
+        days = [cast(func.timezone(zone, moment), Date) for moment in (delivered, estimated)]
+        return case((estimated.is_(None), None), (days[0] <= days[1], 1), else_=0)
+
+    def within(zone: str) -> ColumnElement[Any]:
+        first = _day(delivered, _offset_of(delivered, zone, last_year))
+        second = _day(estimated, _offset_of(estimated, zone, last_year))
+        return case((first <= second, 1), else_=0)
+
+    branches: list[tuple[ColumnElement[bool], Any]] = [(estimated.is_(None), None)]
+    for name in zones:
+        ids = select(Customer.id).where(Customer.timezone == name)
+        branches.append((customer.in_(ids), within(name)))
+    return case(*branches, else_=within(default_zone))
