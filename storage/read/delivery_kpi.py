@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, Order, SurveyResponse
 from storage.read.figures import nps_score, ratio
-from storage.read.local_dates import is_postgres, punctuality
+from storage.read.local_dates import is_postgres, known_zone, punctuality
 
 # How far past now an estimate may lie (the import allows a year): its year still has
 # its own offsets spelled out on SQLite.
@@ -31,7 +31,8 @@ async def _zones(session: AsyncSession) -> list[str]:
     if is_postgres(session):
         return []
     query = select(Customer.timezone).where(Customer.timezone.is_not(None)).distinct()
-    return sorted(str(name) for name in await session.scalars(query))
+    # A name this machine's zone database lacks is read as the default zone.
+    return sorted(name for name in await session.scalars(query) if name and known_zone(name))
 
 
 def _punctual(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,16 @@ _STEP = timedelta(days=1)
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+@lru_cache(maxsize=512)
+def known_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA zone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @lru_cache(maxsize=512)
