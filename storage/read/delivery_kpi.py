@@ -12,6 +12,7 @@ whenever given: NPS = % promoters - % detractors, CSAT = mean score; null withou
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -36,18 +37,39 @@ async def _zones(session: AsyncSession) -> list[str]:
 
 
 def _punctual(
-    session: AsyncSession, zones: list[str], default_zone: str, now: datetime
+    session: AsyncSession, zones: list[str], default_zone: str, now: datetime, joined: bool
 ) -> ColumnElement[Any]:
-    """1 for an order delivered on time, 0 for one late, NULL without an estimate."""
-    customer = Customer if is_postgres(session) else Order.customer_id
+    """1 for an order delivered on time, 0 for one late, NULL without an estimate.
+
+    ``joined``: the customers are joined (``_with_customers``). Otherwise (all time on
+    SQLite) each zone's customers are found by ``IN (SELECT ...)``: a list SQLite builds
+    once from the zone index, where a join reads a customer, at random, an order.
+    """
+    dialect = session.get_bind().dialect.name
+    return _verdict(dialect, tuple(zones), default_zone, now.year + _YEARS_AHEAD, joined)
+
+
+@lru_cache(maxsize=64)
+def _verdict(
+    dialect: str, zones: tuple[str, ...], default_zone: str, last_year: int, joined: bool
+) -> ColumnElement[Any]:
+    # Kept: on SQLite the expression has hundreds of terms, and building it anew (and
+    # SQLAlchemy compiling it anew) would cost more than the query on a short period.
+
+    def in_zone(name: str) -> ColumnElement[bool]:
+        if joined:
+            return Customer.timezone == name
+        return Order.customer_id.in_(select(Customer.id).where(Customer.timezone == name))
+
     return punctuality(
-        session,
+        dialect == "postgresql",
         Order.delivered_at,
         Order.estimated_delivery_at,
-        customer,
+        Customer.timezone,
+        in_zone,
         default_zone,
         zones,
-        now.year + _YEARS_AHEAD,
+        last_year,
     )
 
 
@@ -72,9 +94,8 @@ def _once(query: Any, session: AsyncSession) -> Any:
     return query.subquery()
 
 
-def _with_customers(query: Any, session: AsyncSession) -> Any:
-    # PostgreSQL reads the zone from the customer; SQLite finds zoned customers apart.
-    if is_postgres(session):
+def _with_customers(query: Any, joined: bool) -> Any:
+    if joined:
         return query.outerjoin(Customer, Customer.id == Order.customer_id)
     return query
 
@@ -88,18 +109,18 @@ async def delivery_kpis(
 ) -> dict[str, Any]:
     """The ``delivery`` object of ``compute_kpis`` for orders delivered in ``[since, until)``."""
     zones = await _zones(session)
-    punctual = _punctual(session, zones, default_zone, now)
+    # All time on SQLite: every order is read, so zones by lists, answers in order.
+    in_turn = since is None and until is None and not is_postgres(session)
+    joined = is_postgres(session) or (bool(zones) and not in_turn)
+    punctual = _punctual(session, zones, default_zone, now, joined)
     delivered_in = _delivered_in(since, until)
-    verdicts = _with_customers(select(punctual.label("p")).select_from(Order), session)
+    verdicts = _with_customers(select(punctual.label("p")).select_from(Order), joined)
     verdicts = _once(verdicts.where(delivered_in), session)
     query = select(func.count(), func.count(verdicts.c.p), func.sum(verdicts.c.p))
     delivered, judged, on_time_ = (await session.execute(query)).one()
     delivered, on_time = int(delivered), int(on_time_ or 0)
     late = int(judged) - on_time
-    # All time on SQLite: the answers read in order id order, each order found in turn,
-    # rather than every order's answers looked up at random.
-    in_turn = since is None and until is None and not is_postgres(session)
-    answers = await _answers(session, punctual, delivered_in, in_turn)
+    answers = await _answers(session, punctual, delivered_in, in_turn, joined)
     return {
         "delivered": delivered,
         "on_time": on_time,
@@ -117,6 +138,7 @@ async def _answers(
     punctual: ColumnElement[Any],
     delivered_in: ColumnElement[bool],
     in_turn: bool,
+    joined: bool,
 ) -> dict[tuple[int, str], float | None]:
     """``{(1 on time / 0 late, kind): CSAT mean or NPS score}`` of the orders' answers.
 
@@ -128,7 +150,7 @@ async def _answers(
     each = select(
         punctual.label("p"), SurveyResponse.kind.label("kind"), SurveyResponse.score
     ).select_from(SurveyResponse)
-    each = _with_customers(each.join(Order, Order.id == about), session)
+    each = _with_customers(each.join(Order, Order.id == about), joined)
     rows = each.where(delivered_in, Order.estimated_delivery_at.is_not(None))
     rows = _once(rows, session)
     p, kind, score = rows.c.p, rows.c.kind, rows.c.score

@@ -16,10 +16,8 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Date, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Date, case, cast, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.models import Customer
 
 FIRST_YEAR = 2000
 """No moment the import accepts is older (``storage.imports.rows.EARLIEST``)."""
@@ -91,11 +89,16 @@ def _day(moment: Any, shift: ColumnElement[Any]) -> ColumnElement[Any]:
     return (func.unixepoch(moment) + shift).self_group().op("/")(_DAY)
 
 
+ZoneTest = Callable[[str], ColumnElement[bool]]
+"""Whether the row's customer is in the zone named (SQLite's spelled-out branches)."""
+
+
 def punctuality(
-    session: AsyncSession,
+    postgres: bool,
     delivered: Any,
     estimated: Any,
-    customer: Any,
+    zone: Any,
+    in_zone: ZoneTest,
     default_zone: str,
     zones: Sequence[str],
     last_year: int,
@@ -103,23 +106,20 @@ def punctuality(
     """1 when ``delivered`` falls on or before ``estimated``'s day in the customer's zone
     (else ``default_zone``), 0 when after, NULL without an estimate (all columns).
 
-    ``customer``: the customers row (PostgreSQL, joined) or the order's ``customer_id``
-    column (SQLite, where ``zones`` names every zone a customer has). SQLite finds each
-    zone's customers by ``IN (SELECT ...)``, a table it builds once from the zone index,
-    rather than by a join that reads a customer, at random, for every order.
+    PostgreSQL (``postgres``) reads the customer's ``zone`` column; SQLite tries
+    ``in_zone`` for each of ``zones`` (every zone a customer has), then falls back on
+    ``default_zone``.
     """
-    if is_postgres(session):
-        zone = func.coalesce(customer.timezone, default_zone)
-        days = [cast(func.timezone(zone, moment), Date) for moment in (delivered, estimated)]
+    if postgres:
+        named = func.coalesce(zone, default_zone)
+        days = [cast(func.timezone(named, moment), Date) for moment in (delivered, estimated)]
         return case((estimated.is_(None), None), (days[0] <= days[1], 1), else_=0)
 
-    def within(zone: str) -> ColumnElement[Any]:
-        first = _day(delivered, _offset_of(delivered, zone, last_year))
-        second = _day(estimated, _offset_of(estimated, zone, last_year))
+    def within(name: str) -> ColumnElement[Any]:
+        first = _day(delivered, _offset_of(delivered, name, last_year))
+        second = _day(estimated, _offset_of(estimated, name, last_year))
         return case((first <= second, 1), else_=0)
 
     branches: list[tuple[ColumnElement[bool], Any]] = [(estimated.is_(None), None)]
-    for name in zones:
-        ids = select(Customer.id).where(Customer.timezone == name)
-        branches.append((customer.in_(ids), within(name)))
+    branches += [(in_zone(name), within(name)) for name in zones]
     return case(*branches, else_=within(default_zone))
