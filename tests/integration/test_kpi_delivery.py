@@ -12,13 +12,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import Database
+from bot.operators.kpi_view import summary_text
 from storage.models import Customer, Order, SurveyResponse
 from storage.read.kpi import compute_kpis
+from storage.read.sla import SlaSummary
 
 SINCE = datetime(2026, 3, 1, tzinfo=UTC)
 UNTIL = datetime(2026, 4, 1, tzinfo=UTC)
 NOW = datetime(2026, 4, 10, tzinfo=UTC)
 _keys = itertools.count()
+NO_SLA = SlaSummary(0, 0, 0, 0, None, None, None)
 
 
 def utc(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
@@ -145,3 +148,24 @@ async def test_a_figure_without_data_is_null_never_zero(db: Database) -> None:
     }
     early = await delivery(db, since=utc(15, 0), until=utc(16, 0))
     assert (early["on_time_pct"], early["csat_on_time"], early["nps_late"]) == (100.0, None, None)
+
+
+async def test_kpi_in_the_chat_shows_the_delivery_line_or_says_why_not(db: Database) -> None:
+    def chat(figures: dict[str, Any], lang: str = "en") -> str:
+        return summary_text(
+            "30d", figures, figures, NO_SLA, NO_SLA, lang=lang, currency="BRL",
+            hours="mon-fri 09:00-18:00", first_target="4h", resolution_target="2d",
+        )  # fmt: skip
+
+    async with db.uow() as uow:
+        empty = await compute_kpis(uow.session, SINCE, UNTIL, NOW)
+    assert "Delivered" not in chat(empty) and "Entregues" not in chat(empty, "pt-BR")
+    await build(db)
+    async with db.uow() as uow:
+        full = await compute_kpis(uow.session, SINCE, UNTIL, NOW)
+        unestimated = await compute_kpis(uow.session, utc(12, 0), utc(13, 0), NOW)
+    assert (
+        "Delivered 8 · on time 57.1% = (4 of 7) · CSAT on time 4.50, late 1.70 · "
+        "NPS on time 33.3 =, late -100.0 =" in chat(full)
+    )
+    assert "Entregues 1 · sem previsões de entrega" in chat(unestimated, "pt-BR")
