@@ -133,6 +133,46 @@ async def delivery_kpis(
     }
 
 
+_SUMS = ("csat_n", "csat_sum", "nps_n", "promoters", "detractors")
+"""What is summed of the answers, per verdict: CSAT answers and their scores; NPS
+answers, promoters (9-10) and detractors (0-6)."""
+
+
+def _answer_parts(kind: Any, score: Any) -> list[ColumnElement[Any]]:
+    """One answer's share of each of ``_SUMS``."""
+    csat, nps = kind == "csat", kind == "nps"
+    return [
+        case((csat, 1), else_=0).label("csat_n"),
+        case((csat, score), else_=0).label("csat_sum"),
+        case((nps, 1), else_=0).label("nps_n"),
+        case((and_(nps, score >= 9), 1), else_=0).label("promoters"),
+        case((and_(nps, score <= 6), 1), else_=0).label("detractors"),
+    ]
+
+
+def _answer_rows(
+    punctual: ColumnElement[Any], delivered_in: ColumnElement[bool], in_turn: bool, joined: bool
+) -> Any:
+    """Rows of a verdict and ``_SUMS``: one an answer, or (``in_turn``) one an order.
+
+    ``in_turn`` (all time on SQLite): the answers are summed per order as they are read
+    in order id order (``ix_survey_responses_order``, no sort), and each order is then
+    found by its key and judged once; otherwise the orders delivered in the period are
+    read first and their answers looked up.
+    """
+    r = SurveyResponse
+    if in_turn:
+        parts = _answer_parts(r.kind, r.score)
+        summed = select(r.order_id, *(func.sum(part).label(part.name) for part in parts))
+        per_order = summed.where(r.order_id.is_not(None)).group_by(r.order_id).subquery()
+        found = select(punctual.label("p"), *(per_order.c[name] for name in _SUMS))
+        found = found.select_from(per_order).join(Order, Order.id == per_order.c.order_id)
+    else:
+        found = select(punctual.label("p"), *_answer_parts(r.kind, r.score)).select_from(r)
+        found = _with_customers(found.join(Order, Order.id == r.order_id), joined)
+    return found.where(delivered_in, Order.estimated_delivery_at.is_not(None))
+
+
 async def _answers(
     session: AsyncSession,
     punctual: ColumnElement[Any],
@@ -140,39 +180,18 @@ async def _answers(
     in_turn: bool,
     joined: bool,
 ) -> dict[tuple[int, str], float | None]:
-    """``{(1 on time / 0 late, kind): CSAT mean or NPS score}`` of the orders' answers.
-
-    ``in_turn``: read every answer in order id order (``ix_survey_responses_order``) and
-    find each order by its key; the function around the answer's order id keeps SQLite
-    from looking the answers up by order instead.
-    """
-    about = func.coalesce(SurveyResponse.order_id, None) if in_turn else SurveyResponse.order_id
-    each = select(
-        punctual.label("p"), SurveyResponse.kind.label("kind"), SurveyResponse.score
-    ).select_from(SurveyResponse)
-    each = _with_customers(each.join(Order, Order.id == about), joined)
-    rows = each.where(delivered_in, Order.estimated_delivery_at.is_not(None))
-    rows = _once(rows, session)
-    p, kind, score = rows.c.p, rows.c.kind, rows.c.score
-
-    def count_if(*conditions: ColumnElement[bool]) -> ColumnElement[Any]:
-        return func.count(case((and_(*conditions), 1)))
-
-    figures = []
-    for verdict in (1, 0):
-        on, csat, nps = p == verdict, kind == "csat", kind == "nps"
-        figures += [
-            count_if(on, csat),
-            func.sum(case((and_(on, csat), score))),
-            count_if(on, nps),
-            count_if(on, nps, score >= 9),
-            count_if(on, nps, score <= 6),
-        ]
-    sums = (await session.execute(select(*figures))).one()
+    """``{(1 on time / 0 late, kind): CSAT mean or NPS score}`` of the orders' answers."""
+    rows = _once(_answer_rows(punctual, delivered_in, in_turn, joined), session)
+    figures = [
+        func.coalesce(func.sum(case((rows.c.p == verdict, rows.c[name]))), 0)
+        for verdict in (1, 0)
+        for name in _SUMS
+    ]
+    sums = [int(n) for n in (await session.execute(select(*figures))).one()]
     found: dict[tuple[int, str], float | None] = {}
     for verdict, (answered, total, n, promoters, detractors) in zip(
         (1, 0), (sums[:5], sums[5:]), strict=True
     ):
-        found[(verdict, "csat")] = ratio(None if total is None else int(total), int(answered))
-        found[(verdict, "nps")] = nps_score(int(promoters), int(detractors), int(n)) if n else None
+        found[(verdict, "csat")] = ratio(total, answered)
+        found[(verdict, "nps")] = nps_score(promoters, detractors, n)
     return found
