@@ -1,4 +1,4 @@
-"""Values of a fetched order, made safe for an order row: times, locales, ids, cents.
+"""A platform's order values made safe for an order row (every connector): times, ids, cents.
 
 A platform's order carries fields the import would reject whole (an unknown language,
 VTEX's ``0001-01-01`` for "no date", a time it cannot read); what cannot be used is left
@@ -66,9 +66,9 @@ def platform_id(platform: str, value: Any) -> str:
 def guest_id(platform: str, email: str, phone: str) -> str:
     """A customer known by contact only: by e-mail, else by phone; '' with neither."""
     if email:
-        return f"{platform}:email:{email.lower()}"
+        return f"{platform}:email:{email.strip().lower()}"
     if phone:
-        return f"{platform}:phone:{phone}"
+        return f"{platform}:phone:{phone.strip()}"
     return ""
 
 
@@ -77,3 +77,18 @@ def cents_text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return ""
     return f"{value // 100}.{value % 100:02d}"
+
+
+def gmt(value: Any) -> str:
+    """A time the platform gives in GMT without an offset, with it (else the import would
+    read it in DEFAULT_TIMEZONE); '' when absent."""
+    given = text(value)
+    if not given:
+        return ""
+    if given.endswith("Z") or "+" in given[10:] or "-" in given[10:]:
+        return given
+    return f"{given}+00:00"
+
+
+def full_name(first: Any, last: Any) -> str:
+    return " ".join(part for part in (text(first), text(last)) if part)

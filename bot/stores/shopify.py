@@ -15,7 +15,6 @@ Mapping: ``bot.stores.shopify_orders``.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -26,6 +25,7 @@ from typing import Any
 from bot.settings import Settings
 from bot.stores.port import OrderRow, StoreApi, Unreadable, Webhook
 from bot.stores.shopify_orders import PLATFORM, fulfillment_row, order_row
+from bot.stores.signatures import base64_hmac_ok
 
 log = logging.getLogger("postsale.stores")
 
@@ -64,12 +64,7 @@ class ShopifyConnector:
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> bool:
         given = headers.get(SIGNATURE_HEADER, "")
-        try:
-            claimed = base64.b64decode(given, validate=True)
-        except (binascii.Error, ValueError):
-            return False
-        expected = hmac.new(self._secret, body, hashlib.sha256).digest()
-        return bool(given) and hmac.compare_digest(expected, claimed)
+        return base64_hmac_ok(self._secret, body, given)
 
     def read(self, headers: Mapping[str, str], body: bytes) -> Webhook:
         topic = headers.get(TOPIC_HEADER, "").strip()

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.stores.order_values import full_name, guest_id, known_locale, platform_id, text
 from bot.stores.port import OrderRow, Unreadable
-from bot.stores.row_fields import full_name, guest_id, our_locale, platform_id, text_of
 
 PLATFORM = "shopify"
 
@@ -45,16 +45,16 @@ def fulfillment_fields(fulfillment: dict[str, Any]) -> dict[str, str]:
     """The delivery fields one fulfillment gives; {} when it shipped nothing."""
     if fulfillment.get("status") in _NOT_SHIPPED:
         return {}
-    status = _SHIPMENT.get(text_of(fulfillment.get("shipment_status")), "shipped")
+    status = _SHIPMENT.get(text(fulfillment.get("shipment_status")), "shipped")
     urls = fulfillment.get("tracking_urls")
-    tracking = text_of(fulfillment.get("tracking_url")) or (
-        text_of(urls[0]) if isinstance(urls, list) and urls else ""
+    tracking = text(fulfillment.get("tracking_url")) or (
+        text(urls[0]) if isinstance(urls, list) and urls else ""
     )
     fields = {"delivery_status": status, "tracking_url": tracking}
-    if estimate := text_of(fulfillment.get("estimated_delivery_at")):
+    if estimate := text(fulfillment.get("estimated_delivery_at")):
         fields["estimated_delivery_at"] = estimate
     if status == "delivered":
-        fields["delivered_at"] = text_of(fulfillment.get("updated_at"))
+        fields["delivered_at"] = text(fulfillment.get("updated_at"))
     return fields
 
 
@@ -63,7 +63,7 @@ def _delivery(fulfillments: Any) -> dict[str, str]:
     if not isinstance(fulfillments, list):
         return {}
     shipped = [
-        (text_of(f.get("updated_at")), fields)
+        (text(f.get("updated_at")), fields)
         for f in fulfillments
         if isinstance(f, dict) and (fields := fulfillment_fields(f))
     ]
@@ -81,13 +81,9 @@ def _dict(value: Any) -> dict[str, Any]:
 def _customer(order: dict[str, Any]) -> dict[str, str]:
     customer = _dict(order.get("customer"))
     address = _dict(order.get("shipping_address")) or _dict(order.get("billing_address"))
-    email = text_of(order.get("email")) or text_of(customer.get("email"))
-    phone = (
-        text_of(customer.get("phone"))
-        or text_of(order.get("phone"))
-        or text_of(address.get("phone"))
-    )
-    name = full_name(customer.get("first_name"), customer.get("last_name")) or text_of(
+    email = text(order.get("email")) or text(customer.get("email"))
+    phone = text(customer.get("phone")) or text(order.get("phone")) or text(address.get("phone"))
+    name = full_name(customer.get("first_name"), customer.get("last_name")) or text(
         address.get("name")
     )
     known = customer.get("id")
@@ -105,11 +101,11 @@ def order_row(payload: Any) -> OrderRow | None:
         return None
     locale = order.get("customer_locale") or _dict(order.get("customer")).get("locale")
     row.update(
-        locale=our_locale(locale),
-        total=text_of(order.get("total_price")),
-        currency=text_of(order.get("currency")),
-        purchased_at=text_of(order.get("processed_at")) or text_of(order.get("created_at")),
-        updated_at=text_of(order.get("updated_at")),
+        locale=known_locale(locale),
+        total=text(order.get("total_price")),
+        currency=text(order.get("currency")),
+        purchased_at=text(order.get("processed_at")) or text(order.get("created_at")),
+        updated_at=text(order.get("updated_at")),
     )
     row.update(_delivery(order.get("fulfillments")))
     return row
@@ -123,6 +119,6 @@ def fulfillment_row(payload: Any) -> OrderRow | None:
         return None
     return {
         "order_id": platform_id(PLATFORM, fulfillment["order_id"]),
-        "updated_at": text_of(fulfillment.get("updated_at")),
+        "updated_at": text(fulfillment.get("updated_at")),
         **fields,
     }

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.stores.order_values import full_name, gmt, guest_id, known_locale, platform_id, text
 from bot.stores.port import OrderRow, Unreadable
-from bot.stores.row_fields import full_name, gmt, guest_id, our_locale, platform_id, text_of
 
 PLATFORM = "woocommerce"
 
@@ -55,11 +55,11 @@ def _tracking_url(order: dict[str, Any]) -> tuple[bool, str]:
     if not isinstance(items, list) or not items:
         return False, ""
     last = items[-1] if isinstance(items[-1], dict) else {}
-    return True, text_of(last.get("custom_tracking_link"))
+    return True, text(last.get("custom_tracking_link"))
 
 
 def _delivery(order: dict[str, Any], completed_means: str) -> dict[str, str]:
-    status = text_of(order.get("status"))
+    status = text(order.get("status"))
     tracked, url = _tracking_url(order)
     if status == "completed":
         delivery = completed_means
@@ -86,11 +86,11 @@ def order_row(payload: Any, completed_means: str = "delivered") -> OrderRow | No
     with nobody to reach."""
     if not isinstance(payload, dict) or payload.get("id") in (None, "", 0):
         raise Unreadable("not a WooCommerce order: no 'id'")
-    if text_of(payload.get("status")) in NOT_RECORDED:
+    if text(payload.get("status")) in NOT_RECORDED:
         return None
     billing, shipping = _address(payload, "billing"), _address(payload, "shipping")
-    email = text_of(billing.get("email"))
-    phone = text_of(billing.get("phone")) or text_of(shipping.get("phone"))
+    email = text(billing.get("email"))
+    phone = text(billing.get("phone")) or text(shipping.get("phone"))
     known = payload.get("customer_id")
     customer_id = platform_id(PLATFORM, known) if known else guest_id(PLATFORM, email, phone)
     if not customer_id:
@@ -101,9 +101,9 @@ def order_row(payload: Any, completed_means: str = "delivered") -> OrderRow | No
         "customer_name": full_name(billing.get("first_name"), billing.get("last_name")),
         "phone": phone,
         "email": email,
-        "locale": our_locale(_meta(payload, _LANGUAGE_META)),
-        "total": text_of(payload.get("total")),
-        "currency": text_of(payload.get("currency")),
+        "locale": known_locale(_meta(payload, _LANGUAGE_META)),
+        "total": text(payload.get("total")),
+        "currency": text(payload.get("currency")),
         "purchased_at": gmt(payload.get("date_created_gmt")),
         "updated_at": gmt(payload.get("date_modified_gmt")),
     }
