@@ -65,7 +65,6 @@ class Entry:
     head: ob.Head
     attempts: int
     unknowns: int = 0
-    unknown_at: float = 0.0  # loop time of the latest lost answer
     in_flight: bool = False
     stamp: list[float] | None = None  # this send's place in the channel pacer's window
     moved: bool = False  # the whole message went to a new row behind its chat's others
@@ -111,8 +110,9 @@ class Delivery:
         """Send once and record the result."""
         head = entry.head
         channel = self.channels[head.channel]
-        if entry.unknowns and not self.answers.since(head.channel, entry.unknown_at):
-            # Its one retry is spent only once the server is seen answering.
+        if entry.unknowns:
+            # Its one retry is spent only on a server that answers now: an answer seen
+            # earlier says nothing of an outage that began since.
             try:
                 await self.answers.probe(head.channel, channel)
             except Exception as exc:
@@ -161,7 +161,6 @@ class Delivery:
     async def _refused(self, entry: Entry, exc: Forbidden | Rejected) -> Outcome:
         """Blocked (the chat is unreachable) or refused for good: failed, not tried again."""
         head = entry.head
-        self.answers.answered(head.channel)
         self.stats.failed += 1
         if isinstance(exc, Forbidden):
             why = str(exc) or "forbidden"
@@ -174,7 +173,6 @@ class Delivery:
         return DONE
 
     def _rate_limited(self, head: ob.Head, exc: RetryAfter) -> Outcome:
-        self.answers.answered(head.channel)
         if isinstance(exc, ChatRetryAfter):
             # This chat only: its next message waits behind this one anyway.
             self.stats.rate_limited += 1
@@ -188,7 +186,6 @@ class Delivery:
     def _halted(self, head: ob.Head, exc: Halted) -> Outcome:
         """The channel pauses (at once: nothing is awaited before the sender applies it);
         the message stays queued; operators hear of it once a halt, in the background."""
-        self.answers.answered(head.channel)
         now = asyncio.get_running_loop().time()
         until = now + exc.seconds
         self.stats.halted += 1
@@ -208,7 +205,6 @@ class Delivery:
             log.exception("could not tell the operators that %s is paused", channel)
 
     async def _record_sent(self, head: ob.Head, remote_id: str) -> None:
-        self.answers.answered(head.channel)
         await self.marks.sent(head.id, remote_id)
         self.stats.sent += 1
         if self.on_sent is not None:
@@ -246,10 +242,8 @@ class Delivery:
             lambda s, now: ob.mark_retry(s, head.id, attempts, reason, not_before, unknowns)
         )
         entry.attempts = attempts
-        loop_now = asyncio.get_running_loop().time()
-        if unknowns > entry.unknowns:
-            entry.unknowns, entry.unknown_at = unknowns, loop_now
-        return Outcome(done=False, retry_at=loop_now + delay)
+        entry.unknowns = unknowns
+        return Outcome(done=False, retry_at=asyncio.get_running_loop().time() + delay)
 
     async def _move_attachment(
         self, entry: Entry, attempts: int, reason: str, not_before: datetime

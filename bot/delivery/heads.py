@@ -58,7 +58,7 @@ class Heads:
                 break
             if head.key in self.known or head.id in self._finished:
                 continue
-            entry = Entry(head, head.attempts, head.unknowns, unknown_at=mono)
+            entry = Entry(head, head.attempts, head.unknowns)
             self.known[head.key] = entry
             ready = self.chats.ready_at(head.key)
             if head.not_before is not None:
