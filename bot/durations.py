@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -46,3 +49,13 @@ def duration(seconds: float | None) -> str:
         return f"{sign}{hours}h {minutes:02d}m" if minutes else f"{sign}{hours}h"
     days, hours = s // 86400, s % 86400 // 3600
     return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_duration(value)
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+"""A setting's type for a duration written as INTERFACE.md writes them."""

@@ -13,16 +13,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.database_urls import database_url as database_url
 from bot.database_urls import shown_url as shown_url
-from bot.durations import parse_duration
+from bot.durations import Duration
+from bot.notice_settings import NoticeSettings
 from bot.store_settings import StoreSettings
 from flows.business_hours import BusinessHours
 from flows.locales import LOCALES
-
-
-def _duration(value: Any) -> Any:
-    if isinstance(value, str):
-        return parse_duration(value)
-    return value
 
 
 def _id_list(value: Any) -> Any:
@@ -49,7 +44,6 @@ def _user_ids(values: list[str]) -> list[str]:
     return [telegram_user_id(v) for v in values]
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration)]
 IdList = Annotated[list[str], NoDecode, BeforeValidator(_id_list), AfterValidator(_user_ids)]
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -82,7 +76,7 @@ class ContactWindow:
 WHATSAPP_GRAPH_API = "https://graph.facebook.com/v23.0"
 
 
-class Settings(StoreSettings, BaseSettings):
+class Settings(StoreSettings, NoticeSettings, BaseSettings):
     """Every setting of INTERFACE.md; a bad value stops start-up naming the setting."""
 
     model_config = SettingsConfigDict(

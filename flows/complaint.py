@@ -13,7 +13,7 @@ from flows.inputs import as_int, get_int, get_str
 from flows.machine import FlowMachine, Step
 from flows.replies import N_, Button, Say, button, plain_button, say
 from flows.spec import ButtonRoute, Command, FlowSpec, suspend
-from flows.state import Facts, JSONValue, Outcome, State
+from flows.state import Facts, JSONValue, OrderRef, Outcome, State
 
 FLOW = "complaint"
 DESCRIPTION_MAX = 4000
@@ -195,6 +195,31 @@ def _menu_button(state: State, event: ButtonIn, facts: Facts, now: datetime) -> 
     return start(suspend(state)) if event.data == "menu:problem" else None
 
 
+LATE_OPENED = N_(
+    "Thank you for telling us. We opened ticket #{n} about the delivery: our team will "
+    "answer you here, and anything you write in this chat now will be added to the ticket."
+)
+LATE_ALREADY_OPEN = N_(
+    "Your ticket #{n} is open: our team will answer you here, and anything you write in "
+    "this chat is added to it."
+)
+
+
+def talk_to_us(order: OrderRef) -> tuple[tuple[Button, ...], ...]:
+    """The button of a delivery notice that opens a "late delivery" ticket about ``order``."""
+    return ((button("Talk to us", f"late:{order.id}"),),)
+
+
+def _late_button(state: State, event: ButtonIn, facts: Facts, now: datetime) -> Outcome:
+    """Pressed on a delay or failed-delivery notice, in any flow: one tap, one ticket
+    (pressed again while it is open, the customer is told where it stands)."""
+    if facts.active_ticket is not None:
+        return Outcome(state, (say(LATE_ALREADY_OPEN, n=facts.active_ticket),))
+    order_id = as_int(event.data.partition(":")[2])  # checked as the customer's own
+    opened = OpenTicket("complaint", "late_delivery", order_id, None)
+    return Outcome(state, (say(LATE_OPENED, n="$ticket"),), (opened,))
+
+
 PROBLEM = Command(
     "problem",
     _problem,
@@ -203,6 +228,7 @@ PROBLEM = Command(
 )
 BUTTONS = (
     ButtonRoute("menu", _menu_button),  # the idle menu's way in, pressed anywhere
+    ButtonRoute("late", _late_button),  # a delivery notice's "talk to us", anywhere
     *(ButtonRoute(kind, idle.stale, owner=FLOW) for kind in ("cat", "ord", "cancel")),
 )
 # needs_orders: the order question lists the customer's orders

@@ -1,4 +1,5 @@
-"""Messages the bot starts itself: survey invitations, reminders, expiries, operators' words.
+"""Messages the bot starts itself: survey invitations, reminders, expiries, delivery
+notices, operators' words.
 
 Used by the scheduler and by operator commands, inside the caller's transaction. The
 customer's latest linked chat is the message's ``Address``; its flow step is applied
@@ -8,7 +9,7 @@ as an update's would be (``apply_outcome``), with no incoming update to pretend.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +20,11 @@ from bot.engine.linking import locale_of, order_label
 from bot.engine.outcome import apply_outcome, state_of
 from bot.handling import Address, ClosedWindow, EventHandlers, MessageContext
 from bot.settings import Settings
+from flows.notices import DeliveryNews, delivery_notice
 from flows.replies import Say
 from flows.state import OrderRef, Outcome, State
 from storage import conversations as convs
-from storage.models import ChannelIdentity, FollowUp, Order, Ticket
+from storage.models import ChannelIdentity, DeliveryNotice, FollowUp, Order, Ticket
 from storage.phone_chats import reach_by_phone
 from storage.windows import chat_seen
 
@@ -114,6 +116,31 @@ class Messenger:
             now,
             lambda state: flows.expire_survey(state, followup.id, now),
             "expiry",
+        )
+
+    async def send_notice(
+        self,
+        session: AsyncSession,
+        notice: DeliveryNotice,
+        order: Order,
+        now: datetime,
+        zone: tzinfo,
+    ) -> bool:
+        """Tell the customer the delivery news of ``notice`` (dates in ``zone``, theirs)."""
+        later = order.estimated_delivery_at
+        moved = later if notice.estimate_at and later and later > notice.estimate_at else None
+        news = DeliveryNews(
+            notice.kind,
+            OrderRef(order.id, order_label(order, self.settings.tz)),
+            order.tracking_url,
+            f"{moved.astimezone(zone):%d/%m}" if moved else None,
+        )
+        return await self._send(
+            session,
+            notice.customer_id,
+            now,
+            lambda state: delivery_notice(state, news),
+            "notice",
         )
 
     async def ask_resolution(self, session: AsyncSession, ticket: Ticket, now: datetime) -> bool:

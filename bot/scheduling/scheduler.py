@@ -1,4 +1,5 @@
-"""The follow-up scheduler: plans follow-ups, sends due invitations, reminds, expires.
+"""The follow-up scheduler: plans follow-ups, sends due invitations and delivery notices,
+reminds, expires.
 
 Every pass reads the clock once (tests move the clock, never sleep) and works in
 small transactions of at most ``batch`` rows, so a crash loses at most one batch's
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Database
+from bot.scheduling.notices import NoticeWatch
 from bot.scheduling.report import SurveyStarter, Sweep, TickReport
 from bot.settings import Settings
 from flows.contact_window import in_window, next_contact_time
@@ -48,10 +50,7 @@ class Scheduler:
         full_sweep_every: timedelta = timedelta(hours=1),
         watermark_lag: timedelta = timedelta(minutes=10),
     ) -> None:
-        self.db = db
-        self.settings = settings
-        self.messenger = messenger
-        self.clock = clock
+        self.db, self.settings, self.messenger, self.clock = db, settings, messenger, clock
         self.interval = interval
         self.batch = batch
         # Orders planned per pass at most: the rest of a backlog waits for the next pass.
@@ -67,6 +66,7 @@ class Scheduler:
         self._watermark: datetime | None = None
         self._last_full_sweep: datetime | None = None
         self._sweep: Sweep | None = None
+        self.notices = NoticeWatch(db, settings, messenger, batch=batch)
 
     # -- the pass -------------------------------------------------------------------
 
@@ -89,6 +89,7 @@ class Scheduler:
             await uow.commit()
         report.skipped.update(skipped)
         await self._send_due(now, report)
+        await self.notices.tick(now, report)
         await self._remind(now, report)
         await self._expire(now, report)
         async with self.db.uow() as uow:
@@ -110,7 +111,7 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler pass failed; trying again in %ss", self.interval)
             else:
-                if report.planned or report.queued_messages or report.skipped or report.errors:
+                if report.worth_logging:
                     log.info("follow-ups: %s", report)
                 if report.backlog:
                     pause = 0.0

@@ -88,9 +88,10 @@ class Order(Base):
     delivered_at: Mapped[datetime | None]
     # When the store expects delivery; indexed: the delay watch reads a range of it.
     estimated_delivery_at: Mapped[datetime | None] = mapped_column(index=True)
-    # shipped, out_for_delivery, delivered, delivery_failed (DELIVERY_STATUSES), and since when
+    # shipped, out_for_delivery, delivered, delivery_failed (DELIVERY_STATUSES), and since
+    # when; indexed: the notice watch reads the statuses changed lately.
     delivery_status: Mapped[str | None] = mapped_column(String(24))
-    delivery_status_at: Mapped[datetime | None]
+    delivery_status_at: Mapped[datetime | None] = mapped_column(index=True)
     tracking_url: Mapped[str | None] = mapped_column(String(2048))
     # The store's own version of the order (its ``updated_at``): an import carrying an
     # older or equal one is stale and skipped, so a replayed event never rolls back.

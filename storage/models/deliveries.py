@@ -35,6 +35,8 @@ class DeliveryNotice(Base):
     due_at: Mapped[datetime]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # A delay notice: the estimate that passed (a later one, set meanwhile, is the news).
+    estimate_at: Mapped[datetime | None]
 
 
 class WebhookDelivery(Base):

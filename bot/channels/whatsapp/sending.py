@@ -3,8 +3,8 @@
 Before a free-form send the chat's window is decided: the time the channel saw the
 customer last write (in memory) first, else the bootstrap's lookup in storage. A
 closed window sends the template of the message's purpose (invitation, reminder, an
-operator's reply) whose quick reply reopens the row; a purpose with no template is
-``Rejected`` as 131047. Meta answering 131047 to a free-form send (our clock or
+operator's reply, a delivery notice) whose quick reply reopens the row; a purpose
+with no template is ``Rejected`` as 131047. Meta answering 131047 to a free-form send (our clock or
 memory was wrong) takes the same way.
 """
 
@@ -47,6 +47,7 @@ class Sender:
             "reminder": settings.whatsapp_template_reminder,
             "operator": settings.whatsapp_template_reply,
             "resolution": settings.whatsapp_template_reply,
+            "notice": settings.whatsapp_template_notice,
         }
 
     def saw_inbound(self, chat_id: str, at: datetime) -> None:
