@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import Database, open_database
@@ -22,6 +23,7 @@ from bot.delivery.lease import SenderLease, run_with_lease
 from bot.heap import tune_garbage_collector
 from bot.settings import Settings
 from bot.startup import StartupError
+from storage.webhook_deliveries import forget_older
 
 log = logging.getLogger("postsale.run")
 
@@ -76,6 +78,22 @@ def _export_sweep(settings: Settings, stop: asyncio.Event) -> Coroutine[Any, Any
         await exports.sweep_now(settings.data_dir, settings.export_ttl)
 
     return _periodic(stop, every, sweep, "export sweep")
+
+
+# Store platforms stop retrying a webhook within days (Shopify: 48 hours; WooCommerce:
+# five tries); a delivery id older than this cannot come back as a replay.
+WEBHOOK_NOTES_KEPT = timedelta(days=7)
+
+
+def _webhook_notes_sweep(db: Database, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """Forget the store webhooks' delivery ids no platform will send again, hourly."""
+
+    async def sweep() -> None:
+        async with db.uow() as uow:
+            await forget_older(uow.session, datetime.now(UTC) - WEBHOOK_NOTES_KEPT)
+            await uow.commit()
+
+    return _periodic(stop, 3600.0, sweep, "webhook notes sweep")
 
 
 async def _close(channels: list[Channel]) -> None:
@@ -150,6 +168,7 @@ async def run_bot(
         asyncio.create_task(_periodic(stop, 60.0, app.watch_sla, "SLA watch"), name="sla"),
     ]
     tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
+    tasks.append(asyncio.create_task(_webhook_notes_sweep(db, stop), name="webhook notes"))
     try:
         for channel in channels:
             await channel.start()
