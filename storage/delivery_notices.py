@@ -5,8 +5,9 @@ Two kinds of news make a notice (``bot/scheduling/notices.py`` drives them):
 * a status the store reported lately (shipped, out for delivery, delivery failed): one
   notice of that kind per order, due at once, read from ``orders.delivery_status_at``
   (an index range of the last ``max_age``);
-* an estimated date that passed without delivery: one "delayed" notice per order, due
-  when the estimate's day is over in the customer's time zone.
+* an estimated date that passed without delivery, for an order whose store reports its
+  shipping (a status is set): one "delayed" notice per order, due when the estimate's
+  day is over in the customer's time zone.
 
 ``delivery_notices`` is unique per (order, kind), so replays, restarts and two bot
 processes plan each notice once. News older than ``max_age`` is recorded as skipped
@@ -102,7 +103,10 @@ async def plan_delay_notices(
             Order.estimated_delivery_at > now - max_age - timedelta(days=2),
             Order.estimated_delivery_at <= now,
             Order.delivered_at.is_(None),
-            or_(Order.delivery_status.is_(None), Order.delivery_status != DELIVERED),
+            # Only a store that reports shipping tells us an order is still on its way: one
+            # that imports orders at purchase and never again would make every order late.
+            Order.delivery_status.is_not(None),
+            Order.delivery_status != DELIVERED,
             _no_notice(DELAYED),
         )
         .order_by(Order.estimated_delivery_at, Order.id)

@@ -83,11 +83,21 @@ async def test_a_delay_is_planned_once_the_estimated_day_is_over_unless_delivere
 ) -> None:
     passed = datetime(2026, 3, 9, 3, tzinfo=UTC)  # the 9th in Sao Paulo
     late = await add(db, "late", estimated_delivery_at=passed, delivery_status="shipped")
-    await add(db, "today", estimated_delivery_at=datetime(2026, 3, 10, 3, tzinfo=UTC))
+    await add(
+        db, "today", estimated_delivery_at=datetime(2026, 3, 10, 3, tzinfo=UTC),
+        delivery_status="shipped",
+    )  # fmt: skip
     await add(db, "came", estimated_delivery_at=passed, delivered_at=passed)
     await add(db, "said", estimated_delivery_at=passed, delivery_status="delivered")
-    tokyo = await add(db, "tokyo", "Asia/Tokyo", estimated_delivery_at=NOW - timedelta(hours=1))
-    old = await add(db, "old", estimated_delivery_at=NOW - timedelta(days=3, hours=12))
+    await add(db, "untold", estimated_delivery_at=passed)  # its store never reports shipping
+    tokyo = await add(
+        db, "tokyo", "Asia/Tokyo", estimated_delivery_at=NOW - timedelta(hours=1),
+        delivery_status="out_for_delivery",
+    )  # fmt: skip
+    old = await add(
+        db, "old", estimated_delivery_at=NOW - timedelta(days=3, hours=12),
+        delivery_status="delivery_failed",
+    )  # fmt: skip
     await plan_all(db)
     assert await planned(db) == [
         (old, "delayed", "skipped", datetime(2026, 3, 8, 3, tzinfo=UTC)),
