@@ -25,6 +25,10 @@ from storage.followups import customer_zone
 
 log = logging.getLogger("postsale.scheduler")
 
+# Batches planned per pass at most (2,000 notices with the default batch): an import of
+# many shipped orders is planned over a few passes, each of which still sends.
+PLAN_ROUNDS = 10
+
 
 class NoticeWatch:
     """One ``tick`` plans up to ``batch`` notices of each source and sends the due ones."""
@@ -43,20 +47,9 @@ class NoticeWatch:
     async def tick(self, now: datetime, report: TickReport) -> None:
         if not self.enabled:
             return
-        async with self.db.uow() as uow:
-            session = uow.session
-            await dn.plan_status_notices(
-                session, now, kinds=self.kinds, max_age=self.max_age, limit=self.batch
-            )
-            if self.settings.notice_delay:
-                await dn.plan_delay_notices(
-                    session,
-                    now,
-                    max_age=self.max_age,
-                    default_tz=self.settings.tz,
-                    limit=self.batch,
-                )
-            await uow.commit()
+        for _ in range(PLAN_ROUNDS):
+            if not await self._plan(now):
+                break
         after = 0
         while True:
             async with self.db.uow() as uow:
@@ -67,6 +60,25 @@ class NoticeWatch:
             if len(claimed) < self.batch:
                 return
             after = claimed[-1].notice.id
+
+    async def _plan(self, now: datetime) -> bool:
+        """Plan one batch of each source; True when a batch was full (more may wait)."""
+        async with self.db.uow() as uow:
+            session = uow.session
+            statuses = await dn.plan_status_notices(
+                session, now, kinds=self.kinds, max_age=self.max_age, limit=self.batch
+            )
+            delays = 0
+            if self.settings.notice_delay:
+                delays = await dn.plan_delay_notices(
+                    session,
+                    now,
+                    max_age=self.max_age,
+                    default_tz=self.settings.tz,
+                    limit=self.batch,
+                )
+            await uow.commit()
+        return statuses >= self.batch or delays >= self.batch
 
     async def _send_one(
         self, session: AsyncSession, due: dn.DueNotice, now: datetime, report: TickReport

@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.app import Database
+from bot.scheduling.notices import NoticeWatch
+from bot.scheduling.report import TickReport
+from bot.settings import Settings
 from storage import delivery_notices as dn
 from storage.models import Customer, DeliveryNotice, Order
 
@@ -104,3 +107,20 @@ async def test_a_delay_is_planned_once_the_estimated_day_is_over_unless_delivere
         (late, "delayed", "pending", datetime(2026, 3, 10, 3, tzinfo=UTC)),
         (tokyo, "delayed", "pending", datetime(2026, 3, 10, 15, tzinfo=UTC)),
     ]
+
+
+class NoChat:
+    """The messenger's answer for customers no channel reaches (none is linked here)."""
+
+    async def send_notice(self, *args: object) -> bool:
+        return False
+
+
+async def test_a_pass_plans_more_notices_than_one_batch(db: Database) -> None:
+    for n in range(12):
+        await add(db, f"o{n}", delivery_status="shipped", delivery_status_at=NOW)
+    settings = Settings(_env_file=None, default_timezone="America/Sao_Paulo")  # type: ignore[call-arg]
+    report = TickReport()
+    await NoticeWatch(db, settings, NoChat(), batch=5).tick(NOW, report)
+    assert report.notices_skipped == {"no_chat": 12}
+    assert [status for _, _, status, _ in await planned(db)] == ["skipped"] * 12
