@@ -25,6 +25,7 @@ from bot.handling import (
     Detractor,
     EventHandlers,
     SlaWarning,
+    Tagger,
     TicketOpened,
     TicketReopened,
 )
@@ -56,6 +57,15 @@ def event_handlers(settings: Settings) -> EventHandlers:
     )
 
 
+def theme_tagger(settings: Settings) -> Tagger | None:
+    """The model that tags reasons, comments and complaints with their theme.
+
+    None until the classifier (``bot.themes``) is wired in: texts are then stored
+    untagged, and ``postsale themes retag`` tags them once a model is there.
+    """
+    return None
+
+
 @dataclass
 class Core:
     """What handles updates and writes to customers, without any channel."""
@@ -80,6 +90,7 @@ def build_core(
     *,
     operator_commands: bool = True,
     group_limit: int = GROUP_LIMIT,
+    tagger: Tagger | None = None,
 ) -> Core:
     """The event table, the messenger, the pipeline and the scheduler on ``db``.
 
@@ -97,6 +108,7 @@ def build_core(
         operator_handler=handle_operator if operator_commands else None,
         unit_of_work=partial(db.uow, small=True),  # SQLite: the fast path (storage.uow)
         group_limit=group_limit,
+        tagger=tagger if tagger is not None else theme_tagger(settings),
     )
     scheduler = Scheduler(db, settings, messenger, clock)
     pipeline.on_linked = scheduler.start_due_of
@@ -137,9 +149,10 @@ def build_app(
     *,
     limits: Any = None,
     log_every: float = 5.0,
+    tagger: Tagger | None = None,
 ) -> App:
     """The whole bot on ``db``: ``limits`` (``SendLimits``) default to the settings'."""
-    core = build_core(db, settings, clock)
+    core = build_core(db, settings, clock, tagger=tagger)
     built = build_channels(settings, core.pipeline.handle, channels)
     dead_letters = DeadLetters(db, clock).record
     core.pipeline.edits_buttons = frozenset(
