@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from bot.app import Database
 from bot.channels.port import ChatWindow, Receipt, UpdateHandler
@@ -36,6 +36,7 @@ from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
 from storage.receipts import record_receipt
+from storage.themes import TagMany
 from storage.roles import operator_user_ids
 from storage.windows import chat_seen
 
@@ -64,6 +65,17 @@ def theme_tagger(settings: Settings) -> Tagger | None:
     untagged, and ``postsale themes retag`` tags them once a model is there.
     """
     return None
+
+
+def theme_tag_many(settings: Settings) -> TagMany | None:
+    """``theme_tagger``'s ``tag_many`` (one text at a time if it has none); None without."""
+    tagger = theme_tagger(settings)
+    if tagger is None:
+        return None
+    many = getattr(tagger, "tag_many", None)
+    if callable(many):
+        return cast(TagMany, many)
+    return lambda texts: [tagger.tag(text) for text in texts]
 
 
 @dataclass
