@@ -15,7 +15,6 @@ from typing import Any
 from bot.app import Database
 from bot.phones import normalise_phone
 from bot.settings import Settings
-from storage.imports.responses import TagMany
 from storage.imports import (
     REQUIRED_ORDER_COLUMNS,
     REQUIRED_RESPONSE_COLUMNS,
@@ -30,6 +29,7 @@ from storage.imports import (
     open_csv,
     replaced_lines,
 )
+from storage.imports.responses import TagMany
 
 IngestResult = ImportReport
 """What ``record_orders`` answers: added, updated, unchanged, rejected (with reasons)."""
@@ -84,9 +84,7 @@ async def import_responses_file(
     comment tagged with its theme by ``tag_many`` (``ThemeModel.tag_many``)."""
     with open_csv(path) as handle:
         rows = CsvRows(handle, REQUIRED_RESPONSE_COLUMNS)
-        return await import_responses(
-            db.sessions, rows, default_tz=settings.tz, tag_many=tag_many
-        )
+        return await import_responses(db.sessions, rows, default_tz=settings.tz, tag_many=tag_many)
 
 
 async def import_spend_file(db: Database, path: Path, settings: Settings) -> ImportReport:

@@ -36,8 +36,8 @@ from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
 from storage.receipts import record_receipt
-from storage.themes import TagMany
 from storage.roles import operator_user_ids
+from storage.themes import TagMany
 from storage.windows import chat_seen
 
 # A channel from the settings and the pipeline's ``handle``: ``(settings, handle) -> channel``.

@@ -70,7 +70,10 @@ async def corrected_texts(session: AsyncSession) -> AsyncIterator[tuple[str, str
     The answers' reasons first, then the tickets' descriptions; a text met in both
     (a detractor's reason opens its ticket) comes twice, once as each.
     """
-    for text_column, model in ((SurveyResponse.reason, SurveyResponse), (Ticket.description, Ticket)):
+    for text_column, model in (
+        (SurveyResponse.reason, SurveyResponse),
+        (Ticket.description, Ticket),
+    ):
         query = (
             select(text_column, model.theme)
             .where(model.theme_source == OPERATOR, text_column.is_not(None))
@@ -92,7 +95,10 @@ async def retag(
     """
     counts: Counter[str | None] = Counter()
     kept = 0
-    for model, text_column in ((SurveyResponse, SurveyResponse.reason), (Ticket, Ticket.description)):
+    for model, text_column in (
+        (SurveyResponse, SurveyResponse.reason),
+        (Ticket, Ticket.description),
+    ):
         after = 0
         while True:
             async with sessions.begin() as session:

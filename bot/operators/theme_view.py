@@ -42,7 +42,9 @@ def points(change_pts: float | None) -> str:
 
 
 def _share(name: str, figure: dict[str, Any], lang: str) -> str:
-    return f"{label(name, lang)} {number(figure['share_pct'], 1, '%')}{points(figure['change_pts'])}"
+    return (
+        f"{label(name, lang)} {number(figure['share_pct'], 1, '%')}{points(figure['change_pts'])}"
+    )
 
 
 def top_line(themes: dict[str, Any] | None, lang: str) -> str:

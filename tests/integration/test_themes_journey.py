@@ -82,7 +82,7 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
 ) -> None:
     await detractors_answer(stack, db)
     async with db.uow() as uow:
-        rows = (await uow.session.execute(select(SurveyResponse.reason, SurveyResponse.theme)))
+        rows = await uow.session.execute(select(SurveyResponse.reason, SurveyResponse.theme))
         tagged = {reason: theme for reason, theme in rows.all() if reason}
         described = dict((await uow.session.execute(select(Ticket.description, Ticket.id))).all())
     assert tagged == {r: KeywordTagger().tag(r) for r in REASONS}
@@ -123,6 +123,5 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
     await stack.flush()
     summary = [t for t in api.texts(str(OPERATOR)) if t.startswith("📊")][-1]
     assert (
-        "Detractors' top themes: Late delivery 50.0% · Not as advertised 25.0% · "
-        "Low quality 25.0%"
+        "Detractors' top themes: Late delivery 50.0% · Not as advertised 25.0% · Low quality 25.0%"
     ) in summary  # equal shares in the order of flows.themes

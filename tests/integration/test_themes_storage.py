@@ -174,8 +174,10 @@ async def test_import_tags_comments_and_keeps_corrections(db: Database, tmp_path
         customer = Customer(external_id="c1", created_at=at(1, 1))
         uow.session.add(customer)
         await uow.session.flush()
-        uow.session.add(Order(external_id="o1", customer_id=customer.id, total_cents=100,
-                              purchased_at=at(1, 2), created_at=at(1, 2), updated_at=at(1, 2)))  # fmt: skip
+        when = at(1, 2)
+        order = Order(external_id="o1", customer_id=customer.id, total_cents=100,
+                      purchased_at=when, created_at=when, updated_at=when)  # fmt: skip
+        uow.session.add(order)
         await uow.commit()
     path = tmp_path / "responses.csv"
     path.write_text(
