@@ -29,6 +29,7 @@ from storage.imports import (
     open_csv,
     replaced_lines,
 )
+from storage.imports.responses import TagMany
 
 IngestResult = ImportReport
 """What ``record_orders`` answers: added, updated, unchanged, rejected (with reasons)."""
@@ -76,11 +77,14 @@ async def import_orders_file(
         return await import_orders(db.sessions, rows, options, now=now, replaced=replaced)
 
 
-async def import_responses_file(db: Database, path: Path, settings: Settings) -> ImportReport:
-    """``postsale import-responses``: past NPS/CSAT answers (``source = "import"``)."""
+async def import_responses_file(
+    db: Database, path: Path, settings: Settings, *, tag_many: TagMany | None = None
+) -> ImportReport:
+    """``postsale import-responses``: past NPS/CSAT answers (``source = "import"``), each
+    comment tagged with its theme by ``tag_many`` (``ThemeModel.tag_many``)."""
     with open_csv(path) as handle:
         rows = CsvRows(handle, REQUIRED_RESPONSE_COLUMNS)
-        return await import_responses(db.sessions, rows, default_tz=settings.tz)
+        return await import_responses(db.sessions, rows, default_tz=settings.tz, tag_many=tag_many)
 
 
 async def import_spend_file(db: Database, path: Path, settings: Settings) -> ImportReport:

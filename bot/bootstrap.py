@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from bot.app import Database
 from bot.channels.port import ChatWindow, Receipt, UpdateHandler
@@ -25,6 +25,7 @@ from bot.handling import (
     Detractor,
     EventHandlers,
     SlaWarning,
+    Tagger,
     TicketOpened,
     TicketReopened,
 )
@@ -36,6 +37,7 @@ from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
 from storage.receipts import record_receipt
 from storage.roles import operator_user_ids
+from storage.themes import TagMany
 from storage.windows import chat_seen
 
 # A channel from the settings and the pipeline's ``handle``: ``(settings, handle) -> channel``.
@@ -54,6 +56,26 @@ def event_handlers(settings: Settings) -> EventHandlers:
             ChannelHalted: [alerts.channel_halted],
         }
     )
+
+
+def theme_tagger(settings: Settings) -> Tagger | None:
+    """The model that tags reasons, comments and complaints with their theme.
+
+    None until the classifier (``bot.themes``) is wired in: texts are then stored
+    untagged, and ``postsale themes retag`` tags them once a model is there.
+    """
+    return None
+
+
+def theme_tag_many(settings: Settings) -> TagMany | None:
+    """``theme_tagger``'s ``tag_many`` (one text at a time if it has none); None without."""
+    tagger = theme_tagger(settings)
+    if tagger is None:
+        return None
+    many = getattr(tagger, "tag_many", None)
+    if callable(many):
+        return cast(TagMany, many)
+    return lambda texts: [tagger.tag(text) for text in texts]
 
 
 @dataclass
@@ -80,6 +102,7 @@ def build_core(
     *,
     operator_commands: bool = True,
     group_limit: int = GROUP_LIMIT,
+    tagger: Tagger | None = None,
 ) -> Core:
     """The event table, the messenger, the pipeline and the scheduler on ``db``.
 
@@ -97,6 +120,7 @@ def build_core(
         operator_handler=handle_operator if operator_commands else None,
         unit_of_work=partial(db.uow, small=True),  # SQLite: the fast path (storage.uow)
         group_limit=group_limit,
+        tagger=tagger if tagger is not None else theme_tagger(settings),
     )
     scheduler = Scheduler(db, settings, messenger, clock)
     pipeline.on_linked = scheduler.start_due_of
@@ -137,9 +161,10 @@ def build_app(
     *,
     limits: Any = None,
     log_every: float = 5.0,
+    tagger: Tagger | None = None,
 ) -> App:
     """The whole bot on ``db``: ``limits`` (``SendLimits``) default to the settings'."""
-    core = build_core(db, settings, clock)
+    core = build_core(db, settings, clock, tagger=tagger)
     built = build_channels(settings, core.pipeline.handle, channels)
     dead_letters = DeadLetters(db, clock).record
     core.pipeline.edits_buttons = frozenset(

@@ -44,6 +44,9 @@ STAFF_COMMANDS: tuple[StaffCommand, ...] = (
     StaffCommand("reopen", _ON, N_("Reopen ticket N"), N_("/reopen N - open a ticket again")),
     StaffCommand("assign", _ON, N_("Take ticket N"),
         N_("/assign N [USER_ID] - assign to you (or to USER_ID)")),
+    StaffCommand("theme", _ON, N_("Correct the theme of ticket N"),
+        N_("/theme N THEME - correct what ticket N is about (and its NPS answer); "
+           "/kpi themes [period] - every group's themes")),
     StaffCommand("history", "admin", N_("A customer's history"),
         N_("/history CUSTOMER_ID - the customer's last messages")),
     StaffCommand("operators", "admin", None,

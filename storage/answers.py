@@ -31,7 +31,11 @@ _RECORD_REASON = Prepared(
         SurveyResponse.dedup_key == bindparam("b_key"),
         SurveyResponse.customer_id == bindparam("b_customer"),
     )
-    .values(reason=bindparam("b_reason"))
+    .values(
+        reason=bindparam("b_reason"),
+        theme=bindparam("b_theme"),
+        theme_source=bindparam("b_source"),
+    )
 )
 _ANSWERED = Prepared(
     update(FollowUp)
@@ -98,11 +102,18 @@ async def record_score(
     return True
 
 
-async def record_reason(session: AsyncSession, customer_id: int, key: str, reason: str) -> None:
-    """Attach the reason to the customer's answer keyed ``key`` (the NPS answer)."""
-    await execute(
-        session, _RECORD_REASON, {"b_key": key, "b_customer": customer_id, "b_reason": reason}
-    )
+async def record_reason(
+    session: AsyncSession, customer_id: int, key: str, reason: str, theme: str | None = None
+) -> None:
+    """Attach the reason, and its theme, to the customer's answer keyed ``key`` (the NPS one)."""
+    params = {
+        "b_key": key,
+        "b_customer": customer_id,
+        "b_reason": reason,
+        "b_theme": theme,
+        "b_source": None if theme is None else "model",
+    }
+    await execute(session, _RECORD_REASON, params)
 
 
 async def mark_answered(

@@ -41,8 +41,10 @@ async def open_ticket(
     description: str | None,
     now: datetime,
     actor: str = "customer",
+    theme: str | None = None,
 ) -> Ticket:
-    """Open a ticket (``source`` is ``complaint`` or ``detractor``)."""
+    """Open a ticket (``source`` is ``complaint`` or ``detractor``); ``theme``: the
+    description's (``flows.themes``), as the model tagged it."""
     ticket = Ticket(
         customer_id=customer_id,
         order_id=order_id,
@@ -53,6 +55,8 @@ async def open_ticket(
         opened_at=now,
         waiting_s=0,
         reopened_count=0,
+        theme=theme,
+        theme_source=None if theme is None else "model",
     )
     session.add(ticket)
     await session.flush()

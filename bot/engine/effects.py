@@ -97,7 +97,8 @@ async def _record_score(run: EffectRunner, effect: fx.RecordScore) -> None:
 async def _record_reason(run: EffectRunner, effect: fx.RecordReason) -> None:
     if effect.followup_id is not None:  # the reason of the follow-up's NPS answer
         key = answers.dedup_key(effect.followup_id, "nps", run.conv.id, run.ctx.now)
-        await answers.record_reason(run.ctx.session, run.customer_id, key, effect.text)
+        theme = run.ctx.theme_of(effect.text)
+        await answers.record_reason(run.ctx.session, run.customer_id, key, effect.text, theme)
 
 
 async def _complete_survey(run: EffectRunner, effect: fx.CompleteSurvey) -> None:
@@ -117,6 +118,7 @@ async def _open_ticket(run: EffectRunner, effect: fx.OpenTicket) -> None:
         category=effect.category,
         description=effect.description,
         now=ctx.now,
+        theme=ctx.theme_of(effect.description),
     )
     run.results["$ticket"] = ticket.id
     opened = Detractor if ticket.source == "detractor" else TicketOpened

@@ -27,7 +27,14 @@ from bot.engine.group_commit import GroupCommit
 from bot.engine.keyboards import chosen_keyboard
 from bot.engine.outcome import apply_outcome, state_of
 from bot.engine.update_order import UpdateOrder
-from bot.handling import Address, CustomerMessenger, EventHandlers, OperatorHandler, UpdateContext
+from bot.handling import (
+    Address,
+    CustomerMessenger,
+    EventHandlers,
+    OperatorHandler,
+    Tagger,
+    UpdateContext,
+)
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from storage import conversations as convs
@@ -78,8 +85,10 @@ class Pipeline:
         operator_handler: OperatorHandler | None = None,
         unit_of_work: UnitOfWorkFactory | None = None,
         group_limit: int = GROUP_LIMIT,
+        tagger: Tagger | None = None,
     ) -> None:
         self.db = db
+        self.tagger = tagger  # themes of the customers' reasons and complaints
         self.settings = settings
         self.clock = clock
         self.messenger = messenger
@@ -173,6 +182,7 @@ class Pipeline:
             conversation_id=chat.conversation.id,
             incoming=incoming,
             messenger=self.messenger,
+            tagger=self.tagger,
         )
         await self._record(ctx, chat)
         if not is_group and await expand(ctx):

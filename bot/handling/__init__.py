@@ -14,6 +14,7 @@ from bot.handling.context import (
     CustomerMessenger,
     MessageContext,
     OperatorHandler,
+    Tagger,
     UpdateContext,
     body_of,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ChannelHalted",
     "SlaWarning",
     "TicketOpened",
+    "Tagger",
     "TicketReopened",
     "UpdateContext",
     "body_of",

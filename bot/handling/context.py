@@ -31,6 +31,16 @@ def body_of(message: Say | str | OutboxBody, locale: str) -> OutboxBody:
     return render(message, locale)
 
 
+class Tagger(Protocol):
+    """What a text is about: a theme name of ``flows.themes``, None for an empty text.
+
+    ``bot.themes.ThemeModel`` is one; the bootstrap gives the engine its tagger, so the
+    engine never loads a model itself.
+    """
+
+    def tag(self, text: str) -> str | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """A chat on a channel: where a message goes."""
@@ -52,12 +62,19 @@ class MessageContext:
     customer_id: int | None = None
     conversation_id: int | None = None
     followup_id: int | None = None  # the survey this message invites to, if any
+    tagger: Tagger | None = None  # themes of reasons and complaints; None: left untagged
     sent: list[OutboxBody] = field(default_factory=list)
     events: list[DomainEvent] = field(default_factory=list)  # dispatched by the engine
 
     def emit(self, event: DomainEvent) -> None:
         """Record a domain event; its handlers run later in this transaction."""
         self.events.append(event)
+
+    def theme_of(self, text: str | None) -> str | None:
+        """The theme of a customer's text, None without a text or a tagger."""
+        if not text or self.tagger is None:
+            return None
+        return self.tagger.tag(text)
 
     async def reply(self, message: Say | str | OutboxBody, *, purpose: str = "reply") -> OutboxBody:
         """Answer in this context's chat."""

@@ -71,6 +71,9 @@ def _arg(parts: list[str], i: int) -> str:
 async def _kpi(s: OperatorService, user: str, args: str) -> Bodies:
     if args.lower() in ("help", "def", "definitions"):
         return await s.kpi_definitions(user)
+    first, rest = _split(args)
+    if first.lower() == "themes":
+        return await s.kpi_themes(user, rest)
     return await s.kpi(user, args)
 
 
@@ -118,6 +121,7 @@ HANDLERS: dict[str, RunCommand] = {
     "resolve": _on_number(lambda s, user, n: s.resolve(user, n)),
     "reopen": _on_number(lambda s, user, n: s.reopen(user, n)),
     "assign": _assign,
+    "theme": lambda s, user, args: s.theme(user, args),
     "history": _history,
     "operators": _operators,
 }

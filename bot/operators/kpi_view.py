@@ -26,6 +26,7 @@ from bot.operators.kpi_format import (
     signed_mean,
     signed_money,
 )
+from bot.operators.theme_view import THEMES_DEF, top_line
 from flows.replies import N_
 from storage.read.kpi_defs import TIMES_DEF, definitions
 from storage.read.kpi_defs import value as figure_at
@@ -49,6 +50,7 @@ def definitions_text(lang: str, **targets: str) -> str:
         lines.append(translate(msgid, lang))
         if msgid == TIMES_DEF:
             lines.append(translate(SLA_DEF, lang, **targets))
+    lines.append(translate(THEMES_DEF, lang))
     lines.append(translate(FOOTNOTE, lang))
     return "\n".join(lines)
 
@@ -181,6 +183,10 @@ def _delivery(f: Figures) -> str:
     )
 
 
+def _themes(f: Figures) -> str:
+    return top_line(f.now("themes"), f.lang)
+
+
 def _sla(f: Figures) -> str:
     return sla_text(f.sla, f.sla_prev, f.hours, f.first_target, f.resolution_target, f.lang)
 
@@ -215,6 +221,7 @@ LINES: tuple[tuple[tuple[str, ...], Line], ...] = (
     (("customers.with_orders", "customers.repeat_purchase_pct", "customers.churn_pct",
       "customers.ltv_cents", "customers.cac_cents"), _customers),
     (DELIVERY_KEYS, _delivery),
+    (("themes",), _themes),
 )
 # fmt: on
 """The lines of /kpi in order, each with the ``compute_kpis`` keys it shows."""

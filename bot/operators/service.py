@@ -20,6 +20,7 @@ from bot.operators.alerts import opening_score, targets_of
 from bot.operators.base import Body, OperatorError
 from bot.operators.kpi_view import definitions_text, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period, period_label
+from bot.operators.themes import ThemeActions
 from bot.operators.window_note import window_note
 from flows.replies import N_
 from flows.staff import REPLY_HEADER
@@ -33,7 +34,7 @@ from storage.roles import role_of
 PAGE = 10
 
 
-class OperatorService(AdminActions):
+class OperatorService(AdminActions, ThemeActions):
     """Every operator and admin action; each public method checks the role first."""
 
     async def kpi(self, user_id: str, period_text: str) -> list[Body]:

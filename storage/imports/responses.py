@@ -9,7 +9,7 @@ customer. ``order_id`` alone is enough: the customer is then the order's.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any
 
@@ -32,7 +32,15 @@ REQUIRED_RESPONSE_COLUMNS = ("kind", "score", "answered_at")
 SCALES = {"nps": (0, 10), "csat": (1, 5)}
 BATCH_SIZE = 5000
 
-_FIELDS = ("customer_id", "order_id", "kind", "score", "reason", "answered_at")
+_FIELDS = (
+    "customer_id", "order_id", "kind", "score", "reason", "answered_at", "theme", "theme_source",
+)  # fmt: skip
+# An operator's theme (storage.themes) is kept whatever the file says.
+_THEMES = ("theme", "theme_source")
+
+TagMany = Callable[[Sequence[str]], list[str | None]]
+"""Themes of comments, in their order (``storage.themes.TagMany``). Without one, the
+stored themes are left as they are."""
 
 
 def parse_response(row: Mapping[str, Any], default_tz: tzinfo) -> dict[str, Any]:
@@ -102,14 +110,26 @@ async def _resolve(
     return list(rows.values())
 
 
+def _tag(rows: list[dict[str, Any]], tag_many: TagMany | None) -> None:
+    """Each row's comment tagged with its theme (None without a comment or a tagger)."""
+    commented = [r for r in rows if r["reason"]] if tag_many is not None else []
+    themes = tag_many([r["reason"] for r in commented]) if tag_many and commented else []
+    for row in rows:
+        row["theme"] = row["theme_source"] = None
+    for row, theme in zip(commented, themes, strict=True):
+        row["theme"], row["theme_source"] = theme, None if theme is None else "model"
+
+
 async def import_responses(
     sessions: async_sessionmaker[AsyncSession],
     rows: Iterable[Row],
     *,
     default_tz: tzinfo,
     batch_size: int = BATCH_SIZE,
+    tag_many: TagMany | None = None,
 ) -> ImportReport:
-    """Upsert NPS/CSAT answers from numbered ``rows`` (``source = "import"``)."""
+    """Upsert NPS/CSAT answers from numbered ``rows`` (``source = "import"``), each
+    comment tagged by ``tag_many`` (an operator's theme is kept)."""
     report = ImportReport()
     batch: list[tuple[int, dict[str, Any]]] = []
     keys: set[str] = set()
@@ -119,12 +139,20 @@ async def import_responses(
             return
         async with sessions.begin() as session:
             clean = await _resolve(session, batch, report)
+            _tag(clean, tag_many)
             responses = table("survey_responses")
+            guard = responses.c.theme_source.is_distinct_from("operator")
             existing = set(
                 await ids_by_key(session, responses, "dedup_key", (r["dedup_key"] for r in clean))
             )
             changed = await upsert(
-                session, responses, clean, key=("dedup_key",), update=_FIELDS, returning="dedup_key"
+                session,
+                responses,
+                clean,
+                key=("dedup_key",),
+                update=_FIELDS if tag_many is not None else _FIELDS[: -len(_THEMES)],
+                returning="dedup_key",
+                guarded=(_THEMES, guard),
             )
         updated = len(changed & existing)
         report.added += len(changed) - updated

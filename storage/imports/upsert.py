@@ -27,6 +27,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     column,
     false,
     func,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,14 +104,16 @@ async def upsert(
     only_if: ColumnElement[bool] | None = None,
     touch: Sequence[str] = (),
     returning: str | None = None,
+    guarded: tuple[Sequence[str], ColumnElement[bool]] | None = None,
 ) -> set[Any]:
     """Insert ``rows``; on a ``key`` conflict update the ``update`` columns that differ.
 
     Columns in ``keep_when_empty`` keep their stored value when the new one is NULL
     (an empty CSV field does not erase what is known). ``only_if`` further limits which
     existing rows may change; ``touch`` columns (``updated_at``) take the new value only
-    when a row changes. Returns the ``returning`` column of the rows inserted or updated
-    (an empty set without it).
+    when a row changes. ``guarded`` (columns, condition): those ``update`` columns change
+    only where the stored row meets the condition (an operator's theme stays). Returns
+    the ``returning`` column of the rows inserted or updated (an empty set without it).
     """
     if not rows:
         return set()
@@ -117,9 +121,13 @@ async def upsert(
     new = stmt.excluded
     values: dict[str, Any] = {}
     differs: list[ColumnElement[bool]] = []
+    guarded_names, guard = guarded if guarded is not None else ((), true())
     for name in update:
         old = target.c[name]
-        if name in keep_when_empty:
+        if name in guarded_names:
+            values[name] = case((guard, new[name]), else_=old)
+            differs.append(and_(guard, new[name].is_distinct_from(old)))
+        elif name in keep_when_empty:
             values[name] = func.coalesce(new[name], old)
             differs.append(and_(new[name].is_not(None), new[name].is_distinct_from(old)))
         else:

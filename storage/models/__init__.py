@@ -15,6 +15,7 @@ from storage.models.plumbing import (
     OutboxMessage,
     ReceivedUpdate,
 )
+from storage.models.themes import ThemeCorrection
 from storage.models.tickets import Operator, Ticket, TicketEvent
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "KeyValue",
     "DeliveryNotice",
     "WebhookDelivery",
+    "ThemeCorrection",
 ]

@@ -82,9 +82,10 @@ class SurveyResponse(Base):
     """An NPS (0-10) or CSAT (1-5) answer, from the chat or imported."""
 
     __tablename__ = "survey_responses"
-    # score included: NPS and CSAT are counted from the index alone (KPI queries).
+    # score and theme included: NPS, CSAT and the theme shares are counted from the
+    # index alone (KPI queries).
     __table_args__ = (
-        Index("ix_survey_responses_kind_answered_at", "kind", "answered_at", "score"),
+        Index("ix_survey_responses_kind_answered_theme", "kind", "answered_at", "score", "theme"),
         # The delivery KPIs: the answers about the orders delivered in a period, read
         # from the index alone.
         Index("ix_survey_responses_order", "order_id", "kind", "score"),
@@ -103,3 +104,6 @@ class SurveyResponse(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))  # "chat" or "import"
     answered_at: Mapped[datetime]
+    # What the reason is about (flows.themes); None without a reason or a tagger.
+    theme: Mapped[str | None] = mapped_column(String(24))
+    theme_source: Mapped[str | None] = mapped_column(String(8))  # "model" or "operator"

@@ -46,6 +46,9 @@ class Ticket(Base):
     reopened_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[int | None] = mapped_column(Integer)
     sla_warned_at: Mapped[datetime | None]
+    # What the description is about (flows.themes), and who said so.
+    theme: Mapped[str | None] = mapped_column(String(24))
+    theme_source: Mapped[str | None] = mapped_column(String(8))  # "model" or "operator"
 
 
 class TicketEvent(Base):

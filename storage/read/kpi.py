@@ -29,6 +29,8 @@ Definitions (DESIGN.md):
 - Delivery (``storage.read.delivery_kpi``): of the orders delivered in the period, how
   many on time and late (by the customer's local dates), and the NPS and CSAT of the
   answers about each.
+- Themes (``storage.read.theme_kpi``): the share of each theme among the detractors',
+  passives', promoters' and CSAT 1-2 answers, and its change in percentage points.
 
 Counts are whole numbers; a figure that needs data there is none of is null, never 0.
 Scores, percentages and seconds are rounded half-up to one decimal, cents to a whole
@@ -50,6 +52,7 @@ from storage.read.delivery_kpi import delivery_kpis
 from storage.read.figures import cents, nps_score, ratio
 from storage.read.kpi_weeks import WeekScore, survey_counts, weekly_scores
 from storage.read.percentiles import median_and_p90
+from storage.read.theme_kpi import theme_kpis
 
 __all__ = ["DEFAULT_ZONE", "WeekScore", "compute_kpis", "nps_score", "ratio", "weekly_scores"]
 
@@ -262,4 +265,5 @@ async def compute_kpis(
     result["tickets"] = await _tickets(session, since, until)
     result["customers"] = await _customers(session, since, until)
     result["delivery"] = await delivery_kpis(session, since, until, now, default_zone)
+    result["themes"] = await theme_kpis(session, since, until)
     return result

@@ -18,6 +18,7 @@ from bot.bootstrap import build_app
 from bot.channels.registry import enabled_factories
 from bot.channels.telegram.factory import TelegramChannel
 from bot.delivery.limits import SendLimits
+from bot.handling import Tagger
 from bot.settings import Settings
 from storage.db import is_sqlite
 from storage.models import OutboxMessage
@@ -48,6 +49,8 @@ class BotStack:
         settings: Settings,
         db: Database,
         clock: Callable[[], datetime],
+        *,
+        tagger: Tagger | None = None,
         **channel_options: Any,
     ) -> None:
         self.api, self.settings, self.db = api, settings, db
@@ -57,7 +60,9 @@ class BotStack:
         # Built as ``postsale run`` builds it; the scheduler's passes are the tests' to run.
         channels = enabled_factories(settings, {"telegram": channel_options})
         assert list(channels) == ["telegram"], "the stack needs BOT_TOKEN set"
-        self.app = build_app(db, settings, channels, clock, limits=FAST, log_every=3600)
+        self.app = build_app(
+            db, settings, channels, clock, limits=FAST, log_every=3600, tagger=tagger
+        )
         self.core = self.app.core
         self.engine = self.core.pipeline
         self.messenger = self.core.messenger

@@ -43,6 +43,8 @@ def test_the_english_help_reads_as_before() -> None:
         "/resolve N - mark solved; the customer is asked to confirm\n"
         "/reopen N - open a ticket again\n"
         "/assign N [USER_ID] - assign to you (or to USER_ID)\n"
+        "/theme N THEME - correct what ticket N is about (and its NPS answer); "
+        "/kpi themes [period] - every group's themes\n"
         "\n"
         "Admin commands:\n"
         "/history CUSTOMER_ID - the customer's last messages\n"

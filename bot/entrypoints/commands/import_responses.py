@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.api import import_responses_file
 from bot.app import Database
+from bot.bootstrap import theme_tag_many
 from bot.entrypoints.commands import importing
 from bot.settings import Settings
 from storage.imports import RESPONSE_COLUMNS, ImportReport
@@ -18,6 +19,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     async def importer(db: Database, path: Path) -> ImportReport:
-        return await import_responses_file(db, path, settings)
+        return await import_responses_file(db, path, settings, tag_many=theme_tag_many(settings))
 
     return await importing.run_import(args, settings, importer)

@@ -18,7 +18,8 @@ from typing import Any
 from bot.app import open_database
 from bot.durations import duration
 from bot.i18n import translate
-from bot.operators.kpi_format import DASH, show
+from bot.operators.kpi_format import DASH, number, show
+from bot.operators.theme_view import GROUP_HEADINGS, THEMES_DEF, points
 from bot.settings import Settings
 from storage.read.kpi import compute_kpis
 from storage.read.kpi_defs import KPIS, definitions, value
@@ -141,6 +142,19 @@ def _heading(period: dict[str, Any], tz: tzinfo) -> str:
     return f"KPIs from {since} to {until} (inclusive, {zone})"
 
 
+def theme_rows(themes: dict[str, Any]) -> list[str]:
+    """Each group's themes, most frequent first: share, count and change in points."""
+    lines = ["", "  Themes (share of the answers with a theme):"]
+    for group, heading in GROUP_HEADINGS.items():
+        found = themes.get(group) or {}
+        shares = ", ".join(
+            f"{name} {number(f['share_pct'], 1, '%')} ({f['count']:,}){points(f['change_pts'])}"
+            for name, f in found.items()
+        )
+        lines.append(f"    {translate(heading, 'en'):<22}{shares or DASH}")
+    return lines
+
+
 def table(figures: dict[str, Any], tz: tzinfo) -> str:
     """The readable summary: one aligned line per KPI, then the definitions (in English)."""
 
@@ -153,5 +167,6 @@ def table(figures: dict[str, Any], tz: tzinfo) -> str:
     value_w = max(len(r[1]) for r in rows)
     lines = [_heading(figures["period"], tz), ""]
     lines += [f"  {a:<{label_w}}  {b:>{value_w}}   {c}" for a, b, c in rows]
-    notes = [INTRO, *(f"  {translate(d, 'en')}" for d in definitions())]
+    lines += theme_rows(figures.get("themes") or {})
+    notes = [INTRO, *(f"  {translate(d, 'en')}" for d in (*definitions(), THEMES_DEF))]
     return "\n".join([*lines, "", *notes, f"  {DASH}  no data for that figure"])
