@@ -30,7 +30,7 @@ from bot.settings import Settings
 from storage.models import Customer, DeliveryNotice, Order
 
 NOW = datetime(2026, 3, 10, 15, tzinfo=UTC)
-OFF = {
+OFF: dict[str, Any] = {
     "notice_shipped": False,
     "notice_out_for_delivery": False,
     "notice_delivery_failed": False,
