@@ -33,6 +33,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("operators", "operators", "add, remove or list operators and admins"),
     ("outbox", "outbox", "show the outbox: queued, sent and failed messages"),
     ("dead-updates", "dead_updates", "list the updates given up on, with their errors"),
+    ("themes", "themes", "train a themes model, or tag a CSV file's texts with themes"),
     ("migrate", "migrate", "bring the database schema up to date"),
 ]
 
