@@ -82,11 +82,15 @@ def keyword_theme(text: str) -> str:
     return "satisfied"
 
 
-def postsale_model(train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]) -> list[str]:
+def postsale_model(
+    train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]
+) -> list[str]:
     return [t or "" for t in _fit(train_x, train_y).tag_many(test)]
 
 
-def tfidf_baseline(train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]) -> list[str]:
+def tfidf_baseline(
+    train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]
+) -> list[str]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -101,8 +105,9 @@ def cross_validated(texts: list[str], themes: list[str], predict: Predict) -> li
 
     out = [""] * len(texts)
     for train_i, test_i in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, themes):
-        guesses = predict([texts[i] for i in train_i], [themes[i] for i in train_i],
-                          [texts[i] for i in test_i])
+        guesses = predict(
+            [texts[i] for i in train_i], [themes[i] for i in train_i], [texts[i] for i in test_i]
+        )
         for i, guess in zip(test_i, guesses, strict=True):
             out[i] = guess
     return out
@@ -130,15 +135,17 @@ def quality() -> None:
     figures = {name: scores(themes, guess) for name, guess in results.items()}
     base_f1, base_acc, base_per = figures["TF-IDF + LogReg, 5-fold CV"]
     for name, (macro, acc, _) in figures.items():
-        print(f"{name:28} macro-F1 {macro:.3f} ({macro / base_f1:.2f}x)"
-              f"  accuracy {acc:.3f} ({acc / base_acc:.2f}x)")
+        print(
+            f"{name:28} macro-F1 {macro:.3f} ({macro / base_f1:.2f}x)"
+            f"  accuracy {acc:.3f} ({acc / base_acc:.2f}x)"
+        )
     print("per-theme F1 (ratio to TF-IDF):")
     print(f"{'theme':18} {'rows':>5} " + " ".join(f"{n.split(',')[0][:15]:>18}" for n in figures))
     for theme in LABELS.values():
         cells = []
         for _, _, per in figures.values():
-            ratio = per[theme] / base_per[theme] if base_per[theme] else float("nan")
-            cells.append(f"{per[theme]:.2f} ({ratio:4.2f}x)")
+            ratio = f"{per[theme] / base_per[theme]:4.2f}x" if base_per[theme] else "  -  "
+            cells.append(f"{per[theme]:.2f} ({ratio})")
         print(f"{theme:18} {themes.count(theme):5} " + " ".join(f"{c:>18}" for c in cells))
 
 
@@ -163,10 +170,13 @@ def speed(rows: int = 20_000) -> None:
         model.tag(text)
     one = (time.perf_counter() - started) / runs
     print(f"one tag() of a single text: {one * 1e6:.0f} µs")
-    rss = subprocess.run([sys.executable, "-c", RSS_PROBE], capture_output=True, text=True,
-                         check=True)
-    print(f"loading the default model adds {float(rss.stdout):.1f} MB to a process's RSS"
-          " (numpy included)")
+    rss = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE], capture_output=True, text=True, check=True
+    )
+    print(
+        f"loading the default model adds {float(rss.stdout):.1f} MB to a process's RSS"
+        " (numpy included)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "reviews.csv"
         sample = [r for r, _ in _sample_texts()]
@@ -174,14 +184,26 @@ def speed(rows: int = 20_000) -> None:
             out = csv.writer(f)
             out.writerow(["id", "comment"])
             out.writerows((i, sample[i % len(sample)]) for i in range(rows))
-        cli = [sys.executable, "-m", "bot", "themes", "tag", str(source), "--column", "comment",
-               "--out", str(Path(tmp) / "tagged.csv")]
+        cli = [
+            sys.executable,
+            "-m",
+            "bot",
+            "themes",
+            "tag",
+            str(source),
+            "--column",
+            "comment",
+            "--out",
+            str(Path(tmp) / "tagged.csv"),
+        ]
         env = {**os.environ, "THEMES_MODEL": ""}
         started = time.perf_counter()
         subprocess.run(cli, check=True, env=env, cwd=tmp)
         took = time.perf_counter() - started
-    print(f"postsale themes tag: {rows} rows in {took:.1f} s = {rows / took:,.0f} texts/s"
-          " (the whole command, start-up included)")
+    print(
+        f"postsale themes tag: {rows} rows in {took:.1f} s = {rows / took:,.0f} texts/s"
+        " (the whole command, start-up included)"
+    )
 
 
 def _sample_texts() -> list[tuple[str, str]]:

@@ -110,7 +110,12 @@ def peak_rss_mb_of(tmp_path: Path, rows: int) -> float:
     args = ["themes", "tag", source.name, "--column", "comment", "--out", "out.csv"]
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=True,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     assert f"tagged {rows} rows" in done.stderr
     return int(done.stderr.split()[-1]) / 1024

@@ -93,7 +93,9 @@ def test_a_bad_model_file_is_a_clear_value_error(tmp_path: Path) -> None:
     newer = tmp_path / "newer.npz"
     meta = '{"format": "postsale-themes", "version": 99, "classes": ["satisfied"]}'
     one = np.ones(1)
-    np.savez(newer, meta=np.array(meta), vocabulary=np.array(["w a"]), idf=one, coef=one, intercept=one)
+    np.savez(
+        newer, meta=np.array(meta), vocabulary=np.array(["w a"]), idf=one, coef=one, intercept=one
+    )
     with pytest.raises(ValueError, match="another version of postsale"):
         load(newer)
 
