@@ -35,6 +35,8 @@ from bot.operators.chart import materialize_attachments
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sla_watch import sla_watch
 from bot.settings import Settings
+from bot.startup import StartupError
+from bot.themes import model_for
 from storage.receipts import record_receipt
 from storage.roles import operator_user_ids
 from storage.themes import TagMany
@@ -59,12 +61,16 @@ def event_handlers(settings: Settings) -> EventHandlers:
 
 
 def theme_tagger(settings: Settings) -> Tagger | None:
-    """The model that tags reasons, comments and complaints with their theme.
+    """The model that tags reasons, comments and complaints with their theme:
+    ``THEMES_MODEL``'s file, else the one shipped with postsale.
 
-    None until the classifier (``bot.themes``) is wired in: texts are then stored
-    untagged, and ``postsale themes retag`` tags them once a model is there.
+    A file that cannot be read stops start-up naming the setting, rather than failing
+    every update that carries a reason.
     """
-    return None
+    try:
+        return model_for(settings.themes_model)
+    except (ValueError, OSError) as exc:
+        raise StartupError(f"THEMES_MODEL={settings.themes_model!r}: {exc}") from exc
 
 
 def theme_tag_many(settings: Settings) -> TagMany | None:

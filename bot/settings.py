@@ -131,6 +131,8 @@ class Settings(StoreSettings, NoticeSettings, BaseSettings):
     outbox_retry_for: Duration = timedelta(hours=6)
     outbox_backoff_max: Duration = timedelta(minutes=5)
     log_level: str = "INFO"
+    # A model made by `postsale themes train`; empty: the one shipped with postsale.
+    themes_model: str = ""
     data_dir: str = "postsale-files"
     # How long a /mydata export file may stay on disk if its send never happened.
     export_ttl: Duration = Field(default=timedelta(hours=1), gt=timedelta(0))

@@ -29,11 +29,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("import-spend", "import_spend", "import marketing spend (for CAC) from a CSV file"),
     ("link", "link", "print a customer's Telegram deep link"),
     ("kpi", "kpi", "print the KPI summary for a period"),
-    ("themes", "themes", "themes of the stored texts: retag after a model change"),
     ("conversations", "conversations", "list, show or export stored conversations"),
     ("operators", "operators", "add, remove or list operators and admins"),
     ("outbox", "outbox", "show the outbox: queued, sent and failed messages"),
     ("dead-updates", "dead_updates", "list the updates given up on, with their errors"),
+    ("themes", "themes", "train a themes model, tag a CSV file's texts, retag the stored ones"),
     ("migrate", "migrate", "bring the database schema up to date"),
 ]
 

@@ -125,3 +125,32 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
     assert (
         "Detractors' top themes: Late delivery 50.0% · Not as advertised 25.0% · Low quality 25.0%"
     ) in summary  # equal shares in the order of flows.themes
+
+
+async def test_the_shipped_model_tags_reasons_as_they_arrive(
+    api: FakeBotApi, db: Database, db_url: str, framework: str
+) -> None:
+    """No tagger given: the stack is built as ``postsale run`` builds it, with the model
+    shipped in ``bot/themes`` (these texts are written here, not taken from its examples)."""
+    settings = telegram_settings(api.url, framework, database_url=db_url, default_locale="pt-BR")
+    stack = await BotStack(api, settings, db, Clock()).start()
+    reasons = {
+        200: ("o pedido chegou com quase duas semanas de atraso", "late_delivery"),
+        201: ("veio so uma das tres pecas que comprei, faltou o resto", "partial_delivery"),
+    }
+    try:
+        for chat, (reason, _) in reasons.items():
+            _, _, fid = await customer_with_delivered_order(db, f"m-{chat}", chat_id=str(chat))
+            assert fid is not None
+            await invite(stack, fid)
+            await stack.deliver(tg.callback(chat, f"nps:{fid}:2"))
+            await stack.deliver(tg.message(chat, reason))
+    finally:
+        await stack.stop()
+    async with db.uow() as uow:
+        rows = (
+            await uow.session.scalars(select(SurveyResponse).where(SurveyResponse.kind == "nps"))
+        ).all()
+    assert {r.reason: (r.theme, r.theme_source) for r in rows} == {
+        reason: (theme, "model") for reason, theme in reasons.values()
+    }

@@ -1,48 +1,122 @@
-"""``postsale themes retag``: tag every stored reason, comment and complaint again.
-
-After a model change. The texts are read and written in batches (one transaction each);
-a theme an operator set is kept. Prints how many texts got each theme.
-"""
+"""``postsale themes train FILE.csv [--out PATH]``, ``themes tag FILE.csv --column NAME
+[--out OUT.csv]`` and ``themes retag``: a themes model of a store's own labelled texts, a
+CSV file tagged, and the stored texts tagged again (``themes_retag``)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
 
-from bot.app import open_database
-from bot.bootstrap import theme_tag_many
+from bot.entrypoints.commands.themes_retag import add_retag, run_retag
 from bot.settings import Settings
-from flows.themes import THEMES
-from storage.themes import RETAG_BATCH, retag
+from bot.themes import ThemeModel, model_for, save, train
+from bot.themes.files import SUFFIX
+
+BATCH = 1000
+DEFAULT_OUT = f"themes-model{SUFFIX}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="themes_command", metavar="ACTION", required=True)
-    again = sub.add_parser("retag", help="tag the stored texts again (operators' themes kept)")
-    again.add_argument(
-        "--batch", type=int, default=RETAG_BATCH, metavar="N", help=f"texts a batch ({RETAG_BATCH})"
-    )
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    learn = sub.add_parser("train", help="train a model on a CSV file with columns text, theme")
+    learn.add_argument("file", type=Path)
+    learn.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help=f"default {DEFAULT_OUT}")
+    tag = sub.add_parser("tag", help="copy a CSV file with a theme column added")
+    tag.add_argument("file", type=Path)
+    tag.add_argument("--column", required=True, help="the column with the texts to tag")
+    tag.add_argument("--out", type=Path, help="the tagged CSV file (default: standard output)")
+    add_retag(sub)
 
 
-def report(counts: Counter[str | None], kept: int) -> str:
-    """One line per theme (the order of ``flows.themes``), then the untagged and the kept."""
-    lines = [f"  {name:<18}{counts.get(name, 0):>10,}" for name in THEMES]
-    lines.append(f"  {'(no theme)':<18}{counts.get(None, 0):>10,}")
-    total = sum(counts.values())
-    head = f"retagged {total:,} texts:"
-    return "\n".join([head, *lines, f"kept {kept:,} themes set by operators"])
+class CsvError(ValueError):
+    pass
 
 
-async def run(args: argparse.Namespace, settings: Settings) -> int:
-    tag_many = theme_tag_many(settings)
-    if tag_many is None:
-        print("postsale themes: no theme model is configured", file=sys.stderr)
-        return 2
-    db = await open_database(settings)
-    try:
-        counts, kept = await retag(db.sessions, tag_many, max(1, args.batch))
-    finally:
-        await db.close()
-    print(report(counts, kept))
+def column_index(header: list[str], name: str, path: Path) -> int:
+    """Where ``name`` is in ``header`` (any case); ``CsvError`` naming the columns there are."""
+    lowered = [h.strip().lower() for h in header]
+    if name.strip().lower() not in lowered:
+        have = ", ".join(header) or "none"
+        raise CsvError(f"{path}: no column {name!r} (the file has: {have})")
+    return lowered.index(name.strip().lower())
+
+
+def labelled_rows(path: Path) -> Iterator[tuple[str, str]]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        text_at, theme_at = column_index(header, "text", path), column_index(header, "theme", path)
+        for row in reader:
+            if len(row) > max(text_at, theme_at):
+                yield row[text_at], row[theme_at]
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from bot.themes.training import cross_validate
+
+    rows = list(labelled_rows(args.file))
+    print(f"rows read: {len(rows)}")
+    for theme, count in sorted(Counter(t.strip() for _, t in rows).items()):
+        print(f"  {theme}: {count}")
+    model = train(rows)
+    save(model, args.out)
+    print(f"model written to {args.out} ({len(model.vocabulary)} features)")
+    cv = cross_validate(rows)
+    print(f"{cv.folds}-fold cross-validated macro-F1 {cv.macro_f1:.3f}, accuracy {cv.accuracy:.3f}")
+    for theme, f1 in cv.per_theme_f1.items():
+        print(f"  {theme}: F1 {f1:.3f}")
     return 0
+
+
+def tag_stream(model: ThemeModel, source: IO[str], out: IO[str], column: str, path: Path) -> int:
+    """Copy ``source`` to ``out`` with a ``theme`` column (replaced if there), in batches."""
+    reader = csv.reader(source)
+    header = next(reader, [])
+    at = column_index(header, column, path)
+    lowered = [h.strip().lower() for h in header]
+    theme_at = lowered.index("theme") if "theme" in lowered else len(header)
+    writer = csv.writer(out)
+    writer.writerow(header if theme_at < len(header) else [*header, "theme"])
+    done = 0
+    while batch := [row for _, row in zip(range(BATCH), reader, strict=False)]:
+        tags = model.tag_many([row[at] if at < len(row) else "" for row in batch])
+        for row, tag in zip(batch, tags, strict=True):
+            padded = row + [""] * (len(header) - len(row))
+            if theme_at < len(header):
+                padded[theme_at] = tag or ""
+            else:
+                padded.append(tag or "")
+            writer.writerow(padded)
+        done += len(batch)
+    return done
+
+
+def run_tag(args: argparse.Namespace, settings: Settings) -> int:
+    model = model_for(settings.themes_model)
+    with contextlib.ExitStack() as stack:
+        source = stack.enter_context(open(args.file, newline="", encoding="utf-8-sig"))
+        if args.out is None:
+            out: IO[str] = sys.stdout
+        else:
+            out = stack.enter_context(open(args.out, "w", newline="", encoding="utf-8"))
+        done = tag_stream(model, source, out, args.column, args.file)
+    print(f"tagged {done} rows", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace, settings: Settings) -> Any:
+    if args.action == "retag":
+        return run_retag(args, settings)  # a coroutine: the command line runs it
+    try:
+        if args.action == "train":
+            return run_train(args)
+        return run_tag(args, settings)
+    except (ValueError, OSError) as exc:  # a bad file or model: say so, no traceback
+        print(f"postsale themes {args.action}: {exc}", file=sys.stderr)
+        return 2
