@@ -85,8 +85,10 @@ class Metrics:
 
     @contextlib.contextmanager
     def timing(self, channel: str, update_id: str, chat: str) -> Iterator[None]:
-        """Time one update's handling; a raise counts as a failed update."""
+        """Time one update's handling (the lines logged meanwhile are about it); a raise
+        counts as a failed update."""
         started = time.perf_counter()
+        token = current_update.set(UpdateInHand(channel, update_id, chat))
         try:
             yield
         except BaseException:
@@ -103,6 +105,7 @@ class Metrics:
                 took * 1000,
                 extra={"duration_ms": round(took * 1000, 3)},
             )
+            current_update.reset(token)
 
     def handled(self, channels: Iterable[str]) -> None:
         """Updates committed (one channel name per update)."""
