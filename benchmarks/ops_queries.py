@@ -14,10 +14,13 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Database
 from bot.entrypoints.http.ready import outbox_problem
@@ -67,10 +70,10 @@ async def fill(db: Database, rows: int, now: datetime) -> None:
 
 async def main(url: str, rows: int) -> None:
     db = await Database.open(url)
-    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url)
     now = datetime.now(UTC)
     await fill(db, rows, now)
-    reads = {
+    reads: dict[str, Callable[[AsyncSession], Awaitable[Any]]] = {
         "outbox_queues": outbox_queues,
         "last_progress": last_progress,
         "followups_due": lambda s: followups_due(s, now),
