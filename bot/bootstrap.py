@@ -30,6 +30,7 @@ from bot.handling import (
     TicketReopened,
 )
 from bot.i18n import resolve_locale
+from bot.metrics import Metrics
 from bot.operators import OperatorAlerts, handle_operator, targets_of
 from bot.operators.chart import materialize_attachments
 from bot.scheduling.scheduler import Scheduler
@@ -95,6 +96,7 @@ class Core:
     messenger: Messenger
     pipeline: Pipeline
     scheduler: Scheduler
+    metrics: Metrics
 
     async def watch_sla(self, now: datetime) -> bool:
         """One SLA watch pass; True when operators were warned of a ticket."""
@@ -117,6 +119,7 @@ def build_core(
     """
     events = event_handlers(settings)
     messenger = Messenger(settings, events)
+    metrics = Metrics()
     pipeline = Pipeline(
         db,
         settings,
@@ -127,10 +130,11 @@ def build_core(
         unit_of_work=partial(db.uow, small=True),  # SQLite: the fast path (storage.uow)
         group_limit=group_limit,
         tagger=tagger if tagger is not None else theme_tagger(settings),
+        metrics=metrics,
     )
     scheduler = Scheduler(db, settings, messenger, clock)
     pipeline.on_linked = scheduler.start_due_of
-    return Core(db, settings, clock, events, messenger, pipeline, scheduler)
+    return Core(db, settings, clock, events, messenger, pipeline, scheduler, metrics)
 
 
 # -- channels (``bot.channels.registry.enabled_factories`` gives the settings' ones) -----
@@ -194,6 +198,7 @@ def build_app(
         render_body=partial(materialize_attachments, db, settings=settings),
     )
     sender.delivery.on_halted = partial(_halted, core, sender)
+    sender.delivery.metrics = core.metrics
     core.pipeline.on_queued.append(sender.wake)
     core.scheduler.on_queued = sender.wake
     return App(core, built, sender)

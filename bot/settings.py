@@ -15,6 +15,7 @@ from bot.database_urls import database_url as database_url
 from bot.database_urls import shown_url as shown_url
 from bot.durations import Duration
 from bot.notice_settings import NoticeSettings
+from bot.ops_settings import OpsSettings
 from bot.store_settings import StoreSettings
 from flows.business_hours import BusinessHours
 from flows.locales import LOCALES
@@ -76,7 +77,7 @@ class ContactWindow:
 WHATSAPP_GRAPH_API = "https://graph.facebook.com/v23.0"
 
 
-class Settings(StoreSettings, NoticeSettings, BaseSettings):
+class Settings(StoreSettings, NoticeSettings, OpsSettings, BaseSettings):
     """Every setting of INTERFACE.md; a bad value stops start-up naming the setting."""
 
     model_config = SettingsConfigDict(

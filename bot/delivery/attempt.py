@@ -32,6 +32,7 @@ from bot.delivery.limits import Pacer, SendLimits
 from bot.delivery.marks import Marks
 from bot.delivery.outgoing import body_of_row, fit, to_outgoing
 from bot.delivery.retry import UNKNOWN_AFTER, Answers, deadline_of
+from bot.metrics import Metrics
 from storage import outbox_retry as obr
 from storage import outbox_state as ob
 from storage.outbox_body import OutboxBody
@@ -104,6 +105,7 @@ class Delivery:
         self._halted_until: dict[str, float] = {}
         self.telling: set[asyncio.Task[None]] = set()  # operators being told of a halt
         self.stats = SenderStats()
+        self.metrics = Metrics()  # the bootstrap gives the app's
         self.answers = Answers()
 
     async def attempt(self, entry: Entry) -> Outcome:
@@ -166,13 +168,16 @@ class Delivery:
             why = str(exc) or "forbidden"
             await self.marks.write(lambda s, now: ob.mark_blocked(s, head, why, now))
             self.stats.blocked += 1
+            self.metrics.outbox_failed.labels(head.channel, "blocked").inc()
             return DONE
+        self.metrics.outbox_failed.labels(head.channel, "rejected").inc()
         reason = str(exc) or "rejected"
         attempts = entry.attempts + 1
         await self.marks.write(lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts))
         return DONE
 
     def _rate_limited(self, head: ob.Head, exc: RetryAfter) -> Outcome:
+        self.metrics.rate_limited.labels(head.channel).inc()
         if isinstance(exc, ChatRetryAfter):
             # This chat only: its next message waits behind this one anyway.
             self.stats.rate_limited += 1
@@ -207,6 +212,7 @@ class Delivery:
     async def _record_sent(self, head: ob.Head, remote_id: str) -> None:
         await self.marks.sent(head.id, remote_id)
         self.stats.sent += 1
+        self.metrics.outbox_sent.labels(head.channel).inc()
         if self.on_sent is not None:
             try:
                 await self.on_sent(head)
@@ -224,6 +230,7 @@ class Delivery:
                 lambda s, now: obr.mark_unknown(s, head.id, reason, now, attempts)
             )
             self.stats.unknown += 1
+            self.metrics.outbox_unknown.labels(head.channel).inc()
             return DONE
         now = self.clock()
         left = (deadline_of(head, self.limits.retry_for) - now).total_seconds()
@@ -231,10 +238,12 @@ class Delivery:
             reason = f"gave up after {attempts} attempts (deadline passed): {reason}"
             await self.marks.write(lambda s, now: ob.mark_failed(s, head.id, reason, now, attempts))
             self.stats.failed += 1
+            self.metrics.outbox_failed.labels(head.channel, "expired").inc()
             return DONE
         delay = min(self.limits.backoff(attempts), left)
         not_before = now + timedelta(seconds=delay)
         self.stats.retried += 1
+        self.metrics.outbox_retries.labels(head.channel).inc()
         # (Not after a lost answer: the moved copy could be sent twice more.)
         if obr.has_attachment(head.body) and not unknowns:
             return await self._move_attachment(entry, attempts, reason, not_before)

@@ -35,6 +35,7 @@ from bot.handling import (
     Tagger,
     UpdateContext,
 )
+from bot.metrics import Metrics, about
 from bot.settings import Settings
 from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
 from storage import conversations as convs
@@ -86,9 +87,11 @@ class Pipeline:
         unit_of_work: UnitOfWorkFactory | None = None,
         group_limit: int = GROUP_LIMIT,
         tagger: Tagger | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
         self.tagger = tagger  # themes of the customers' reasons and complaints
+        self.metrics = metrics or Metrics()
         self.settings = settings
         self.clock = clock
         self.messenger = messenger
@@ -122,10 +125,11 @@ class Pipeline:
         lock on the conversation keeps that true across processes too, and on
         PostgreSQL an older update received by any process goes first.
         """
-        if self.order is not None:
-            await self.order.run(incoming, self._handle_held)
-        else:
-            await self._handle_held(incoming)
+        with self.metrics.timing(incoming.channel, incoming.update_id, incoming.chat_id):
+            if self.order is not None:
+                await self.order.run(incoming, self._handle_held)
+            else:
+                await self._handle_held(incoming)
 
     async def _handle_held(self, incoming: Incoming) -> None:
         async with self.chat_locks.hold(incoming.key):
@@ -140,23 +144,29 @@ class Pipeline:
 
     async def _handle_batch(self, take: Callable[[], list[Incoming]]) -> None:
         """The updates ``take`` gives, one after the other, in one transaction."""
-        sent = False
+        sent, handled = False, list[str]()
         async with self.unit_of_work() as uow:
             for incoming in take():
-                sent = await self._handle_marked(uow.session, incoming) or sent
+                with about(incoming.channel, incoming.update_id, incoming.chat_id):
+                    sent = await self._handle_marked(uow.session, incoming, handled) or sent
             await uow.commit()
+        self.metrics.handled(handled)
         if sent:
             for callback in self.on_queued:
                 callback()
 
-    async def _handle_marked(self, session: AsyncSession, incoming: Incoming) -> bool:
+    async def _handle_marked(
+        self, session: AsyncSession, incoming: Incoming, handled: list[str]
+    ) -> bool:
         """Record the update as handled and handle it; True when it queued messages."""
         now = self.clock()
         if self.order is not None:
             await self.order.check(session, incoming, now)
         if not await convs.mark_handled(session, incoming.channel, incoming.update_id, now):
             log.info("duplicate update %s:%s ignored", incoming.channel, incoming.update_id)
+            self.metrics.updates_duplicate.labels(incoming.channel).inc()
             return False
+        handled.append(incoming.channel)
         ctx = await self._handle(session, incoming, now)
         return ctx is not None and bool(ctx.sent)
 

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot.log_secrets import hide_secrets
+from bot.log_format import CHATTY_LOGGERS, configure_logging, quiet_chatty_loggers
 from bot.settings import SettingsError, load_settings
 from bot.startup import StartupError
 
@@ -67,12 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    quiet_chatty_loggers(logging.getLogger().level)
-    redactor = hide_secrets(settings)
+    redactor = configure_logging(settings)
     try:
         result = args._module.run(args, settings)
         if inspect.iscoroutine(result):
@@ -87,16 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(result or 0)
 
 
-# A line per state change, per migration step, per handled update (aiogram) and per
-# Bot API request (httpx, under python-telegram-bot): debug detail, not news.
-CHATTY_LOGGERS = ("transitions", "alembic", "aiogram.event", "httpx")
-
-
-def quiet_chatty_loggers(level: int) -> None:
-    """Above DEBUG, the libraries' per-event lines are raised to WARNING."""
-    if level > logging.DEBUG:
-        for name in CHATTY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
+__all__ = ["CHATTY_LOGGERS", "build_parser", "main", "quiet_chatty_loggers"]
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from bot.channels.registry import enabled_factories
 from bot.delivery import exports
 from bot.delivery.lease import SenderLease, run_with_lease
 from bot.heap import tune_garbage_collector
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.startup import StartupError
 from storage.webhook_deliveries import forget_older
@@ -43,13 +44,18 @@ def _update_concurrency(settings: Settings) -> int:
 
 
 async def _serve_http(
-    settings: Settings, db: Database, channels: Mapping[str, Any], on_orders: Callable[[], None]
+    settings: Settings,
+    db: Database,
+    channels: Mapping[str, Any],
+    on_orders: Callable[[], None],
+    counts: Metrics,
 ) -> Any:
-    """The HTTP server (when a channel's routes or ingestion need it); a taken port is one line."""
+    """The HTTP server (when a channel's routes or ingestion need it, or HTTP_SERVER=on);
+    a taken port is one line."""
     from bot.entrypoints.http.app import start_http_server
 
     try:
-        return await start_http_server(settings, db, channels, on_orders=on_orders)
+        return await start_http_server(settings, db, channels, on_orders=on_orders, counts=counts)
     except OSError as exc:
         where = f"{settings.http_host}:{settings.http_port}"
         raise StartupError(
@@ -150,7 +156,7 @@ async def run_bot(
         for channel in channels:
             if isinstance(channel, Opening):
                 await channel.open()
-        http = await _serve_http(settings, db, app.channels, sender.wake)
+        http = await _serve_http(settings, db, app.channels, sender.wake, app.core.metrics)
     except BaseException:
         await _close(channels)
         await db.close()

@@ -204,6 +204,28 @@ async def sla_summary(
     )
 
 
+def remaining_of(
+    ticket: Ticket, events: Sequence[TicketEvent], targets: Targets, now: datetime
+) -> tuple[str, int, int] | None:
+    """An active ticket's running target: (kind, target, business seconds left, negative
+    once breached); None while its clock is stopped (waiting on the customer)."""
+    hours, tz = targets.hours, targets.tz
+    elapsed = business_seconds(ticket.opened_at, now, hours, tz)
+    if ticket.first_response_at is None:
+        return "first_response", targets.first_response_s, targets.first_response_s - elapsed
+    if ticket.status != "open":
+        return None
+    waited = sum(business_seconds(a, b, hours, tz) for a, b in waiting_spans(events, now))
+    return "resolution", targets.resolution_s, targets.resolution_s - (elapsed - waited)
+
+
+async def active_events(
+    session: AsyncSession, tickets: Sequence[Ticket]
+) -> dict[int, list[TicketEvent]]:
+    """The events of ``tickets``, by ticket id."""
+    return await _events(session, [t.id for t in tickets])
+
+
 async def near_breach(
     session: AsyncSession, targets: Targets, now: datetime, lead: float = 0.2
 ) -> list[tuple[Ticket, NearBreach]]:
@@ -220,24 +242,15 @@ async def near_breach(
         )
     )
     events = await _events(session, [t.id for t in tickets])
-    hours, tz = targets.hours, targets.tz
     found: list[tuple[Ticket, NearBreach]] = []
     for ticket in tickets:
-        elapsed = business_seconds(ticket.opened_at, now, hours, tz)
-        if ticket.first_response_at is None:
-            kind, target, used = "first_response", targets.first_response_s, elapsed
-        elif ticket.status == "open":
-            waited = sum(
-                business_seconds(a, b, hours, tz)
-                for a, b in waiting_spans(events.get(ticket.id, []), now)
-            )
-            kind, target, used = "resolution", targets.resolution_s, elapsed - waited
-        else:
+        left = remaining_of(ticket, events.get(ticket.id, []), targets, now)
+        if left is None:
             continue
-        remaining = target - used
+        kind, target, remaining = left
         if remaining > min(target * lead, 7200):
             continue
-        due = add_business_time(now, remaining, hours, tz) if remaining > 0 else now
+        due = add_business_time(now, remaining, targets.hours, targets.tz) if remaining > 0 else now
         found.append((ticket, NearBreach(ticket.id, kind, remaining, due)))
     return found
 
@@ -248,7 +261,9 @@ __all__ = [
     "Spread",
     "Targets",
     "TicketTimes",
+    "active_events",
     "near_breach",
+    "remaining_of",
     "sla_summary",
     "spread",
     "ticket_times",

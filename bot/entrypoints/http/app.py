@@ -5,8 +5,9 @@ It knows no channel: a channel that receives over HTTP declares ``Route``s
 ``HttpResponse`` -- the body read once, whole, since a channel may check a signature of
 the raw bytes -- and checks its own requests. The server runs when some channel has
 routes (Telegram's webhook, with ``WEBHOOK_URL``) or when ``INGEST_SECRET`` is set
-(``POST /ingest/orders``), on ``HTTP_HOST:HTTP_PORT``. Two routes of the same method
-and path are a start-up error naming both owners.
+(``POST /ingest/orders``) or a store connector, or always with ``HTTP_SERVER=on``
+(for ``/metrics`` and ``/readyz`` in polling mode), on ``HTTP_HOST:HTTP_PORT``. Two
+routes of the same method and path are a start-up error naming both owners.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from aiohttp import web
 
 from bot.app import Database
 from bot.channels.port import HttpRequest, HttpResponse, Route
-from bot.entrypoints.http import ingest
+from bot.entrypoints.http import ingest, metrics, ready
 from bot.entrypoints.http.stores import StoreWebhooks, add_store_routes
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.startup import StartupError
 from bot.stores.registry import enabled_connectors
@@ -30,6 +32,8 @@ HEALTH_PATH = "/healthz"
 # The server's own routes, which no channel may take.
 OWN_ROUTES = {
     ("GET", HEALTH_PATH): "the health check",
+    ("GET", ready.PATH): "the readiness check",
+    ("GET", metrics.PATH): "the metrics",
     ("POST", ingest.PATH): "order ingestion",
     ("POST", "/connect/{platform}"): "the store connectors",
 }
@@ -89,11 +93,15 @@ def build_app(
     routes: list[Route],
     *,
     on_orders: Callable[[], None] | None = None,
+    channels: Mapping[str, object] | None = None,
+    counts: Metrics | None = None,
 ) -> web.Application:
-    """The aiohttp application: /healthz, the channels' ``routes``, /ingest/orders and
-    the store connectors' /connect/<platform>."""
+    """The aiohttp application: /healthz, /readyz, /metrics, the channels' ``routes``,
+    /ingest/orders and the store connectors' /connect/<platform>."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app.router.add_get(HEALTH_PATH, healthz)
+    ready.add_ready_route(app, db, settings, channels or {})
+    metrics.add_metrics_route(app, db, settings, counts or Metrics(), (channels or {}).keys())
     for route in routes:
         app.router.add_route(route.method.upper(), route.path, _serve(route))
     ingest.add_ingest_routes(
@@ -119,12 +127,16 @@ async def start_http_server(
     channels: Mapping[str, object],
     *,
     on_orders: Callable[[], None] | None = None,
+    counts: Metrics | None = None,
 ) -> web.AppRunner | None:
-    """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes or ingestion need it, else None."""
+    """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes or ingestion need it, or
+    ``HTTP_SERVER=on``; else None (no port is opened)."""
     routes = channel_routes(channels)
-    if not routes and not settings.ingest_secret and not enabled_connectors(settings):
+    needed = routes or settings.ingest_secret or enabled_connectors(settings)
+    if not needed and settings.http_server != "on":
         return None
-    runner = web.AppRunner(build_app(settings, db, routes, on_orders=on_orders))
+    app = build_app(settings, db, routes, on_orders=on_orders, channels=channels, counts=counts)
+    runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
