@@ -7,6 +7,7 @@ with ``HTTP_SERVER=on``. The counts on the page are compared with the database's
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -82,6 +83,10 @@ async def test_metrics_count_what_the_database_holds(
     stack, http = served
     await stack.deliver(tg.message(CHAT, "/help"), tg.message(CHAT, "hello"))
     await stack.deliver(tg.message(CHAT + 1, "/help"))
+    # A send reaches the server before the sender records it as sent: wait for the marks.
+    async with asyncio.timeout(10):
+        while await count(db, OutboxMessage, OutboxMessage.status == "queued"):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
     async with db.uow() as uow:
         for _ in range(2):
             await open_ticket(

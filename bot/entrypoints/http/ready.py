@@ -36,7 +36,9 @@ class ChannelProbes:
 
     def __init__(self, channels: Mapping[str, object]) -> None:
         self.channels = {n: c for n, c in channels.items() if callable(getattr(c, "probe", None))}
-        self.last: dict[str, str | None] = {name: "not probed yet" for name in self.channels}
+        # The server starts after every channel's credentials were checked (``open``):
+        # each answered then, and is asked again every ``PROBE_EVERY`` seconds.
+        self.last: dict[str, str | None] = dict.fromkeys(self.channels)
 
     async def probe_all(self) -> None:
         for name, channel in self.channels.items():
@@ -50,9 +52,10 @@ class ChannelProbes:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            await self.probe_all()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), PROBE_EVERY)
+            if not stop.is_set():
+                await self.probe_all()
 
 
 async def outbox_problem(db: Database, stuck_after: timedelta, now: datetime) -> str | None:
