@@ -43,9 +43,7 @@ pytestmark = pytest.mark.skipif(
 async def browser() -> AsyncIterator[Any]:
     playwright = pytest.importorskip("playwright.async_api")
     async with playwright.async_playwright() as p:
-        launched = await p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
+        launched = await p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         try:
             yield launched
         finally:

@@ -99,7 +99,9 @@ async def test_every_refusal_is_a_403(api: FakeBotApi, db: Database) -> None:
             assert bad.status == 403
         assert (await site.ticket(number)).status == "open"
         # The same session id, signed with another secret.
-        other = URLSafeSerializer("another-secret-another-secret-000", salt="postsale-admin-session")
+        other = URLSafeSerializer(
+            "another-secret-another-secret-000", salt="postsale-admin-session"
+        )
         async with client() as intruder:
             intruder.cookie_jar.update_cookies({"postsale_admin": other.dumps({"s": 1})})
             async with intruder.get(f"{site.base}/admin/") as signed_otherwise:
@@ -116,9 +118,7 @@ async def test_an_admin_sees_the_operators_page(api: FakeBotApi, db: Database) -
         assert str(OPERATOR) in text and str(ADMIN) in text
 
 
-async def test_reply_and_resolve_go_as_the_chat_commands_do(
-    api: FakeBotApi, db: Database
-) -> None:
+async def test_reply_and_resolve_go_as_the_chat_commands_do(api: FakeBotApi, db: Database) -> None:
     async with admin_site(api, db) as site, client() as http:
         number = await site.complaint()
         await sign_in(http, site.base, await site.link_for(OPERATOR))
