@@ -17,6 +17,7 @@ from bot.durations import Duration
 from bot.notice_settings import NoticeSettings
 from bot.ops_settings import OpsSettings
 from bot.store_settings import StoreSettings
+from bot.web_settings import WebSettings
 from flows.business_hours import BusinessHours
 from flows.locales import LOCALES
 
@@ -77,7 +78,7 @@ class ContactWindow:
 WHATSAPP_GRAPH_API = "https://graph.facebook.com/v23.0"
 
 
-class Settings(StoreSettings, NoticeSettings, OpsSettings, BaseSettings):
+class Settings(StoreSettings, NoticeSettings, OpsSettings, WebSettings, BaseSettings):
     """Every setting of INTERFACE.md; a bad value stops start-up naming the setting."""
 
     model_config = SettingsConfigDict(
@@ -239,6 +240,11 @@ class Settings(StoreSettings, NoticeSettings, OpsSettings, BaseSettings):
     @property
     def operators_tz(self) -> ZoneInfo:
         return ZoneInfo(self.operators_timezone or self.default_timezone)
+
+    @property
+    def web_address(self) -> str:
+        """Where the web admin is reached: ``WEB_BASE_URL``, else ``http://HTTP_HOST:HTTP_PORT``."""
+        return self.web_base_url or f"http://{self.http_host}:{self.http_port}"
 
 
 def template_languages(text: str) -> dict[str, str]:

@@ -47,6 +47,8 @@ STAFF_COMMANDS: tuple[StaffCommand, ...] = (
     StaffCommand("theme", _ON, N_("Correct the theme of ticket N"),
         N_("/theme N THEME - correct what ticket N is about (and its NPS answer); "
            "/kpi themes [period] - every group's themes")),
+    StaffCommand("web", _ON, N_("A sign-in link to the web admin"),
+        N_("/web - a one-time link to sign in to the web admin (private chat, 10 minutes)")),
     StaffCommand("history", "admin", N_("A customer's history"),
         N_("/history CUSTOMER_ID - the customer's last messages")),
     StaffCommand("operators", "admin", None,

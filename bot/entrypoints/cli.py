@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("import-spend", "import_spend", "import marketing spend (for CAC) from a CSV file"),
     ("link", "link", "print a customer's Telegram deep link"),
     ("kpi", "kpi", "print the KPI summary for a period"),
+    ("web-link", "web_link", "print a one-time sign-in link to the web admin"),
     ("conversations", "conversations", "list, show or export stored conversations"),
     ("operators", "operators", "add, remove or list operators and admins"),
     ("outbox", "outbox", "show the outbox: queued, sent and failed messages"),

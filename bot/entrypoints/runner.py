@@ -21,7 +21,6 @@ from bot.channels.registry import enabled_factories
 from bot.delivery import exports
 from bot.delivery.lease import SenderLease, run_with_lease
 from bot.heap import tune_garbage_collector
-from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.startup import StartupError
 from storage.webhook_deliveries import forget_older
@@ -43,19 +42,19 @@ def _update_concurrency(settings: Settings) -> int:
     return 16 if is_sqlite(settings.database_url) else 32
 
 
-async def _serve_http(
-    settings: Settings,
-    db: Database,
-    channels: Mapping[str, Any],
-    on_orders: Callable[[], None],
-    counts: Metrics,
-) -> Any:
-    """The HTTP server (when a channel's routes or ingestion need it, or HTTP_SERVER=on);
-    a taken port is one line."""
+async def _serve_http(settings: Settings, db: Database, app: Any) -> Any:
+    """The HTTP server (when a channel's routes, ingestion or the web admin need it, or
+    HTTP_SERVER=on), the web admin wired to the app's messenger and outbox sender; a
+    taken port is one line."""
+    from bot.entrypoints.http.admin import AdminWiring
     from bot.entrypoints.http.app import start_http_server
 
+    wake = app.sender.wake
+    admin = AdminWiring(app.core.messenger, wake, app.core.clock)
     try:
-        return await start_http_server(settings, db, channels, on_orders=on_orders, counts=counts)
+        return await start_http_server(
+            settings, db, app.channels, on_orders=wake, counts=app.core.metrics, admin=admin
+        )
     except OSError as exc:
         where = f"{settings.http_host}:{settings.http_port}"
         raise StartupError(
@@ -156,7 +155,7 @@ async def run_bot(
         for channel in channels:
             if isinstance(channel, Opening):
                 await channel.open()
-        http = await _serve_http(settings, db, app.channels, sender.wake, app.core.metrics)
+        http = await _serve_http(settings, db, app)
     except BaseException:
         await _close(channels)
         await db.close()

@@ -48,6 +48,8 @@ class ServiceBase:
     now: datetime
     # the operator's language (their chat's choice or Telegram's); empty: DEFAULT_LOCALE
     locale: str = ""
+    # whether the command came in a private chat (a sign-in link is given only there)
+    private: bool = True
 
     async def allow(self, user_id: str, command: str) -> Role:
         """Check ``user_id`` may run ``command`` (raises ``NotAllowed``, logged)."""

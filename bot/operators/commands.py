@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.i18n import translate
 from bot.operators.base import Body, OperatorError, ticket_number
 from bot.operators.service import OperatorService
+from bot.operators.web_link import web_link
 from flows.staff import HELP_HEADINGS, STAFF_COMMANDS, StaffCommand, StaffRole
 
 Bodies = list[Body]
@@ -122,6 +123,7 @@ HANDLERS: dict[str, RunCommand] = {
     "reopen": _on_number(lambda s, user, n: s.reopen(user, n)),
     "assign": _assign,
     "theme": lambda s, user, args: s.theme(user, args),
+    "web": lambda s, user, args: web_link(s, user),
     "history": _history,
     "operators": _operators,
 }

@@ -28,7 +28,10 @@ async def handle_operator(ctx: UpdateContext) -> bool:
     if isinstance(event, ButtonIn) and _stale(event.data):
         await ctx.reply(Body(translate("This button is no longer valid.", ctx.locale)))
         return True
-    service = OperatorService(ctx.session, ctx.settings, ctx.messenger, ctx.now, ctx.locale)
+    private = ctx.incoming.chat_type == "private"
+    service = OperatorService(
+        ctx.session, ctx.settings, ctx.messenger, ctx.now, ctx.locale, private=private
+    )
     try:
         bodies = await _dispatch(service, ctx.incoming.user_id, event)
     except NotAllowed as refused:

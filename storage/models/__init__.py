@@ -17,6 +17,7 @@ from storage.models.plumbing import (
 )
 from storage.models.themes import ThemeCorrection
 from storage.models.tickets import Operator, Ticket, TicketEvent
+from storage.models.web import WebLink
 
 __all__ = [
     "NAMING",
@@ -42,4 +43,5 @@ __all__ = [
     "DeliveryNotice",
     "WebhookDelivery",
     "ThemeCorrection",
+    "WebLink",
 ]

@@ -40,6 +40,7 @@ OPERATOR_COMMANDS = [
     "/assign {n}",
     "/assign {n} 900",
     "/theme {n} late_delivery",
+    "/web",
 ]
 ADMIN_COMMANDS = ["/history c-1", "/operators", "/operators add 555 admin", "/operators remove 900"]
 BUTTONS = ["op:t:{n}", "op:res:{n}", "op:asg:{n}", "op:reo:{n}", "op:tl:all:1", "op:kpi:30d"]

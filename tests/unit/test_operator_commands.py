@@ -45,6 +45,7 @@ def test_the_english_help_reads_as_before() -> None:
         "/assign N [USER_ID] - assign to you (or to USER_ID)\n"
         "/theme N THEME - correct what ticket N is about (and its NPS answer); "
         "/kpi themes [period] - every group's themes\n"
+        "/web - a one-time link to sign in to the web admin (private chat, 10 minutes)\n"
         "\n"
         "Admin commands:\n"
         "/history CUSTOMER_ID - the customer's last messages\n"

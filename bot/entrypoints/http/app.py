@@ -20,6 +20,8 @@ from aiohttp import web
 from bot.app import Database
 from bot.channels.port import HttpRequest, HttpResponse, Route
 from bot.entrypoints.http import ingest, metrics, ready
+from bot.entrypoints.http.admin import ROUTES as ADMIN_ROUTES
+from bot.entrypoints.http.admin import AdminWiring, add_admin_routes
 from bot.entrypoints.http.stores import StoreWebhooks, add_store_routes
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -36,6 +38,7 @@ OWN_ROUTES = {
     ("GET", metrics.PATH): "the metrics",
     ("POST", ingest.PATH): "order ingestion",
     ("POST", "/connect/{platform}"): "the store connectors",
+    **ADMIN_ROUTES,
 }
 
 
@@ -95,9 +98,11 @@ def build_app(
     on_orders: Callable[[], None] | None = None,
     channels: Mapping[str, object] | None = None,
     counts: Metrics | None = None,
+    admin: AdminWiring | None = None,
 ) -> web.Application:
     """The aiohttp application: /healthz, /readyz, /metrics, the channels' ``routes``,
-    /ingest/orders and the store connectors' /connect/<platform>."""
+    /ingest/orders, the store connectors' /connect/<platform> and, given its wiring,
+    the web admin under /admin/."""
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app.router.add_get(HEALTH_PATH, healthz)
     ready.add_ready_route(app, db, settings, channels or {})
@@ -118,6 +123,8 @@ def build_app(
             on_recorded=(lambda _result: on_orders()) if on_orders is not None else None,
         ),
     )
+    if admin is not None:
+        add_admin_routes(app, db, settings, admin)
     return app
 
 
@@ -128,14 +135,17 @@ async def start_http_server(
     *,
     on_orders: Callable[[], None] | None = None,
     counts: Metrics | None = None,
+    admin: AdminWiring | None = None,
 ) -> web.AppRunner | None:
-    """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes or ingestion need it, or
-    ``HTTP_SERVER=on``; else None (no port is opened)."""
+    """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes, ingestion or the web admin
+    (``WEB_SECRET``) need it, or ``HTTP_SERVER=on``; else None (no port is opened)."""
     routes = channel_routes(channels)
     needed = routes or settings.ingest_secret or enabled_connectors(settings)
-    if not needed and settings.http_server != "on":
+    if not needed and not settings.web_secret and settings.http_server != "on":
         return None
-    app = build_app(settings, db, routes, on_orders=on_orders, channels=channels, counts=counts)
+    app = build_app(
+        settings, db, routes, on_orders=on_orders, channels=channels, counts=counts, admin=admin
+    )
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)

@@ -1,0 +1,61 @@
+"""The web admin under ``/admin/``: server-rendered pages for operators and admins.
+
+Sign-in by one-time link (``/web`` in the chat, ``postsale web-link``), a signed
+session cookie, CSRF on every form and the role checked on every request
+(``guard``); the dashboard (``dashboard``), the tickets (``tickets``) and, for
+admins, the operators (``staff``). Off -- every page 503, naming the setting -- while
+``WEB_SECRET`` is empty.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.app import Database
+from bot.entrypoints.http.admin.dashboard import dashboard
+from bot.entrypoints.http.admin.guard import ADMIN, Admin, AdminWiring
+from bot.entrypoints.http.admin.login import login, login_page, logout
+from bot.entrypoints.http.admin.session import Signer
+from bot.entrypoints.http.admin.staff import operators_page
+from bot.entrypoints.http.admin.tickets import ACTIONS, ticket_action, ticket_list, ticket_page
+from bot.settings import Settings
+
+__all__ = ["ROUTES", "AdminWiring", "add_admin_routes"]
+log = logging.getLogger("postsale.admin")
+
+ROUTES = {
+    ("GET", "/admin"): "the web admin",
+    ("GET", "/admin/"): "the web admin",
+    ("GET", "/admin/login"): "the web admin",
+    ("POST", "/admin/login"): "the web admin",
+    ("POST", "/admin/logout"): "the web admin",
+    ("GET", "/admin/tickets"): "the web admin",
+    ("GET", "/admin/tickets/{number}"): "the web admin",
+    ("POST", "/admin/tickets/{number}/{action}"): "the web admin",
+    ("GET", "/admin/operators"): "the web admin",
+}
+
+
+async def _to_dashboard(request: web.Request) -> web.StreamResponse:
+    return web.Response(status=308, headers={"Location": "/admin/"})
+
+
+def add_admin_routes(
+    app: web.Application, db: Database, settings: Settings, wiring: AdminWiring
+) -> None:
+    if not settings.web_secret:
+        log.warning("the web admin (/admin/) is off: set WEB_SECRET to serve it")
+    app[ADMIN] = Admin(db, settings, wiring, Signer(settings.web_secret))
+    r = app.router
+    r.add_get("/admin", _to_dashboard)
+    r.add_get("/admin/", dashboard)
+    r.add_get("/admin/login", login_page)
+    r.add_post("/admin/login", login)
+    r.add_post("/admin/logout", logout)
+    r.add_get("/admin/tickets", ticket_list)
+    r.add_get("/admin/tickets/{number}", ticket_page)
+    for action in ACTIONS:
+        r.add_post(f"/admin/tickets/{{number}}/{action}", ticket_action(action))
+    r.add_get("/admin/operators", operators_page)

@@ -1,0 +1,87 @@
+"""The dashboard: the /kpi figures of a period beside the previous period's.
+
+The figures are ``compute_kpis``' -- the object ``postsale kpi --json`` prints -- for
+the period ``bot.operators.periods`` reads as /kpi does (``7d``, ``30d``, ``90d`` up
+to now, or whole days ``YYYY-MM-DD..YYYY-MM-DD`` in the operators' time zone). Each
+figure's definition is one click away (a ``<details>``), from ``storage.read.kpi_defs``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from bot.entrypoints.http.admin.guard import Visit, staff_page
+from bot.entrypoints.http.admin.svg import HEIGHT, WIDTH, weekly_charts
+from bot.operators.kpi_format import change, show
+from bot.operators.periods import BadPeriod, Period, parse_period, period_label
+from storage.read.kpi import compute_kpis, weekly_scores
+from storage.read.kpi_defs import KPIS, value
+
+PRESETS = ("7d", "30d", "90d")
+
+
+def _period_text(query: Any) -> str:
+    since, until = query.get("since", "").strip(), query.get("until", "").strip()
+    if since and until:
+        return f"{since}..{until}"
+    preset = query.get("period", "30d")
+    return preset if preset in PRESETS else "30d"
+
+
+def _rows(cur: dict[str, Any], prev: dict[str, Any], currency: str) -> list[dict[str, Any]]:
+    rows = []
+    for kpi in KPIS:
+        now, before = value(cur, kpi.key), value(prev, kpi.key)
+        moved = change(now, before) if kpi.unit != "seconds" and kpi.unit != "cents" else ""
+        rows.append(
+            {
+                "key": kpi.key,
+                "label": kpi.label,
+                "definition": kpi.definition,
+                "now": show(kpi, now, currency),
+                "before": show(kpi, before, currency),
+                "change": moved.strip(),
+                "raw": now,
+            }
+        )
+    return rows
+
+
+async def _figures(v: Visit, period: Period) -> dict[str, Any]:
+    zone = v.admin.settings.default_timezone
+    before = period.previous
+    async with v.admin.db.reader() as uow:
+        s = uow.session
+        cur = await compute_kpis(s, period.since, period.until, v.now, default_zone=zone)
+        prev = await compute_kpis(s, before.since, before.until, v.now, default_zone=zone)
+        weeks = await weekly_scores(s, period.since, period.until)
+    return {"cur": cur, "prev": prev, "weeks": weeks}
+
+
+@staff_page("kpi")
+async def dashboard(v: Visit) -> web.StreamResponse:
+    text = _period_text(v.request.query)
+    bad = False
+    try:
+        period = parse_period(text, v.now, v.admin.settings.operators_tz)
+    except BadPeriod:
+        bad, text = True, "30d"
+        period = parse_period(text, v.now, v.admin.settings.operators_tz)
+    found = await _figures(v, period)
+    return v.page(
+        "dashboard.html",
+        status=400 if bad else 200,
+        bad_period=bad,
+        chosen=text,
+        presets=PRESETS,
+        label=period_label(period, v.lang),
+        since=v.request.query.get("since", ""),
+        until=v.request.query.get("until", ""),
+        rows=_rows(found["cur"], found["prev"], ""),
+        figures=found["cur"],
+        charts=weekly_charts(found["weeks"]) if found["weeks"] else None,
+        width=WIDTH,
+        height=HEIGHT,
+    )
