@@ -11,7 +11,8 @@ model's ratio to the TF-IDF baseline:
 
 1. the shipped default model (trained on the team's own examples, never on Olist), on
    every row;
-2. ``themes train``'s code trained on the Olist rows, 5-fold stratified CV;
+2. ``themes train``'s code trained on the Olist rows, 5-fold stratified CV, alone and
+   ``--with-examples`` (the shipped examples mixed into each training fold only);
 3. a plain TF-IDF (words) + logistic regression baseline, the same folds;
 4. a keyword baseline (first theme whose keyword appears; else ``satisfied``).
 
@@ -88,6 +89,14 @@ def postsale_model(
     return [t or "" for t in _fit(train_x, train_y).tag_many(test)]
 
 
+def postsale_with_examples(
+    train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]
+) -> list[str]:
+    from bot.themes.shipped import example_rows
+
+    return [t or "" for t in _fit(train_x, train_y, example_rows()).tag_many(test)]
+
+
 def tfidf_baseline(
     train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]
 ) -> list[str]:
@@ -129,6 +138,7 @@ def quality() -> None:
     results = {
         "shipped default (all rows)": [t or "" for t in model.tag_many(texts)],
         "themes train, 5-fold CV": cross_validated(texts, themes, postsale_model),
+        "--with-examples, 5-fold CV": cross_validated(texts, themes, postsale_with_examples),
         "TF-IDF + LogReg, 5-fold CV": cross_validated(texts, themes, tfidf_baseline),
         "keywords": [keyword_theme(t) for t in texts],
     }

@@ -3,7 +3,9 @@
 TF-IDF over ``bot.themes.features`` (words, word pairs, letter groups; sublinear counts)
 and a linear SVM with balanced class weights, so that a theme with few examples is not
 drowned by "satisfied". The fitted weights are copied into a ``ThemeModel``, which tags
-without scikit-learn.
+without scikit-learn. ``extra`` rows (``themes train --with-examples``: the shipped
+examples) are mixed into the training rows with a lower weight, never into the rows a
+cross-validation scores. ``benchmarks/themes_tuning.py`` shows how the choices were made.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from flows.themes import THEMES, is_theme
 
 MIN_ROWS = 10
 SVM_C = 0.5
+EXTRA_WEIGHT = 0.5  # an extra row counts half a store's own row
+Rows = Sequence[tuple[str, str]]
 
 
 def checked_rows(rows: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
@@ -51,10 +55,11 @@ def _pipeline() -> tuple[Any, Any]:
     return vectorizer, classifier
 
 
-def _fit(texts: Sequence[str], themes: Sequence[str]) -> ThemeModel:
+def _fit(texts: Sequence[str], themes: Sequence[str], extra: Rows = ()) -> ThemeModel:
     vectorizer, classifier = _pipeline()
-    matrix = vectorizer.fit_transform(texts)
-    classifier.fit(matrix, themes)
+    matrix = vectorizer.fit_transform([*texts, *(t for t, _ in extra)])
+    weights = np.concatenate([np.ones(len(texts)), np.full(len(extra), EXTRA_WEIGHT)])
+    classifier.fit(matrix, [*themes, *(c for _, c in extra)], sample_weight=weights)
     coef = classifier.coef_
     intercept = classifier.intercept_
     classes = [str(c) for c in classifier.classes_]
@@ -65,10 +70,11 @@ def _fit(texts: Sequence[str], themes: Sequence[str]) -> ThemeModel:
     return ThemeModel(vocabulary, vectorizer.idf_, coef.T.copy(), intercept, classes)
 
 
-def train(rows: Iterable[tuple[str, str]]) -> ThemeModel:
-    """A model of ``(text, theme)`` pairs; rows without text are left out."""
+def train(rows: Iterable[tuple[str, str]], extra: Rows = ()) -> ThemeModel:
+    """A model of ``(text, theme)`` pairs (and of ``extra``'s, weighed less); rows without
+    text are left out."""
     texts, themes = checked_rows(rows)
-    return _fit(texts, themes)
+    return _fit(texts, themes, [(t, c) for t, c in extra if t.strip()])
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,11 @@ class CrossValidation:
     per_theme_f1: dict[str, float]
 
 
-def cross_validate(rows: Iterable[tuple[str, str]], folds: int = 5) -> CrossValidation:
+def cross_validate(
+    rows: Iterable[tuple[str, str]], folds: int = 5, extra: Rows = ()
+) -> CrossValidation:
     """Stratified ``folds``-fold figures of ``train`` on these rows (fewer folds when a
-    theme has fewer rows than that; at least 2)."""
+    theme has fewer rows than that; at least 2); ``extra`` only ever trains."""
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -91,7 +99,11 @@ def cross_validate(rows: Iterable[tuple[str, str]], folds: int = 5) -> CrossVali
     predicted: list[str | None] = [None] * len(texts)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train_index, test_index in splitter.split(texts, themes):
-        model = _fit([texts[i] for i in train_index], [themes[i] for i in train_index])
+        model = _fit(
+            [texts[i] for i in train_index],
+            [themes[i] for i in train_index],
+            [(t, c) for t, c in extra if t.strip()],
+        )
         for i, tag in zip(test_index, model.tag_many([texts[i] for i in test_index]), strict=True):
             predicted[i] = tag
     labels = sorted(set(themes))

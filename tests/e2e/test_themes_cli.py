@@ -126,3 +126,22 @@ def test_tagging_streams_a_large_file_in_bounded_memory(tmp_path: Path) -> None:
     large = peak_rss_mb_of(tmp_path, 100_000)  # about 40 MB of CSV
     assert (tmp_path / "big-100000.csv").stat().st_size > 35 * 2**20
     assert large - small < 10, (small, large)
+
+
+def test_train_with_examples_knows_themes_the_store_never_labelled(tmp_path: Path) -> None:
+    write_csv(tmp_path / "labelled.csv", ["text", "theme"], LABELLED)
+    plain = postsale(tmp_path, "train", "labelled.csv", "--out", "plain.npz")
+    mixed = postsale(tmp_path, "train", "labelled.csv", "--with-examples", "--out", "mixed.npz")
+    assert plain.returncode == 0, plain.stderr
+    assert mixed.returncode == 0, mixed.stderr
+    assert "shipped examples (they only train, never score)" in mixed.stdout
+    assert "rows read: 18" in mixed.stdout
+    texts = [["1", "o pacote sumiu"], ["2", "comprei dois e so veio um, faltou o outro"]]
+    write_csv(tmp_path / "reasons.csv", ["id", "reason"], texts)
+    themes = {}
+    for name in ("plain", "mixed"):
+        done = postsale(tmp_path, "tag", "reasons.csv", "--column", "reason", model=f"{name}.npz")
+        assert done.returncode == 0, done.stderr
+        themes[name] = [r["theme"] for r in read_tagged(done.stdout)]
+    assert themes["mixed"] == ["late_delivery", "partial_delivery"]  # the store's word kept
+    assert "partial_delivery" not in themes["plain"]  # only the examples taught it

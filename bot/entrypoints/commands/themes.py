@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     learn = sub.add_parser("train", help="train a model on a CSV file with columns text, theme")
     learn.add_argument("file", type=Path)
     learn.add_argument("--out", type=Path, default=Path(DEFAULT_OUT), help=f"default {DEFAULT_OUT}")
+    learn.add_argument(
+        "--with-examples",
+        action="store_true",
+        help="mix the shipped examples into the file's rows (weighed half)",
+    )
     tag = sub.add_parser("tag", help="copy a CSV file with a theme column added")
     tag.add_argument("file", type=Path)
     tag.add_argument("--column", required=True, help="the column with the texts to tag")
@@ -58,16 +63,20 @@ def labelled_rows(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from bot.themes.shipped import example_rows
     from bot.themes.training import cross_validate
 
     rows = list(labelled_rows(args.file))
     print(f"rows read: {len(rows)}")
     for theme, count in sorted(Counter(t.strip() for _, t in rows).items()):
         print(f"  {theme}: {count}")
-    model = train(rows)
+    extra = example_rows() if args.with_examples else []
+    if extra:
+        print(f"with the {len(extra)} shipped examples (they only train, never score)")
+    model = train(rows, extra)
     save(model, args.out)
     print(f"model written to {args.out} ({len(model.vocabulary)} features)")
-    cv = cross_validate(rows)
+    cv = cross_validate(rows, extra=extra)
     print(f"{cv.folds}-fold cross-validated macro-F1 {cv.macro_f1:.3f}, accuracy {cv.accuracy:.3f}")
     for theme, f1 in cv.per_theme_f1.items():
         print(f"  {theme}: F1 {f1:.3f}")
