@@ -145,3 +145,47 @@ def test_train_with_examples_knows_themes_the_store_never_labelled(tmp_path: Pat
         themes[name] = [r["theme"] for r in read_tagged(done.stdout)]
     assert themes["mixed"] == ["late_delivery", "partial_delivery"]  # the store's word kept
     assert "partial_delivery" not in themes["plain"]  # only the examples taught it
+
+
+def test_train_with_corrections_learns_what_operators_set_in_the_database(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.app import Database
+    from storage.models import SurveyResponse
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'postsale.db'}"
+    corrected = "a alca soltou no primeiro uso"  # a theme the store's file never labels
+
+    async def store_corrections() -> None:
+        db = await Database.open(url)
+        try:
+            async with db.uow() as uow:
+                for n in range(4):  # an operator set the theme of four answers (/theme)
+                    uow.session.add(
+                        SurveyResponse(
+                            dedup_key=f"k{n}", kind="nps", score=2, reason=f"{corrected} {n}",
+                            source="chat", answered_at=datetime(2026, 3, 1, tzinfo=UTC),
+                            theme="low_quality", theme_source="operator",
+                        )
+                    )  # fmt: skip
+                await uow.commit()
+        finally:
+            await db.close()
+
+    asyncio.run(store_corrections())
+    write_csv(tmp_path / "labelled.csv", ["text", "theme"], LABELLED)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    trained = subprocess.run(
+        [sys.executable, "-m", "bot", "themes", "train", "labelled.csv", "--with-corrections"],
+        cwd=tmp_path, env={**env, "THEMES_MODEL": ""}, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    assert "corrections read from the database: 4" in trained.stdout
+    assert "low_quality: 4" in trained.stdout
+    write_csv(tmp_path / "new.csv", ["comment"], [[corrected]])
+    model = str(tmp_path / "themes-model.npz")
+    tagged = postsale(tmp_path, "tag", "new.csv", "--column", "comment", model=model)
+    assert tagged.returncode == 0, tagged.stderr
+    assert read_tagged(tagged.stdout)[0]["theme"] == "low_quality"

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from bot.app import open_database
 from bot.entrypoints.commands.themes_retag import add_retag, run_retag
 from bot.settings import Settings
 from bot.themes import ThemeModel, model_for, save, train
 from bot.themes.files import SUFFIX
+from storage.themes import corrected_texts
 
 BATCH = 1000
 DEFAULT_OUT = f"themes-model{SUFFIX}"
@@ -31,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--with-examples",
         action="store_true",
         help="mix the shipped examples into the file's rows (weighed half)",
+    )
+    learn.add_argument(
+        "--with-corrections",
+        action="store_true",
+        help="add the texts whose theme an operator set (/theme), read from DATABASE_URL",
     )
     tag = sub.add_parser("tag", help="copy a CSV file with a theme column added")
     tag.add_argument("file", type=Path)
@@ -62,11 +69,32 @@ def labelled_rows(path: Path) -> Iterator[tuple[str, str]]:
                 yield row[text_at], row[theme_at]
 
 
-def run_train(args: argparse.Namespace) -> int:
+async def corrections(settings: Settings) -> list[tuple[str, str]]:
+    """The operators' corrections in the database, each (text, theme) once."""
+    db = await open_database(settings)
+    try:
+        async with db.reader() as uow:
+            found = [pair async for pair in corrected_texts(uow.session)]
+    finally:
+        await db.close()
+    return list(dict.fromkeys(found))  # a detractor's reason comes as answer and as ticket
+
+
+async def run_train_with_corrections(args: argparse.Namespace, settings: Settings) -> int:
+    corrected = await corrections(settings)
+    print(f"corrections read from the database: {len(corrected)}")
+    try:
+        return run_train(args, corrected)
+    except (ValueError, OSError) as exc:
+        print(f"postsale themes train: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_train(args: argparse.Namespace, corrected: list[tuple[str, str]] | None = None) -> int:
     from bot.themes.shipped import example_rows
     from bot.themes.training import cross_validate
 
-    rows = list(labelled_rows(args.file))
+    rows = list(labelled_rows(args.file)) + (corrected or [])
     print(f"rows read: {len(rows)}")
     for theme, count in sorted(Counter(t.strip() for _, t in rows).items()):
         print(f"  {theme}: {count}")
@@ -122,6 +150,8 @@ def run_tag(args: argparse.Namespace, settings: Settings) -> int:
 def run(args: argparse.Namespace, settings: Settings) -> Any:
     if args.action == "retag":
         return run_retag(args, settings)  # a coroutine: the command line runs it
+    if args.action == "train" and args.with_corrections:
+        return run_train_with_corrections(args, settings)
     try:
         if args.action == "train":
             return run_train(args)
