@@ -13,6 +13,7 @@ from bot.durations import NO_VALUE
 from bot.i18n import translate
 from bot.operators.kpi_view import duration
 from flows.replies import N_
+from flows.themes import THEME_LABELS
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
 from storage.outbox_body import BodyButton, OutboxBody
 from storage.read.ticket_context import AnswerDelivery
@@ -178,6 +179,14 @@ def details(
     ]
     if ticket.description:
         lines.append(_("Description: {text}", text=clip(ticket.description, 600)))
+    if ticket.theme in THEME_LABELS:
+        label = _(THEME_LABELS[ticket.theme])
+        by_operator = ticket.theme_source == "operator"
+        lines.append(
+            _("Theme: {theme} (set by an operator)", theme=label)
+            if by_operator
+            else _("Theme: {theme} (/theme {n} NAME corrects it)", theme=label, n=ticket.id)
+        )
     lines.append(_("Timeline:"))
     lines += [_timeline_line(event, tz, lang) for event in events[-15:]]
     if last_messages:

@@ -114,11 +114,15 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
     assert unknown.startswith("There is no theme 'weather'. The themes:")
     assert "  not_as_advertised - Not as advertised" in unknown
     number = described["Late and cold"]
+    before = await last_text(stack, api, f"/ticket {number}")
+    assert f"Theme: Late delivery (/theme {number} NAME corrects it)" in before
     done = await last_text(stack, api, f"/theme {number} not_as_advertised")
     assert done == (
         f"Ticket #{number} is now about: Not as advertised (before: Late delivery). "
         "So is the NPS answer that opened it."
     )
+    after = await last_text(stack, api, f"/ticket {number}")
+    assert "Theme: Not as advertised (set by an operator)" in after
     await stack.deliver(tg.message(OPERATOR, "/kpi"))
     await stack.flush()
     summary = [t for t in api.texts(str(OPERATOR)) if t.startswith("📊")][-1]
