@@ -24,11 +24,12 @@ from bot.operators.kpi_view import duration
 from bot.settings import Settings
 from flows.business_hours import BusinessHours
 from flows.replies import N_
-from storage.models import Conversation, Customer, SurveyResponse, Ticket
+from storage.models import Conversation, Customer, Ticket
 from storage.outbox import enqueue
 from storage.outbox_body import OutboxBody
 from storage.read.sla import Targets
 from storage.roles import staff
+from storage.themes import opening_answer
 
 log = logging.getLogger("postsale.operators")
 
@@ -107,20 +108,9 @@ async def tell_operators(
 
 
 async def opening_score(session: AsyncSession, ticket: Ticket) -> int | None:
-    """The NPS answer that opened a detractor ticket (the customer's last one before it)."""
-    if ticket.source != "detractor" or ticket.customer_id is None:
-        return None
-    score = await session.scalar(
-        select(SurveyResponse.score)
-        .where(
-            SurveyResponse.customer_id == ticket.customer_id,
-            SurveyResponse.kind == "nps",
-            SurveyResponse.answered_at <= ticket.opened_at,
-        )
-        .order_by(SurveyResponse.answered_at.desc(), SurveyResponse.id.desc())
-        .limit(1)
-    )
-    return None if score is None else int(score)
+    """The score of the NPS answer that opened a detractor ticket."""
+    answer = await opening_answer(session, ticket)
+    return None if answer is None else answer.score
 
 
 async def announce_ticket(
