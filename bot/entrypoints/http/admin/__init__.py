@@ -46,7 +46,8 @@ def add_admin_routes(
     app: web.Application, db: Database, settings: Settings, wiring: AdminWiring
 ) -> None:
     if not settings.web_secret:
-        log.warning("the web admin (/admin/) is off: set WEB_SECRET to serve it")
+        # Not a warning: most deployments serve HTTP for a webhook, not for the admin.
+        log.debug("the web admin (/admin/) is off: set WEB_SECRET to serve it")
     app[ADMIN] = Admin(db, settings, wiring, Signer(settings.web_secret))
     r = app.router
     r.add_get("/admin", _to_dashboard)
