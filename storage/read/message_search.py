@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal_column, select, text
+from sqlalchemy import ColumnElement, and_, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Customer, Message, Order
@@ -57,7 +58,7 @@ def _words(words: tuple[str, ...], dialect: str) -> ColumnElement[bool]:
     if dialect == "sqlite":
         # An FTS5 string per word ("..." with quotes doubled): every word, as a substring.
         query = " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
-        hits = (
+        hits: Any = (
             select(literal_column("rowid"))
             .select_from(text("messages_fts"))
             .where(text("messages_fts MATCH :fts_query").bindparams(fts_query=query))
@@ -124,7 +125,7 @@ class Hits:
     more: bool  # a next page exists
 
 
-def _hits_query(search: MessageSearch, dialect: str) -> Select[tuple[object, ...]]:
+def _hits_query(search: MessageSearch, dialect: str) -> Any:
     return (
         select(
             Message.id,
@@ -149,7 +150,7 @@ async def search_messages(session: AsyncSession, search: MessageSearch, page: in
         return Hits([], page, False)
     dialect = session.get_bind().dialect.name
     query = _hits_query(search, dialect).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    rows = [Hit(*row) for row in await session.execute(query)]
+    rows = [Hit(*row) for row in (await session.execute(query)).tuples()]
     return Hits(rows[:PER_PAGE], page, len(rows) > PER_PAGE)
 
 
