@@ -150,7 +150,7 @@ async def search_messages(session: AsyncSession, search: MessageSearch, page: in
         return Hits([], page, False)
     dialect = session.get_bind().dialect.name
     query = _hits_query(search, dialect).offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)
-    rows = [Hit(*row) for row in (await session.execute(query)).tuples()]
+    rows = [Hit(*row) for row in await session.execute(query)]
     return Hits(rows[:PER_PAGE], page, len(rows) > PER_PAGE)
 
 
