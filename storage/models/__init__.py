@@ -17,7 +17,7 @@ from storage.models.plumbing import (
 )
 from storage.models.themes import ThemeCorrection
 from storage.models.tickets import Operator, Ticket, TicketEvent
-from storage.models.web import WebLink
+from storage.models.web import WebAction, WebLink
 
 __all__ = [
     "NAMING",
@@ -43,5 +43,6 @@ __all__ = [
     "DeliveryNotice",
     "WebhookDelivery",
     "ThemeCorrection",
+    "WebAction",
     "WebLink",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, BigId
@@ -28,3 +28,17 @@ class WebLink(Base):
     used_at: Mapped[datetime | None]
     session_until: Mapped[datetime | None]
     signed_out_at: Mapped[datetime | None]
+
+
+class WebAction(Base):
+    """A data-rights action taken in the web admin (a customer's data exported or
+    forgotten): who, what, on whom and when -- the record beside the log line."""
+
+    __tablename__ = "web_actions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(24))  # "export" or "forget"
+    customer_id: Mapped[int | None] = mapped_column(BigInteger, index=True)  # no foreign key: kept
+    detail: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[datetime]

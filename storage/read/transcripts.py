@@ -7,7 +7,7 @@ an export never holds the whole table in memory.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -128,13 +128,16 @@ async def conversation_messages(
 
 
 async def stream_messages(
-    session: AsyncSession, filters: TranscriptFilter
+    session: AsyncSession, filters: TranscriptFilter | Sequence[ColumnElement[bool]]
 ) -> AsyncIterator[dict[str, Any]]:
-    """Matching messages as plain rows (``FIELDS``), in order, read ``BATCH`` at a time."""
+    """Matching messages as plain rows (``FIELDS``), in order, read ``BATCH`` at a time.
+
+    ``filters``: the command line's, or the conditions of a web search."""
+    where = filters.where() if isinstance(filters, TranscriptFilter) else list(filters)
     query = (
         select(Message, Customer.external_id)
         .outerjoin(Customer, Message.customer_id == Customer.id)
-        .where(*filters.where())
+        .where(*where)
         .order_by(Message.id)
         .execution_options(yield_per=BATCH)
     )

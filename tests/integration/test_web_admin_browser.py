@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 from bot.app import Database
+from storage.models import Customer
+from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
 from tests.integration.admin_site import ADMIN, CUSTOMER, OPERATOR, admin_site, answers, kpi_json
 
@@ -141,3 +144,35 @@ async def test_an_operator_is_refused_an_admin_page_and_an_admin_is_not(
         admin = await signed_in_page(browser, site, ADMIN)
         await admin.get_by_role("link", name="Operators").click()
         assert await admin.get_by_role("cell", name=str(OPERATOR)).is_visible()
+
+
+async def test_an_admin_searches_a_phone_and_reads_the_transcript(
+    api: FakeBotApi, sqlite_db: Database, browser: Any
+) -> None:
+    async with admin_site(api, sqlite_db) as site:
+        await site.stack.deliver(tg.message(CUSTOMER, "/problem"))
+        await site.stack.flush()
+        menu = site.api.last_message(str(CUSTOMER))
+        await site.stack.deliver(tg.press(menu, "cat:damaged"))
+        await site.stack.deliver(tg.message(CUSTOMER, "<b>The lid</b> is cracked"))
+        await site.stack.flush()
+        async with sqlite_db.uow() as uow:
+            await uow.session.execute(update(Customer).values(phone="+5511987654321"))
+            await uow.commit()
+        page = await signed_in_page(browser, site, ADMIN)
+        await page.get_by_role("link", name="Conversations").click()
+        await page.get_by_label("Phone").fill("+55 11 98765-4321")
+        await page.get_by_role("button", name="Search").click()
+        await page.wait_for_url("**/admin/conversations?*")
+        hit = page.get_by_role("cell", name="<b>The lid</b> is cracked")
+        assert await hit.is_visible()  # as text, not as markup
+        await page.locator("table a").first.click()
+        await page.wait_for_url("**/admin/conversations/*")
+        assert await page.get_by_text("pressed: Damaged or defective").is_visible()
+        shown = page.locator(".buttons span")
+        labels = await shown.all_inner_texts()
+        assert "Damaged or defective" in labels and not any(":" in x for x in labels)
+        url = page.url.split("#")[0]
+        await shoot(browser, url, await page.context.cookies(), "transcript")
+        search = f"{site.base}/admin/conversations?phone=%2B5511987654321"
+        await shoot(browser, search, await page.context.cookies(), "conversations")

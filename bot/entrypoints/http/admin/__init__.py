@@ -3,8 +3,9 @@
 Sign-in by one-time link (``/web`` in the chat, ``postsale web-link``), a signed
 session cookie, CSRF on every form and the role checked on every request
 (``guard``); the dashboard (``dashboard``), the tickets (``tickets``) and, for
-admins, the operators (``staff``). Off -- every page 503, naming the setting -- while
-``WEB_SECRET`` is empty.
+admins, the operators (``staff``), the conversations (``conversations``) and the
+customers with their data-rights actions (``customers``). Off -- every page 503,
+naming the setting -- while ``WEB_SECRET`` is empty.
 """
 
 from __future__ import annotations
@@ -14,6 +15,18 @@ import logging
 from aiohttp import web
 
 from bot.app import Database
+from bot.entrypoints.http.admin.conversations import (
+    conversation_export,
+    conversation_page,
+    conversation_search,
+)
+from bot.entrypoints.http.admin.customers import (
+    confirm_page,
+    customer_export,
+    customer_forget,
+    customer_lookup,
+    customer_page,
+)
 from bot.entrypoints.http.admin.dashboard import dashboard
 from bot.entrypoints.http.admin.guard import ADMIN, Admin, AdminWiring
 from bot.entrypoints.http.admin.login import login, login_page, logout
@@ -35,6 +48,15 @@ ROUTES = {
     ("GET", "/admin/tickets/{number}"): "the web admin",
     ("POST", "/admin/tickets/{number}/{action}"): "the web admin",
     ("GET", "/admin/operators"): "the web admin",
+    ("GET", "/admin/conversations"): "the web admin",
+    ("GET", "/admin/conversations/export"): "the web admin",
+    ("GET", "/admin/conversations/{number}"): "the web admin",
+    ("GET", "/admin/customers"): "the web admin",
+    ("GET", "/admin/customers/{number}"): "the web admin",
+    ("GET", "/admin/customers/{number}/export"): "the web admin",
+    ("POST", "/admin/customers/{number}/export"): "the web admin",
+    ("GET", "/admin/customers/{number}/forget"): "the web admin",
+    ("POST", "/admin/customers/{number}/forget"): "the web admin",
 }
 
 
@@ -60,3 +82,11 @@ def add_admin_routes(
     for action in ACTIONS:
         r.add_post(f"/admin/tickets/{{number}}/{action}", ticket_action(action))
     r.add_get("/admin/operators", operators_page)
+    r.add_get("/admin/conversations", conversation_search)
+    r.add_get("/admin/conversations/export", conversation_export)
+    r.add_get("/admin/conversations/{number}", conversation_page)
+    r.add_get("/admin/customers", customer_lookup)
+    r.add_get("/admin/customers/{number}", customer_page)
+    for action, act in (("export", customer_export), ("forget", customer_forget)):
+        r.add_get(f"/admin/customers/{{number}}/{action}", confirm_page(action))
+        r.add_post(f"/admin/customers/{{number}}/{action}", act)

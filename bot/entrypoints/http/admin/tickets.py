@@ -18,10 +18,12 @@ from bot.entrypoints.http.admin.session import notice
 from bot.i18n import translate
 from bot.operators import OperatorError, OperatorService, targets_of
 from bot.operators import ticket_view as view
+from bot.operators.access import staff_ids
 from bot.operators.alerts import opening_score
 from storage.models import Customer, Message, Order, Ticket, TicketEvent
 from storage.read.ticket_context import last_answer_delivery
 from storage.read.ticket_list import SORTS, STATUSES, TicketFilter, find_tickets
+from storage.roles import staff
 
 CONVERSATION = 50  # the customer's last messages shown on a ticket's page
 ACTIONS = ("reply", "resolve", "reopen", "assign")
@@ -96,7 +98,9 @@ async def _ticket_values(v: Visit, number: int) -> dict[str, Any]:
             answer = await last_answer_delivery(session, ticket.customer_id)
         order = await session.get(Order, ticket.order_id) if ticket.order_id else None
         nps = await opening_score(session, ticket)
+        members = await staff(session, staff_ids(v.admin.settings))
     return {
+        "staff": members,
         "ticket": ticket,
         "customer": customer,
         "events": events,
