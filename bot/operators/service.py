@@ -26,9 +26,9 @@ from flows.replies import N_
 from flows.staff import REPLY_HEADER
 from storage import dead_updates
 from storage import tickets as tk
-from storage.models import Customer, Message, Order, Ticket, TicketEvent
+from storage.models import Customer, Message, Order, Ticket
 from storage.read.sla import sla_summary
-from storage.read.ticket_context import last_answer_delivery, written_messages
+from storage.read.ticket_context import last_answer_delivery, ticket_events, written_messages
 from storage.roles import role_of
 
 PAGE = 10
@@ -174,13 +174,7 @@ class OperatorService(AdminActions, ThemeActions):
         customer = (
             await self.session.get(Customer, ticket.customer_id) if ticket.customer_id else None
         )
-        events = list(
-            await self.session.scalars(
-                select(TicketEvent)
-                .where(TicketEvent.ticket_id == ticket.id)
-                .order_by(TicketEvent.at, TicketEvent.id)
-            )
-        )
+        events = await ticket_events(self.session, ticket.id)
         messages: Sequence[Message] = []
         answer = None
         if ticket.customer_id is not None:

@@ -10,9 +10,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Message, OutboxMessage
+from storage.models import Message, OutboxMessage, TicketEvent
 
 ANSWERS = ("operator", "resolution")  # what operators send a ticket's customer
+
+
+async def ticket_events(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
+    """A ticket's timeline, oldest first (the chat's /ticket and the web admin's page)."""
+    events = await session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    return list(events)
 
 
 async def written_messages(

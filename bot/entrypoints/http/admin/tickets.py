@@ -20,8 +20,8 @@ from bot.operators import OperatorError, OperatorService, targets_of
 from bot.operators import ticket_view as view
 from bot.operators.access import staff_ids
 from bot.operators.alerts import opening_score
-from storage.models import Customer, Message, Order, Ticket, TicketEvent
-from storage.read.ticket_context import last_answer_delivery
+from storage.models import Customer, Message, Order, Ticket
+from storage.read.ticket_context import last_answer_delivery, ticket_events
 from storage.read.ticket_list import SORTS, STATUSES, TicketFilter, find_tickets
 from storage.roles import staff
 
@@ -78,13 +78,7 @@ async def _ticket_values(v: Visit, number: int) -> dict[str, Any]:
         if ticket is None:
             raise web.HTTPNotFound()
         customer = await session.get(Customer, ticket.customer_id) if ticket.customer_id else None
-        events = list(
-            await session.scalars(
-                select(TicketEvent)
-                .where(TicketEvent.ticket_id == ticket.id)
-                .order_by(TicketEvent.at, TicketEvent.id)
-            )
-        )
+        events = await ticket_events(session, ticket.id)
         messages: list[Message] = []
         answer = None
         if ticket.customer_id is not None:
