@@ -27,6 +27,7 @@ from flows.staff import REPLY_HEADER
 from storage import dead_updates
 from storage import tickets as tk
 from storage.models import Customer, Message, Order, Ticket
+from storage.read.currency import main_currency
 from storage.read.sla import sla_summary
 from storage.read.ticket_context import last_answer_delivery, ticket_events, written_messages
 from storage.roles import role_of
@@ -109,14 +110,7 @@ class OperatorService(AdminActions, ThemeActions):
         return [Body(text)]
 
     async def _currency(self) -> str:
-        found = await self.session.scalar(
-            select(Order.currency)
-            .where(Order.currency.is_not(None))
-            .group_by(Order.currency)
-            .order_by(func.count().desc())
-            .limit(1)
-        )
-        return found or ""
+        return await main_currency(self.session)
 
     # -- tickets ------------------------------------------------------------------------
 

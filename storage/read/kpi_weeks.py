@@ -82,8 +82,8 @@ async def survey_counts(
     return {kind: _counts(rest) for kind, *rest in (await session.execute(query)).all()}
 
 
-def _week_of(session: AsyncSession) -> ColumnElement[Any]:
-    at = SurveyResponse.answered_at
+def week_of(session: AsyncSession, at: Any = SurveyResponse.answered_at) -> ColumnElement[Any]:
+    """The Monday (UTC) of the week of the timestamp column ``at``, as a date."""
     if session.get_bind().dialect.name == "postgresql":
         utc = func.timezone(literal_column("'UTC'"), at)
         return cast(func.date_trunc(literal_column("'week'"), utc), Date)
@@ -100,7 +100,7 @@ async def weekly_scores(
     answers has None scores); none at all gives ``[]``. The first and last weeks hold
     only the answers within the period.
     """
-    week = _week_of(session).label("week")
+    week = week_of(session).label("week")
     query = (
         select(week, SurveyResponse.kind, *_sums())
         .where(*_where(since, until))

@@ -1,7 +1,8 @@
-"""The dashboard's NPS and CSAT by week as inline SVG geometry (no script, no image file).
+"""The dashboard's charts as inline SVG geometry (no script, no image file).
 
 Each series becomes points in a ``WIDTH`` x ``HEIGHT`` box; a week without answers
-breaks its line. The template draws them; the numbers are ``weekly_scores``'.
+breaks its line; tickets per week are pairs of bars. The template draws them; the
+numbers are ``weekly_scores``' and ``ticket_weeks``'.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.read.kpi_weeks import WeekScore
+from storage.read.ticket_weeks import TicketWeek
 
 WIDTH, HEIGHT, PAD = 600, 160, 24
 
@@ -72,3 +74,48 @@ def weekly_charts(weeks: Sequence[WeekScore]) -> dict[str, Series]:
         "nps": series(weeks, [w.nps for w in weeks], [w.nps_responses for w in weeks], -100, 100),
         "csat": series(weeks, [w.csat for w in weeks], [w.csat_responses for w in weeks], 1, 5),
     }
+
+
+@dataclass(frozen=True)
+class WeekBars:
+    """One week's two bars (opened, resolved): where they stand and their counts."""
+
+    x: float
+    width: float
+    week: str
+    opened: int
+    opened_y: float
+    resolved: int
+    resolved_y: float
+    base_y: float
+
+
+def ticket_bars(weeks: Sequence[TicketWeek]) -> tuple[list[WeekBars], int]:
+    """Side-by-side bars of tickets opened and resolved per week, and the scale's top."""
+    top = max([1, *(w.opened for w in weeks)])
+    slot = (WIDTH - 2 * PAD) / max(1, len(weeks))
+    width = round(max(1.0, slot * 0.4), 1)
+    base = HEIGHT - PAD
+    bars = []
+    for i, w in enumerate(weeks):
+        x = round(PAD + i * slot + slot * 0.1, 1)
+        bars.append(
+            WeekBars(
+                x,
+                width,
+                w.week_start.isoformat(),
+                w.opened,
+                _y(w.opened, 0, top),
+                w.resolved,
+                _y(w.resolved, 0, top),
+                base,
+            )  # fmt: skip
+        )
+    return bars, top
+
+
+def share(value: float | None, top: float) -> float:
+    """A bar's length in percent of the widest one (0 for none)."""
+    if value is None or top <= 0:
+        return 0.0
+    return round(max(0.0, min(100.0, 100 * value / top)), 1)
