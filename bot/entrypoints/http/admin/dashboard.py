@@ -12,12 +12,17 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.entrypoints.http.admin import dashboard_blocks as blocks
 from bot.entrypoints.http.admin.guard import Visit, staff_page
-from bot.entrypoints.http.admin.svg import HEIGHT, WIDTH, weekly_charts
+from bot.entrypoints.http.admin.svg import HEIGHT, WIDTH, ticket_bars, weekly_charts
+from bot.operators.alerts import targets_of
 from bot.operators.kpi_format import change, show
 from bot.operators.periods import BadPeriod, Period, parse_period, period_label
+from storage.read.currency import main_currency
 from storage.read.kpi import compute_kpis, weekly_scores
 from storage.read.kpi_defs import KPIS, value
+from storage.read.sla import sla_summary
+from storage.read.ticket_weeks import ticket_weeks
 
 PRESETS = ("7d", "30d", "90d")
 
@@ -57,7 +62,26 @@ async def _figures(v: Visit, period: Period) -> dict[str, Any]:
         cur = await compute_kpis(s, period.since, period.until, v.now, default_zone=zone)
         prev = await compute_kpis(s, before.since, before.until, v.now, default_zone=zone)
         weeks = await weekly_scores(s, period.since, period.until)
-    return {"cur": cur, "prev": prev, "weeks": weeks}
+        tickets = await ticket_weeks(s, period.since, period.until)
+        currency = await main_currency(s)
+        sla = sla_prev = None
+        try:
+            targets = targets_of(v.admin.settings)
+        except ValueError:  # a bad BUSINESS_HOURS: /kpi says so; the page shows the rest
+            targets = None
+        if targets is not None:
+            sla = await sla_summary(s, period.since, period.until, targets, v.now)
+            sla_prev = await sla_summary(s, before.since, before.until, targets, v.now)
+    found: dict[str, Any] = {"cur": cur, "prev": prev, "weeks": weeks, "currency": currency}
+    found["tickets"] = tickets
+    lang = v.lang
+    found["times"] = blocks.times_block(cur, prev, lang)
+    found["sla"] = (
+        blocks.sla_block(sla, sla_prev, targets, lang) if sla and sla_prev and targets else None
+    )
+    found["themes"] = blocks.themes_block(cur, lang)
+    found["delivery"] = blocks.delivery_block(cur, prev, lang)
+    return found
 
 
 @staff_page("kpi")
@@ -79,9 +103,16 @@ async def dashboard(v: Visit) -> web.StreamResponse:
         label=period_label(period, v.lang),
         since=v.request.query.get("since", ""),
         until=v.request.query.get("until", ""),
-        rows=_rows(found["cur"], found["prev"], ""),
+        rows=_rows(found["cur"], found["prev"], found["currency"]),
         figures=found["cur"],
         charts=weekly_charts(found["weeks"]) if found["weeks"] else None,
+        ticket_weeks=found["tickets"],
+        bars=ticket_bars(found["tickets"]),
+        times=found["times"],
+        sla=found["sla"],
+        themes=found["themes"],
+        themes_definition=blocks.themes_definition(v.lang),
+        delivery=found["delivery"],
         width=WIDTH,
         height=HEIGHT,
     )
