@@ -22,7 +22,7 @@ ZONE = ZoneInfo("America/Sao_Paulo")
 WEEK = timedelta(days=7)
 
 
-async def _rows(db: Database, now: datetime) -> None:
+async def dashboard_rows(db: Database, now: datetime) -> None:
     """Tickets over three weeks (some resolved), themed detractors, orders on time and late."""
     async with db.uow() as uow:
         s = uow.session
@@ -79,7 +79,7 @@ async def test_the_dashboard_charts_show_compute_kpis_figures(
 ) -> None:
     async with admin_site(api, db) as site, client() as http:
         now = datetime.now(UTC)
-        await _rows(db, now)
+        await dashboard_rows(db, now)
         since = (now - timedelta(days=20)).astimezone(ZONE).date().isoformat()
         until = now.astimezone(ZONE).date().isoformat()
         await sign_in(http, site.base, await site.link_for(OPERATOR))
