@@ -13,6 +13,7 @@ from flows.replies import N_
 PAGE_TEXTS: tuple[str, ...] = (
     N_('A JSON file with everything kept about this customer: what /mydata sends them. It will be recorded that you downloaded it.'),  # noqa: E501
     N_('Answers'),
+    N_('Show the service levels in business hours (they take a few seconds to work out)'),
     N_('As /forget does: their name, phone, e-mail and chat links are erased, and the text of their messages, answers and tickets; scores and ticket times stay, with no name. This cannot be undone, and it will be recorded.'),  # noqa: E501
     N_('Assign'),
     N_('Assign to'),

@@ -7,14 +7,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Order
 
+RECENT = 1000  # orders read: a store's currency is that of its recent orders
+
 
 async def main_currency(session: AsyncSession) -> str:
-    """The currency code most orders carry; amounts are summed as one currency."""
-    found = await session.scalar(
-        select(Order.currency)
+    """The currency code most of the latest orders carry; amounts are summed as one
+    currency. (The latest, by id from the primary key: counting every order took 200 ms
+    at 500,000 orders, on every /kpi and dashboard.)"""
+    recent = (
+        select(Order.currency.label("currency"))
         .where(Order.currency.is_not(None))
-        .group_by(Order.currency)
-        .order_by(func.count().desc())
+        .order_by(Order.id.desc())
+        .limit(RECENT)
+        .subquery()
+    )
+    found = await session.scalar(
+        select(recent.c.currency)
+        .group_by(recent.c.currency)
+        .order_by(func.count().desc(), recent.c.currency)
         .limit(1)
     )
     return found or ""

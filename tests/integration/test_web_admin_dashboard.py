@@ -122,3 +122,11 @@ async def test_the_dashboard_charts_show_compute_kpis_figures(
         block = html[html.index('id="delivery"') :]
         assert f"{delivery['on_time_pct']:.1f}% ({delivery['on_time']} of " in block
         assert "BRL" in html  # LTV in the store's currency
+        # The service levels in business hours come by their link (they are slow to work
+        # out); with it, the SLA table of this period and the one before.
+        assert 'id="sla"' in html and "sla=1" in html and 'class="card" id="sla"' not in html
+        query = {"since": since, "until": until, "sla": "1"}
+        async with http.get(f"{site.base}/admin/", params=query) as p:
+            assert p.status == 200
+            with_sla = await p.text()
+        assert 'class="card" id="sla"' in with_sla and "Show the service levels" not in with_sla
