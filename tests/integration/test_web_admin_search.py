@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from bot.app import Database
 from storage.models import ChannelIdentity, Conversation, Customer, Message, WebAction
+from storage.read.transcripts import FIELDS
 from tests.builders import customer_with_delivered_order
 from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
@@ -245,3 +246,14 @@ async def test_export_asks_first_then_gives_what_mydata_gives(
         async with db.uow() as uow:
             actions = list(await uow.session.scalars(select(WebAction)))
         assert [(a.action, a.customer_id) for a in actions] == [("export", ana)]
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> None:
+    from bot.entrypoints.http.admin.conversations import _csv_line
+
+    row = dict.fromkeys(FIELDS, "")
+    row.update(text='=HYPERLINK("http://evil.example","x")', chat_id="-500", customer="+c")
+    [cells] = list(csv.reader([_csv_line(row)]))
+    shown = dict(zip(FIELDS, cells, strict=True))
+    assert shown["text"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert shown["customer"] == "'+c" and shown["chat_id"] == "-500"  # ids are not text

@@ -139,9 +139,20 @@ async def conversation_page(v: Visit) -> web.StreamResponse:
     return v.page("transcript.html", t=shown, delivery=lambda s: delivery_name(s, v.lang))
 
 
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection):
+# such a text (what a customer wrote, or their store id) is written after a quote mark,
+# which shows it as the text it is. The JSONL export keeps every text as written.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FREE_TEXT = ("text", "customer")
+
+
 def _csv_line(row: dict[str, Any]) -> str:
     out = io.StringIO()
-    csv.DictWriter(out, fieldnames=FIELDS).writerow(row)
+    safe = {
+        k: f"'{v}" if k in FREE_TEXT and isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+        for k, v in row.items()
+    }
+    csv.DictWriter(out, fieldnames=FIELDS).writerow(safe)
     return out.getvalue()
 
 
