@@ -30,6 +30,20 @@ FIELDS = (
     "at",
 )
 
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection):
+# such a text (what a customer wrote, or their store id) is written after a quote mark,
+# which shows it as the text it is. JSONL keeps every text as written.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FREE_TEXT = ("text", "customer")
+
+
+def spreadsheet_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` for a CSV file: free text that would start a formula gets a leading quote."""
+    return {
+        k: f"'{v}" if k in FREE_TEXT and isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+        for k, v in row.items()
+    }
+
 
 @dataclass(frozen=True)
 class TranscriptFilter:

@@ -94,6 +94,25 @@ async def test_export_streams_jsonl_and_csv_with_the_same_rows(
     assert {json.loads(line)["customer"] for line in only.splitlines()} == {"c-2"}
 
 
+async def test_a_csv_export_writes_a_formula_a_customer_typed_as_text(
+    db: Database, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = staff_settings(tmp_path, database_url=db_url, default_timezone="UTC")
+    engine = build_core(db, settings, Clock()).pipeline
+    await customer_with_delivered_order(db, "c-1", chat_id="100")
+    formula = '=HYPERLINK("http://evil.example","open me")'
+    await send(db, engine, "100", formula)
+    out_file = tmp_path / "export.csv"
+
+    await run(conversations, settings, capsys, "export", "--format", "csv", "--out", str(out_file))
+    _, jsonl = await run(conversations, settings, capsys, "export", "--format", "jsonl")
+
+    with io.StringIO(read(out_file)) as fh:
+        texts = [r["text"] for r in csv.DictReader(fh)]
+    assert "'" + formula in texts and formula not in texts
+    assert formula in [json.loads(line)["text"] for line in jsonl.splitlines()]
+
+
 def read(path: Path) -> str:
     return path.read_text("utf-8")
 

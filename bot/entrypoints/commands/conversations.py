@@ -23,6 +23,7 @@ from storage.read.transcripts import (
     TranscriptFilter,
     conversation_messages,
     list_conversations,
+    spreadsheet_safe,
     stream_messages,
 )
 
@@ -132,7 +133,7 @@ async def _export(session: Any, args: argparse.Namespace, settings: Settings) ->
             writer.writeheader()
         async for row in stream_messages(session, filters_of(args, settings)):
             if writer is not None:
-                writer.writerow(row)
+                writer.writerow(spreadsheet_safe(row))
             else:
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
             count += 1

@@ -32,7 +32,7 @@ from storage.read.message_search import (
     words_of,
 )
 from storage.read.transcript_view import transcript
-from storage.read.transcripts import FIELDS, stream_messages
+from storage.read.transcripts import FIELDS, spreadsheet_safe, stream_messages
 
 log = logging.getLogger("postsale.admin")
 # The role these pages need: that of the chat's /history (admins).
@@ -139,20 +139,9 @@ async def conversation_page(v: Visit) -> web.StreamResponse:
     return v.page("transcript.html", t=shown, delivery=lambda s: delivery_name(s, v.lang))
 
 
-# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection):
-# such a text (what a customer wrote, or their store id) is written after a quote mark,
-# which shows it as the text it is. The JSONL export keeps every text as written.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FREE_TEXT = ("text", "customer")
-
-
 def _csv_line(row: dict[str, Any]) -> str:
     out = io.StringIO()
-    safe = {
-        k: f"'{v}" if k in FREE_TEXT and isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
-        for k, v in row.items()
-    }
-    csv.DictWriter(out, fieldnames=FIELDS).writerow(safe)
+    csv.DictWriter(out, fieldnames=FIELDS).writerow(spreadsheet_safe(row))
     return out.getvalue()
 
 
