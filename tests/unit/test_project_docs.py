@@ -62,3 +62,35 @@ def test_the_interface_document_names_every_chat_command() -> None:
     text = INTERFACE.read_text("utf-8")
     commands = [*CUSTOMER_COMMANDS, *OPERATOR_COMMANDS]  # every registered one, menu or not
     assert [name for name in commands if f"`/{name}" not in text] == []
+
+
+DEPLOY = ROOT / "deploy"
+LAYOUT_ONLY = {"POSTGRES_PASSWORD", "POSTSALE_DOMAIN", "POSTGRES_USER", "POSTGRES_DB"}
+
+
+def settings_in_env_example() -> set[str]:
+    lines = (ROOT / ".env.example").read_text("utf-8").splitlines()
+    return {m.group(1) for line in lines if (m := re.match(r"#?\s*([A-Z][A-Z0-9_]+)=", line))}
+
+
+def test_every_setting_the_deployment_guide_and_compose_file_name_is_a_real_one() -> None:
+    guide = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    compose = (DEPLOY / "compose.yaml").read_text("utf-8")
+    named = set(re.findall(r"`([A-Z][A-Z0-9_]{3,})(?:=[^`]*)?`", guide))
+    named |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+):", compose, flags=re.MULTILINE))
+    assert {"DATABASE_URL", "WEBHOOK_SECRET", "HTTP_SERVER"} <= named
+    assert sorted(named - settings_in_env_example() - LAYOUT_ONLY) == []
+
+
+def test_the_proxy_forwards_the_bot_s_own_public_paths_and_not_its_metrics() -> None:
+    from bot.channels.telegram.profile import DEFAULT_WEBHOOK_PATH
+    from bot.channels.whatsapp.profile import WEBHOOK_PATH
+    from bot.entrypoints.http import ingest, metrics, ready, stores
+    from bot.entrypoints.http.admin import session
+
+    [forwarded] = re.findall(r"@public path (.+)", (DEPLOY / "Caddyfile").read_text("utf-8"))
+    paths = forwarded.split()
+    assert DEFAULT_WEBHOOK_PATH in paths and WEBHOOK_PATH in paths and session.PATH in paths
+    assert ingest.PATH.rsplit("/", 1)[0] + "/*" in paths
+    assert stores.PATH.split("{")[0] + "*" in paths
+    assert not any(p.startswith((metrics.PATH, ready.PATH)) for p in paths)
