@@ -21,10 +21,11 @@ class RecordScore:
 
 @dataclass(frozen=True)
 class RecordReason:
-    """Attach the free-text reason to the NPS answer of the follow-up."""
+    """Attach the free-text reason to the follow-up's NPS answer (or comment to its CSAT)."""
 
     followup_id: int | None
     text: str
+    kind: str = "nps"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """The satisfaction survey: NPS 0-10, the main reason (skippable), CSAT 1-5, thanks.
 
+A CSAT of 1 or 2 is followed by one more (skippable) question, what went wrong: its
+answer is the CSAT answer's comment, and gets a theme like an NPS reason does.
+
 Detractors (0-6) get a follow-up ticket once their reason is known; promoters (9-10)
 are asked for a review (``AskForReview``: the engine knows the store and its link).
 Every button carries the follow-up id, so a button of another survey, or one pressed
@@ -10,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from enum import Enum
 
 from flows.effects import AskForReview, CompleteSurvey, OpenTicket, RecordReason, RecordScore
 from flows.events import ButtonIn, Event, TextIn
@@ -19,28 +21,40 @@ from flows.machine import FlowMachine, Step
 from flows.replies import N_, Say, say
 from flows.spec import ButtonRoute, FlowSpec, held
 from flows.state import Facts, JSONValue, OrderRef, Outcome, State
-from flows.survey_buttons import csat_buttons, nps_buttons, skip_row
+from flows.survey_buttons import BUTTON_KINDS, nps_buttons
 from flows.survey_buttons import survey_button as survey_button  # engine.keyboards reads it here
+from flows.survey_questions import THANKS, Survey, question, reprompt
 
 FLOW = "survey"
 REASON_MAX = 2000  # a reason is a sentence or two; keep a pasted essay bounded
-
-
-class Survey(Enum):
-    """Where the customer stands in the survey."""
-
-    NPS = "nps"
-    REASON = "reason"
-    CSAT = "csat"
-    DONE = "done"
 
 
 TRANSITIONS = [
     {"trigger": "score_nps", "source": Survey.NPS, "dest": Survey.REASON, "after": "on_nps"},
     {"trigger": "give_reason", "source": Survey.REASON, "dest": Survey.CSAT, "after": "on_reason"},
     {"trigger": "skip_reason", "source": Survey.REASON, "dest": Survey.CSAT, "after": "on_skip"},
+    {
+        "trigger": "score_csat",
+        "source": Survey.CSAT,
+        "dest": Survey.CSAT_COMMENT,
+        "conditions": "is_low_csat",
+        "after": "on_low_csat",
+    },
     {"trigger": "score_csat", "source": Survey.CSAT, "dest": Survey.DONE, "after": "on_csat"},
+    {
+        "trigger": "give_reason",
+        "source": Survey.CSAT_COMMENT,
+        "dest": Survey.DONE,
+        "after": "on_comment",
+    },
+    {
+        "trigger": "skip_comment",
+        "source": Survey.CSAT_COMMENT,
+        "dest": Survey.DONE,
+        "after": "thank",
+    },
 ]
+CSAT_LOW = 2  # 1-2: the customer is asked what went wrong
 
 
 class SurveyStep(Step[Survey]):
@@ -76,15 +90,34 @@ class SurveyStep(Step[Survey]):
             )
         self.reply(question(self.state, self.data))
 
-    def on_csat(self, score: int) -> None:
+    def is_low_csat(self, score: int) -> bool:
+        return score <= CSAT_LOW
+
+    def _record_csat(self, score: int) -> None:
         self.effect(RecordScore("csat", score, self.fid))
         fid = self.fid
         if fid is not None:
             self.effect(CompleteSurvey(fid))
-        self.reply(say("Thank you for your answers! They help us improve."))
+
+    def on_csat(self, score: int) -> None:
+        self._record_csat(score)
+        self.thank()
         nps = get_int(self.data, "nps")
         if nps is not None and nps >= 9:
             self.effect(AskForReview(get_int(self.data, "order")))
+
+    def on_low_csat(self, score: int) -> None:
+        # The survey counts as answered now: the comment is a bonus, and an unanswered
+        # one must not bring a reminder.
+        self._record_csat(score)
+        self.reply(question(self.state, self.data))
+
+    def on_comment(self, text: str) -> None:
+        self.effect(RecordReason(self.fid, text, kind="csat"))
+        self.thank()
+
+    def thank(self) -> None:
+        self.reply(say(THANKS))
 
 
 REVIEW = N_(
@@ -107,54 +140,6 @@ def review_request(store: str, url: str | None) -> Say:
 
 MACHINE = FlowMachine(FLOW, Survey, TRANSITIONS, Survey.NPS)
 STATES = frozenset(s.value for s in Survey if s is not Survey.DONE)
-
-
-def _fid(data: Mapping[str, JSONValue]) -> int:
-    fid = get_int(data, "fid")
-    return fid if fid is not None else 0
-
-
-def question(state: Survey, data: Mapping[str, JSONValue]) -> Say:
-    """The question asked in ``state`` (with its buttons)."""
-    fid = _fid(data)
-    if state is Survey.NPS:
-        return say(
-            "How likely are you to recommend us to a friend or colleague? "
-            "Tap a number from 0 (not at all likely) to 10 (extremely likely).",
-            buttons=nps_buttons(fid),
-        )
-    if state is Survey.REASON:
-        return say(
-            "Thank you! What is the main reason for your score? "
-            "Write it in a message, or tap Skip.",
-            buttons=skip_row(fid),
-        )
-    if state is Survey.CSAT:
-        return say(
-            "And how satisfied are you with your order overall? "
-            "Tap a number from 1 (very unsatisfied) to 5 (very satisfied).",
-            buttons=csat_buttons(fid),
-        )
-    return say("Thank you for your answers! They help us improve.")
-
-
-def reprompt(state: Survey, data: Mapping[str, JSONValue]) -> Say:
-    """A clear answer to input the current question cannot take, repeating the buttons."""
-    fid = _fid(data)
-    if state is Survey.NPS:
-        return say(
-            "Sorry, I did not understand. Please tap a number from 0 to 10 below, or type it.",
-            buttons=nps_buttons(fid),
-        )
-    if state is Survey.REASON:
-        return say(
-            "Please write the main reason for your score in a text message, or tap Skip.",
-            buttons=skip_row(fid),
-        )
-    return say(
-        "Sorry, I did not understand. Please tap a number from 1 to 5 below, or type it.",
-        buttons=csat_buttons(fid),
-    )
 
 
 CLOSED = N_("This survey is closed or was already answered. Thank you!")
@@ -193,8 +178,19 @@ def remind(state: State) -> Outcome:
     )
 
 
-_TRIGGER_OF = {"nps": "score_nps", "skip": "skip_reason", "csat": "score_csat"}
-_STATE_OF = {"nps": Survey.NPS, "skip": Survey.REASON, "csat": Survey.CSAT}
+_TRIGGER_OF = {
+    "nps": "score_nps",
+    "skip": "skip_reason",
+    "csat": "score_csat",
+    "cskip": "skip_comment",
+}
+_STATE_OF = {
+    "nps": Survey.NPS,
+    "skip": Survey.REASON,
+    "csat": Survey.CSAT,
+    "cskip": Survey.CSAT_COMMENT,
+}
+_TEXT_ANSWERS = (Survey.REASON, Survey.CSAT_COMMENT)
 _RANGE = {"nps": (0, 10), "csat": (1, 5)}
 
 
@@ -237,7 +233,7 @@ def _button(model: SurveyStep, data: str) -> None:
 
 
 def _text(model: SurveyStep, text: str) -> None:
-    if model.state is Survey.REASON:
+    if model.state in _TEXT_ANSWERS:
         reason = text.strip()[:REASON_MAX]
         if reason:
             MACHINE.fire(model, "give_reason", reason)
@@ -273,5 +269,5 @@ SPEC = FlowSpec(
     STATES,
     handle,
     prompt,
-    buttons=tuple(ButtonRoute(kind, _elsewhere, owner=FLOW) for kind in ("nps", "csat", "skip")),
+    buttons=tuple(ButtonRoute(kind, _elsewhere, owner=FLOW) for kind in BUTTON_KINDS),
 )

@@ -15,8 +15,17 @@ def nps_buttons(fid: int) -> tuple[tuple[Button, ...], ...]:
     )
 
 
+BUTTON_KINDS = ("nps", "csat", "skip", "cskip")  # cskip: skip the low CSAT's comment
+
+
 def skip_row(fid: int) -> tuple[tuple[Button, ...], ...]:
     skip = button("Skip", f"skip:{fid}")
+    return ((skip,),)
+
+
+def comment_skip_row(fid: int) -> tuple[tuple[Button, ...], ...]:
+    """Its own kind, so the reason's Skip left on an older message cannot skip the comment."""
+    skip = button("Skip", f"cskip:{fid}")
     return ((skip,),)
 
 
@@ -32,13 +41,13 @@ def csat_buttons(fid: int) -> tuple[tuple[Button, ...], ...]:
 def survey_button(data: str) -> tuple[str, int, int | None] | None:
     """``(kind, followup_id, score)`` of a survey button, or None for other data."""
     kind, _, rest = data.partition(":")
-    if kind not in ("nps", "csat", "skip"):
+    if kind not in BUTTON_KINDS:
         return None
     fields = rest.split(":")
     fid = as_int(fields[0])
     if fid is None:
         return None
-    if kind == "skip":
+    if kind in ("skip", "cskip"):
         return (kind, fid, None) if len(fields) == 1 else None
     score = as_int(fields[1]) if len(fields) == 2 else None
     return None if score is None else (kind, fid, score)

@@ -95,8 +95,8 @@ async def _record_score(run: EffectRunner, effect: fx.RecordScore) -> None:
 
 
 async def _record_reason(run: EffectRunner, effect: fx.RecordReason) -> None:
-    if effect.followup_id is not None:  # the reason of the follow-up's NPS answer
-        key = answers.dedup_key(effect.followup_id, "nps", run.conv.id, run.ctx.now)
+    if effect.followup_id is not None:  # the follow-up's NPS reason or CSAT comment
+        key = answers.dedup_key(effect.followup_id, effect.kind, run.conv.id, run.ctx.now)
         theme = run.ctx.theme_of(effect.text)
         await answers.record_reason(run.ctx.session, run.customer_id, key, effect.text, theme)
 

@@ -58,6 +58,8 @@ async def stack(
 
 
 REASONS = ("It came late", "Late again, two weeks", "The handle broke", "Late and cold")
+# After the CSAT of 2 the chat asks what went wrong: two answer it, two tap Skip.
+COMMENTS = {0: "Arrived late, box wet", 2: "The strap broke on day one"}
 
 
 async def detractors_answer(stack: BotStack, db: Database) -> None:
@@ -69,6 +71,10 @@ async def detractors_answer(stack: BotStack, db: Database) -> None:
         await stack.deliver(tg.callback(chat, f"nps:{fid}:{n}"))
         await stack.deliver(tg.message(chat, reason))
         await stack.deliver(tg.callback(chat, f"csat:{fid}:2"))
+        comment = COMMENTS.get(n)
+        await stack.deliver(
+            tg.message(chat, comment) if comment else tg.callback(chat, f"cskip:{fid}")
+        )
 
 
 async def last_text(stack: BotStack, api: FakeBotApi, text: str, chat: int = OPERATOR) -> str:
@@ -82,10 +88,14 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
 ) -> None:
     await detractors_answer(stack, db)
     async with db.uow() as uow:
-        rows = await uow.session.execute(select(SurveyResponse.reason, SurveyResponse.theme))
-        tagged = {reason: theme for reason, theme in rows.all() if reason}
+        rows = await uow.session.execute(
+            select(SurveyResponse.kind, SurveyResponse.reason, SurveyResponse.theme)
+        )
+        tagged = {(kind, reason): theme for kind, reason, theme in rows.all() if reason}
         described = dict((await uow.session.execute(select(Ticket.description, Ticket.id))).all())
-    assert tagged == {r: KeywordTagger().tag(r) for r in REASONS}
+    assert tagged == {("nps", r): KeywordTagger().tag(r) for r in REASONS} | {
+        ("csat", c): KeywordTagger().tag(c) for c in COMMENTS.values()
+    }
     stack.engine.clock.advance(hours=1)  # the answers are before now, inside "last 30 days"
 
     await stack.deliver(tg.message(OPERATOR, "/kpi"))
@@ -95,13 +105,14 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
 
     themes = await last_text(stack, api, "/kpi themes")
     assert "Detractors (NPS 0-6):\n  Late delivery 75.0% (3)\n  Low quality 25.0% (1)\n" in themes
-    # The chat asks no comment with a CSAT score: only imported comments have themes there.
-    assert "CSAT 1-2:\n  no answers with a theme" in themes
+    assert "CSAT 1-2:\n  Late delivery 50.0% (1)\n  Low quality 50.0% (1)" in themes
 
     args = argparse.Namespace(since=None, until=None, json=True)
     capsys.readouterr()
     assert await kpi_cli.run(args, stack.settings) == 0
-    detractors: dict[str, Any] = json.loads(capsys.readouterr().out)["themes"]["detractors"]
+    out = capsys.readouterr().out
+    detractors: dict[str, Any] = json.loads(out)["themes"]["detractors"]
+    assert set(json.loads(out)["themes"]["csat_low"]) == {"late_delivery", "low_quality"}
     assert detractors == {
         "late_delivery": {"share_pct": 75.0, "count": 3, "change_pts": None},
         "low_quality": {"share_pct": 25.0, "count": 1, "change_pts": None},

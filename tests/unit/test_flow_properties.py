@@ -177,7 +177,7 @@ def test_the_exploration_reaches_every_flow_and_state() -> None:
     names = {(s.flow, s.state) for s in REACHABLE}
     assert names == {
         ("idle", "idle"),
-        ("survey", "nps"), ("survey", "reason"), ("survey", "csat"),
+        ("survey", "nps"), ("survey", "reason"), ("survey", "csat"), ("survey", "csat_comment"),
         ("complaint", "category"), ("complaint", "order"), ("complaint", "description"),
         ("resolution", "asked"), ("resolution", "rating"),
         ("account", "confirm_forget"),
