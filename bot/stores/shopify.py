@@ -43,6 +43,9 @@ ORDER_TOPICS = frozenset(
     }
 )
 FULFILLMENT_TOPICS = frozenset({"fulfillments/create", "fulfillments/update"})
+DELIVERY_FIELDS = frozenset(
+    {"delivery_status", "tracking_url", "estimated_delivery_at", "delivered_at"}
+)
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -89,6 +92,8 @@ class ShopifyConnector:
             row = order_row(webhook.payload)
         elif webhook.topic in FULFILLMENT_TOPICS:
             row = fulfillment_row(webhook.payload)
+            if row is not None and row.get("delivery_status") == "delivered":
+                row = await self._with_other_parcels(webhook.payload, row, api)
         else:
             return None
         if row is None:
@@ -102,18 +107,50 @@ class ShopifyConnector:
         return [row]
 
     async def fetch_order(self, row: OrderRow, api: StoreApi) -> OrderRow | None:
+        order = await self._order(row, api)
+        fetched = order_row(order) if order is not None else None
+        if fetched is None:
+            return None
+        # The order as Shopify has it now; the event's own fields fill what it lacks.
+        return {**row, **{k: v for k, v in fetched.items() if v not in (None, "")}}
+
+    async def _order(self, row: OrderRow, api: StoreApi) -> dict[str, Any] | None:
+        """The order as the Admin API gives it; None when no credentials are set."""
         if not (self.api_url and self._token):
             return None
         order_id = str(row["order_id"]).removeprefix(f"{PLATFORM}:")
         url = f"{self.api_url}/admin/api/{API_VERSION}/orders/{order_id}.json"
         answer: Any = await api.get_json(url, {"X-Shopify-Access-Token": self._token})
-        if not isinstance(answer, dict):
+        if not isinstance(answer, dict) or not isinstance(answer.get("order"), dict):
             raise Unreadable("Shopify's order answer is not an object")
-        fetched = order_row(answer.get("order"))
-        if fetched is None:
-            return None
-        # The order as Shopify has it now; the event's own fields fill what it lacks.
-        return {**row, **{k: v for k, v in fetched.items() if v not in (None, "")}}
+        order: dict[str, Any] = answer["order"]
+        return order
+
+    async def _with_other_parcels(
+        self, fulfillment: dict[str, Any], row: OrderRow, api: StoreApi
+    ) -> OrderRow:
+        """A delivered parcel delivers its order only once the order's other parcels are
+        delivered too: their latest news comes from the Admin API, this event's from the
+        event itself (the fresher of the two). Without credentials the event is all
+        there is, and the parcel's delivery stands for the order's (docs/stores.md)."""
+        order = await self._order(row, api)
+        if order is None:
+            return row
+        others = [
+            f
+            for f in order.get("fulfillments") or []
+            if isinstance(f, dict) and f.get("id") != fulfillment.get("id")
+        ]
+        fetched = order_row({**order, "fulfillments": [*others, fulfillment]})
+        if fetched is None:  # cancelled since, or nobody to reach: the event alone
+            return row
+        # The order's delivery fields, all of them: the parcel's own delivered_at must
+        # not outlive the order's "shipped".
+        merged = {k: v for k, v in row.items() if k not in DELIVERY_FIELDS}
+        merged.update({k: v for k, v in fetched.items() if v not in (None, "")})
+        # The event's time, not the order's older one: the import keeps the newest news.
+        merged["updated_at"] = row.get("updated_at") or merged.get("updated_at")
+        return merged
 
 
 def shop_url(shop: str) -> str:

@@ -154,3 +154,52 @@ async def test_a_wrong_access_token_is_400_not_a_retry_loop(
         )
     assert status == 400 and "401" in answer["error"], answer
     assert shopify.requests == 1 and await count_orders(db) == 0
+
+
+def two_parcels(second_status: str | None) -> dict[str, Any]:
+    """The order as the Admin API has it: parcel 1 in transit, parcel 2 as given."""
+    first = shipment("in_transit", "2026-11-21T09:00:00-03:00")
+    second = shipment(second_status, "2026-11-22T09:00:00-03:00", id=4098765432102)
+    return fixture("shopify_order.json", fulfillments=[first, second])
+
+
+async def test_one_delivered_parcel_of_two_leaves_the_order_undelivered(
+    db: Database, shopify: FakeShopifyAdmin
+) -> None:
+    """Parcel 1's event says delivered; the Admin API says parcel 2 is still on its way.
+    Then parcel 2 arrives: the order is delivered, at the second parcel's time."""
+    api = {"shopify_api_url": shopify.url, "shopify_access_token": ACCESS_TOKEN}  # type: ignore[attr-defined]
+    async with store_server(db, shopify_webhook_secret=SECRET, **api) as store:
+        await post(store, fixture("shopify_order.json"), "orders/create", "d-1")
+        shopify.orders[5512345678901] = two_parcels("in_transit")
+        first = shipment("delivered", "2026-11-24T16:40:00-03:00")
+        assert (await post(store, first, "fulfillments/update", "d-2"))[0] == 200
+        stored = await order_and_customer(db, ORDER_ID)
+        assert stored is not None
+        assert (stored[0].delivery_status, stored[0].delivered_at) == ("shipped", None)
+
+        shopify.orders[5512345678901] = two_parcels("in_transit")  # parcel 1 not yet updated
+        shopify.orders[5512345678901]["fulfillments"][0]["shipment_status"] = "delivered"
+        second = shipment("delivered", "2026-11-25T11:00:00-03:00", id=4098765432102)
+        assert (await post(store, second, "fulfillments/update", "d-3"))[0] == 200
+    stored = await order_and_customer(db, ORDER_ID)
+    assert stored is not None
+    assert stored[0].delivery_status == "delivered"
+    assert stored[0].delivered_at == datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
+    assert shopify.requests == 2
+
+
+async def test_a_delivered_parcel_whose_sibling_the_api_cannot_give_is_retried(
+    db: Database, shopify: FakeShopifyAdmin
+) -> None:
+    """The Admin API is down: 503, so Shopify delivers the event again; nothing recorded."""
+    api = {"shopify_api_url": shopify.url, "shopify_access_token": ACCESS_TOKEN}  # type: ignore[attr-defined]
+    async with store_server(db, shopify_webhook_secret=SECRET, **api) as store:
+        await post(store, fixture("shopify_order.json"), "orders/create", "d-1")
+        shopify.fail_next(503, 503, 503)
+        status, _ = await post(
+            store, shipment("delivered", "2026-11-24T16:40:00-03:00"), "fulfillments/update", "d-2"
+        )
+    assert status == 503
+    stored = await order_and_customer(db, ORDER_ID)
+    assert stored is not None and stored[0].delivered_at is None
