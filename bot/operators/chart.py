@@ -87,9 +87,9 @@ def build_figure(spec: dict[str, Any]) -> Any:
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     if spec.get("themes"):
-        weeks_cell, themes_cell = fig.add_gridspec(1, 2, width_ratios=(3, 2))
-        ax = fig.add_subplot(weeks_cell)
-        _theme_bars(fig.add_subplot(themes_cell), spec)
+        cells: Any = fig.add_gridspec(1, 2, width_ratios=(3, 2))
+        ax = fig.add_subplot(cells[0, 0])
+        _theme_bars(fig.add_subplot(cells[0, 1]), spec)
     else:
         ax = fig.add_subplot()
     labels = [w[5:] for w in spec["weeks"]]  # MM-DD of each week's Monday

@@ -9,8 +9,8 @@ from bot.operators.base import Body, OperatorError, ServiceBase, ticket_number
 from bot.operators.periods import BadPeriod, parse_period, period_label
 from flows.replies import N_
 from flows.themes import is_theme
-from storage.read.theme_kpi import theme_kpis
 from storage.models import SurveyResponse
+from storage.read.theme_kpi import theme_kpis
 from storage.themes import correct_answer_theme, correct_ticket_theme
 
 PERIOD_HELP = N_("Use /kpi 7d, /kpi 30d, /kpi 90d or /kpi 2026-01-01..2026-01-31.")
