@@ -20,8 +20,11 @@ CHAR_SIZES = (3, 4, 5)
 # Not "no": in Portuguese it is "in the" ("chegou no prazo"); word pairs keep Spanish
 # and English "no llego" / "no reply" apart anyway.
 NEGATIONS = frozenset(
-    "nao nem nunca sem jamais not never without nor dont didnt doesnt isnt wasnt"
-    " havent hasnt wont cant ni sin cap sense mai".split()
+    ("nao", "nem", "nunca", "sem", "jamais")  # pt
+    + ("not", "never", "without", "nor", "dont", "didnt", "doesnt", "isnt", "wasnt")  # en
+    + ("havent", "hasnt", "wont", "cant")  # en, apostrophe folded away
+    + ("ni", "sin")  # es ("nunca" above)
+    + ("cap", "sense", "mai")  # ca
 )
 NEGATED = 3
 
