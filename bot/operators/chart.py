@@ -29,7 +29,8 @@ from storage.outbox_body import OutboxBody
 
 KIND = "weekly_scores"
 WIDTH_PX, HEIGHT_PX, DPI = 900, 500, 100
-THEMES_TITLE = N_("Detractors' themes, in percent of their answers with a theme")
+THEMES_TITLE = N_("Detractors' themes")
+THEMES_AXIS = N_("% of their answers with a theme")
 
 
 def chart_spec(
@@ -48,6 +49,7 @@ def chart_spec(
     }
     if detractors:
         spec["themes_title"] = translate(THEMES_TITLE, lang)
+        spec["themes_axis"] = translate(THEMES_AXIS, lang)
         spec["themes"] = [
             {
                 "theme": name,
@@ -118,7 +120,7 @@ def _theme_bars(ax: Any, spec: dict[str, Any]) -> None:
     ax.barh(y, [share for _, share in shares], color="tab:red")
     ax.set_yticks(y, [labels[name] for name, _ in shares], fontsize=8)
     ax.set_xlim(0, 100)
-    ax.set_xlabel("%")
+    ax.set_xlabel(spec.get("themes_axis") or "%")
     for i, (_, share) in enumerate(shares):
         ax.text(min(share + 1, 88), i, f"{share:.0f}%", va="center", fontsize=8)
     ax.set_title(spec.get("themes_title") or "", fontsize=9)

@@ -121,7 +121,11 @@ def test_the_chart_draws_the_detractors_theme_shares(tmp_path: Path) -> None:
     assert theme_shares(spec) == [("late_delivery", 60.0), ("low_quality", 40.0)]
     assert [t["label"] for t in spec["themes"]] == ["Atraso na entrega", "Baixa qualidade"]
     assert theme_shares(chart_spec([], "t")) == [] and "themes" not in chart_spec([], "t", {})
-    with_themes = {**SPEC, "themes": spec["themes"], "themes_title": spec["themes_title"]}
+    assert (spec["themes_title"], spec["themes_axis"]) == (
+        "Temas dos detratores",
+        "% das respostas deles com tema",
+    )
+    with_themes = {**SPEC, **{k: v for k, v in spec.items() if k.startswith("themes")}}
     figure = build_figure(with_themes)
     _, bars, _ = figure.axes
     widths = sorted(patch.get_width() for patch in bars.patches)
