@@ -14,6 +14,10 @@ Round 2 (1,970 examples): balanced SVM C=0.5 0.730 macro-F1, C=1 0.739, C=2 0.73
 unweighted 0.684, logistic regression 0.726, calibrated SVM 0.714, SGD x5 0.661,
 complement NB 0.623, examples mixed in 0.708-0.719; nested 0.715 (the inner choice
 differed fold to fold). Nothing beat round 1's C=0.5 balanced SVM reliably: kept.
+
+Round 3 (features, 2,374-2,408 examples; ad-hoc runs over the same outer folds): word
+triples and negation-scoped words 0.730 trained, shipped +0.003-0.010 (kept); letter
+groups 4-5 shipped +0.010 but trained -0.006, 2-6 or 4-6 lower on both (not kept).
 """
 
 from __future__ import annotations

@@ -64,6 +64,32 @@ async def correct_ticket_theme(
     return old, answer
 
 
+def correct_answer_theme(
+    session: AsyncSession, answer: SurveyResponse, theme: str, actor: str, now: datetime
+) -> str | None:
+    """An operator's theme for one survey answer (from its detail); the theme before.
+
+    Kept in ``theme_corrections`` as a ticket's is, so ``corrected_texts`` (``themes
+    train --with-corrections``) learns from it and ``retag`` leaves it alone.
+    """
+    old = answer.theme
+    session.add(
+        ThemeCorrection(response_id=answer.id, old_theme=old, new_theme=theme, actor=actor, at=now)
+    )
+    answer.theme, answer.theme_source = theme, OPERATOR
+    return old
+
+
+async def answer_corrections(session: AsyncSession, answer_id: int) -> list[ThemeCorrection]:
+    """Every correction of one answer's theme, oldest first."""
+    query = (
+        select(ThemeCorrection)
+        .where(ThemeCorrection.response_id == answer_id)
+        .order_by(ThemeCorrection.at, ThemeCorrection.id)
+    )
+    return list(await session.scalars(query))
+
+
 async def corrected_texts(session: AsyncSession) -> AsyncIterator[tuple[str, str]]:
     """``(text, theme)`` of every text whose theme an operator set (for training).
 

@@ -1,5 +1,9 @@
 """The NPS and CSAT by week chart of /kpi: data in the outbox body, a PNG at send time.
 
+Beside the weeks, when the period's detractors gave reasons with a theme, a bar per
+theme shows its share of them (``kpi --json``'s ``themes.detractors``), so the image
+says what the unhappy customers were unhappy about, not only how many they were.
+
 The /kpi command reads ``weekly_scores`` inside its transaction and puts the plotted
 numbers in the outbox body (``{"chart": {...}}``), so the chart shows exactly what
 the summary was computed from and the transaction never waits on matplotlib. When
@@ -17,16 +21,24 @@ import math
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import translate
+from bot.operators import theme_view
 from bot.settings import Settings
+from flows.replies import N_
 from storage.outbox_body import OutboxBody
 
 KIND = "weekly_scores"
 WIDTH_PX, HEIGHT_PX, DPI = 900, 500, 100
+THEMES_TITLE = N_("Detractors' themes")
+THEMES_AXIS = N_("% of their answers with a theme")
 
 
-def chart_spec(weeks: list[Any], title: str) -> dict[str, Any]:
-    """The JSON chart description of ``weekly_scores`` rows (``WeekScore``)."""
-    return {
+def chart_spec(
+    weeks: list[Any], title: str, detractors: dict[str, Any] | None = None, lang: str = "en"
+) -> dict[str, Any]:
+    """The JSON chart description of ``weekly_scores`` rows (``WeekScore``) and, when
+    given, of the detractors' themes (``theme_kpis``' ``detractors``: name -> figures)."""
+    spec: dict[str, Any] = {
         "kind": KIND,
         "title": title,
         "weeks": [_week_start(w).isoformat() for w in weeks],
@@ -35,6 +47,25 @@ def chart_spec(weeks: list[Any], title: str) -> dict[str, Any]:
         "csat": [_num(w.csat) for w in weeks],
         "csat_responses": [int(w.csat_responses) for w in weeks],
     }
+    if detractors:
+        spec["themes_title"] = translate(THEMES_TITLE, lang)
+        spec["themes_axis"] = translate(THEMES_AXIS, lang)
+        spec["themes"] = [
+            {
+                "theme": name,
+                "label": theme_view.label(name, lang),
+                "share_pct": float(f["share_pct"]),
+                "count": int(f["count"]),
+            }
+            for name, f in detractors.items()
+        ]
+    return spec
+
+
+def theme_shares(spec: dict[str, Any]) -> list[tuple[str, float]]:
+    """The bars the chart draws: (theme name, share of detractors in %), largest first."""
+    found = [(str(t["theme"]), float(t["share_pct"])) for t in spec.get("themes") or ()]
+    return sorted(found, key=lambda pair: -pair[1])
 
 
 def _week_start(week: Any) -> Any:
@@ -57,7 +88,12 @@ def build_figure(spec: dict[str, Any]) -> Any:
 
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    if spec.get("themes"):
+        cells: Any = fig.add_gridspec(1, 2, width_ratios=(3, 2))
+        ax = fig.add_subplot(cells[0, 0])
+        _theme_bars(fig.add_subplot(cells[0, 1]), spec)
+    else:
+        ax = fig.add_subplot()
     labels = [w[5:] for w in spec["weeks"]]  # MM-DD of each week's Monday
     x = list(range(len(labels)))
     ax.plot(x, _nan(spec["nps"]), marker="o", color="tab:blue", label="NPS")
@@ -75,6 +111,20 @@ def build_figure(spec: dict[str, Any]) -> Any:
     ax.legend(handles, ["NPS", "CSAT"], loc="lower left", fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return fig
+
+
+def _theme_bars(ax: Any, spec: dict[str, Any]) -> None:
+    labels = {str(t["theme"]): str(t["label"]) for t in spec["themes"]}
+    shares = theme_shares(spec)[::-1]  # barh draws bottom-up: the largest ends on top
+    y = list(range(len(shares)))
+    ax.barh(y, [share for _, share in shares], color="tab:red")
+    ax.set_yticks(y, [labels[name] for name, _ in shares], fontsize=8)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(spec.get("themes_axis") or "%")
+    for i, (_, share) in enumerate(shares):
+        ax.text(min(share + 1, 88), i, f"{share:.0f}%", va="center", fontsize=8)
+    ax.set_title(spec.get("themes_title") or "", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
 
 
 def chart_path(spec: dict[str, Any], data_dir: str) -> Path:
@@ -105,4 +155,11 @@ async def materialize_attachments(db: Any, body: OutboxBody, settings: Settings)
     return body.with_photo(str(path))
 
 
-__all__ = ["build_figure", "chart_path", "chart_spec", "materialize_attachments", "render_chart"]
+__all__ = [
+    "build_figure",
+    "chart_path",
+    "chart_spec",
+    "materialize_attachments",
+    "render_chart",
+    "theme_shares",
+]

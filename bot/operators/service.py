@@ -91,7 +91,9 @@ class OperatorService(AdminActions, ThemeActions):
         weeks = await weekly_scores(s, period.since, period.until)
         if weeks:
             title = translate("NPS and CSAT by week, {period}", self.lang, period=label)
-            bodies.append(Body(title, chart=chart_spec(list(weeks), title)))
+            detractors = (cur.get("themes") or {}).get("detractors")
+            spec = chart_spec(list(weeks), title, detractors, self.lang)
+            bodies.append(Body(title, chart=spec))
         return bodies
 
     async def kpi_definitions(self, user_id: str) -> list[Body]:

@@ -169,6 +169,10 @@ PAGE_TEXTS: tuple[str, ...] = (
     N_("◀ Previous"),
     N_("Next ▶"),
     N_("No tickets match."),
+    N_("Answer #{n}"),
+    N_("set by an operator"),
+    N_("Correct the theme"),
+    N_("Save the theme"),
 )
 # fmt: on
 # "{n} answer" / "{n} answers" (the chart's points) is in the catalogs already.

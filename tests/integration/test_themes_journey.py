@@ -17,8 +17,9 @@ from sqlalchemy import select
 from bot.app import Database
 from bot.entrypoints.commands import kpi as kpi_cli
 from bot.i18n import translate
+from bot.operators.chart import build_figure, theme_shares
 from flows.staff import REFUSAL
-from storage.models import SurveyResponse, Ticket
+from storage.models import OutboxMessage, SurveyResponse, Ticket
 from tests.builders import Clock, customer_with_delivered_order
 from tests.fakes import bot_api as tg
 from tests.fakes.bot_api import FakeBotApi
@@ -117,6 +118,13 @@ async def test_the_detractors_themes_in_kpi_and_a_correction(
         "late_delivery": {"share_pct": 75.0, "count": 3, "change_pts": None},
         "low_quality": {"share_pct": 25.0, "count": 1, "change_pts": None},
     }
+    # /kpi's chart carries the same shares, and draws them.
+    async with db.uow() as uow:
+        bodies = (await uow.session.scalars(select(OutboxMessage.body))).all()
+    spec = next(b["chart"] for b in bodies if b.get("chart"))
+    assert theme_shares(spec) == [(n, f["share_pct"]) for n, f in detractors.items()]
+    bars = build_figure(spec).axes[1]
+    assert sorted(p.get_width() for p in bars.patches) == [25.0, 75.0]
 
     # A customer may not; an unknown theme gets the list; the operator corrects.
     refused = await last_text(stack, api, "/theme 1 low_quality", chat=100)

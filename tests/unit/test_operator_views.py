@@ -10,7 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.operators.chart import HEIGHT_PX, WIDTH_PX, build_figure, chart_path, render_chart
+from bot.operators.chart import (
+    HEIGHT_PX,
+    WIDTH_PX,
+    build_figure,
+    chart_path,
+    chart_spec,
+    render_chart,
+    theme_shares,
+)
 from bot.operators.kpi_view import change, duration, summary_text
 from bot.operators.periods import BadPeriod, parse_period
 from storage.read.sla import SlaSummary
@@ -100,6 +108,35 @@ def test_the_chart_plots_exactly_the_numbers_it_was_given() -> None:
     assert nps == SPEC["nps"] and csat == SPEC["csat"]
     labels = [t.get_text() for t in nps_axes.get_xticklabels()]
     assert labels == ["02-02", "02-09", "02-16", "02-23"]
+
+
+DETRACTORS = {  # theme_kpis' "detractors": most frequent first, as kpi --json gives it
+    "late_delivery": {"share_pct": 60.0, "count": 3, "change_pts": 10.0},
+    "low_quality": {"share_pct": 40.0, "count": 2, "change_pts": None},
+}
+
+
+def test_the_chart_draws_the_detractors_theme_shares(tmp_path: Path) -> None:
+    spec = chart_spec([], "t", DETRACTORS, "pt-BR")
+    assert theme_shares(spec) == [("late_delivery", 60.0), ("low_quality", 40.0)]
+    assert [t["label"] for t in spec["themes"]] == ["Atraso na entrega", "Baixa qualidade"]
+    assert theme_shares(chart_spec([], "t")) == [] and "themes" not in chart_spec([], "t", {})
+    assert (spec["themes_title"], spec["themes_axis"]) == (
+        "Temas dos detratores",
+        "% das respostas deles com tema",
+    )
+    with_themes = {**SPEC, **{k: v for k, v in spec.items() if k.startswith("themes")}}
+    figure = build_figure(with_themes)
+    _, bars, _ = figure.axes
+    widths = sorted(patch.get_width() for patch in bars.patches)
+    assert widths == [40.0, 60.0]
+    assert [t.get_text() for t in bars.get_yticklabels()] == [
+        "Baixa qualidade",
+        "Atraso na entrega",
+    ]  # bottom-up: the largest share on top
+    path = render_chart(with_themes, chart_path(with_themes, str(tmp_path)))
+    assert png_size(path) == (WIDTH_PX, HEIGHT_PX)
+    assert path != chart_path(SPEC, str(tmp_path))  # other data, another file
 
 
 NO_SLA = SlaSummary(0, 0, 0, 0, None, None, None)

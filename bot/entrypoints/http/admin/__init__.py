@@ -15,6 +15,7 @@ import logging
 from aiohttp import web
 
 from bot.app import Database
+from bot.entrypoints.http.admin.answers import answer_page, answer_theme
 from bot.entrypoints.http.admin.conversations import (
     conversation_export,
     conversation_page,
@@ -85,6 +86,8 @@ def add_admin_routes(
     r.add_get("/admin/conversations", conversation_search)
     r.add_get("/admin/conversations/export", conversation_export)
     r.add_get("/admin/conversations/{number}", conversation_page)
+    r.add_get("/admin/answers/{number}", answer_page)
+    r.add_post("/admin/answers/{number}/theme", answer_theme)
     r.add_get("/admin/customers", customer_lookup)
     r.add_get("/admin/customers/{number}", customer_page)
     for action, act in (("export", customer_export), ("forget", customer_forget)):
