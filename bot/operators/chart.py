@@ -31,6 +31,12 @@ KIND = "weekly_scores"
 WIDTH_PX, HEIGHT_PX, DPI = 900, 500, 100
 THEMES_TITLE = N_("Detractors' themes")
 THEMES_AXIS = N_("% of their answers with a theme")
+# The axes in the operator's language, written into the spec like the title.
+AXES = {
+    "nps_axis": N_("NPS (-100 to 100)"),
+    "csat_axis": N_("CSAT (1 to 5)"),
+    "weeks_axis": N_("week starting (MM-DD)"),
+}
 
 
 def chart_spec(
@@ -46,6 +52,7 @@ def chart_spec(
         "nps_responses": [int(w.nps_responses) for w in weeks],
         "csat": [_num(w.csat) for w in weeks],
         "csat_responses": [int(w.csat_responses) for w in weeks],
+        **{key: translate(text, lang) for key, text in AXES.items()},
     }
     if detractors:
         spec["themes_title"] = translate(THEMES_TITLE, lang)
@@ -98,14 +105,14 @@ def build_figure(spec: dict[str, Any]) -> Any:
     x = list(range(len(labels)))
     ax.plot(x, _nan(spec["nps"]), marker="o", color="tab:blue", label="NPS")
     ax.set_ylim(-108, 108)  # a margin, so points at the limits stay visible
-    ax.set_ylabel("NPS (-100 to 100)", color="tab:blue")
+    ax.set_ylabel(spec.get("nps_axis") or AXES["nps_axis"], color="tab:blue")
     ax.axhline(0, color="0.8", linewidth=0.8)
     ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
-    ax.set_xlabel("week starting (MM-DD)")
+    ax.set_xlabel(spec.get("weeks_axis") or AXES["weeks_axis"])
     right = ax.twinx()
     right.plot(x, _nan(spec["csat"]), marker="s", color="tab:orange", label="CSAT")
     right.set_ylim(0.8, 5.2)
-    right.set_ylabel("CSAT (1 to 5)", color="tab:orange")
+    right.set_ylabel(spec.get("csat_axis") or AXES["csat_axis"], color="tab:orange")
     ax.set_title(spec.get("title") or "NPS and CSAT by week")
     handles = ax.get_lines()[:1] + right.get_lines()[:1]
     ax.legend(handles, ["NPS", "CSAT"], loc="lower left", fontsize=8)

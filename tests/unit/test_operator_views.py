@@ -183,3 +183,12 @@ def test_the_kpi_summary_is_written_in_the_operators_language() -> None:
     assert "promotores 3, neutros 0, detratores 0" in text
     assert "SLA em horário comercial (mon-fri 09:00-18:00)" in text
     assert "promoters" not in text and "SLA in business hours" not in text
+
+
+def test_the_chart_axes_are_in_the_operators_language() -> None:
+    spec = chart_spec([], "t", None, "es")
+    figure = build_figure({**SPEC, **{k: v for k, v in spec.items() if k.endswith("_axis")}})
+    nps, csat = figure.axes
+    assert nps.get_ylabel() == "NPS (-100 a 100)"
+    assert nps.get_xlabel() == "semana que empieza (MM-DD)"
+    assert csat.get_ylabel() == "CSAT (1 a 5)"
