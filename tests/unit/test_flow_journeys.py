@@ -37,6 +37,7 @@ EXPECT: dict[str, dict[str, str]] = {
         "invitation": "Qual a probabilidade de você nos recomendar",
         "detractor": "Abrimos o chamado #42",
         "thanks": "Obrigado pelas suas respostas",
+        "went_wrong": "O que deu errado?",
         "category": "Atraso na entrega",
         "opened": "Abrimos o chamado #42",
         "solved?": "marcou o chamado #7 como resolvido",
@@ -57,6 +58,7 @@ EXPECT: dict[str, dict[str, str]] = {
         "invitation": "How likely are you to recommend us",
         "detractor": "We opened ticket #42",
         "thanks": "Thank you for your answers",
+        "went_wrong": "What went wrong?",
         "category": "Late delivery",
         "opened": "We opened ticket #42",
         "solved?": "marked ticket #7 as solved",
@@ -77,6 +79,7 @@ EXPECT: dict[str, dict[str, str]] = {
         "invitation": "nos recomiendes a un amigo",
         "detractor": "Hemos abierto la incidencia #42",
         "thanks": "Gracias por tus respuestas",
+        "went_wrong": "¿Qué salió mal?",
         "category": "Entrega con retraso",
         "opened": "Hemos abierto la incidencia #42",
         "solved?": "marcado la incidencia #7 como resuelta",
@@ -97,6 +100,7 @@ EXPECT: dict[str, dict[str, str]] = {
         "invitation": "ens recomanis a un amic",
         "detractor": "Hem obert la incidència #42",
         "thanks": "Gràcies per les teves respostes",
+        "went_wrong": "Què ha anat malament?",
         "category": "Lliurament amb retard",
         "opened": "Hem obert la incidència #42",
         "solved?": "marcat la incidència #7 com a resolta",
@@ -160,7 +164,8 @@ def test_a_detractor_survey_reads_naturally(locale: str) -> None:
     assert ORDERS[0].label in chat.text(invitation)
     chat.send(ButtonIn("nps:5:2"))
     assert words["detractor"] in chat.text(chat.send(TextIn("late and broken")))
-    assert words["thanks"] in chat.text(chat.send(TextIn("1")))
+    assert words["went_wrong"] in chat.text(chat.send(TextIn("1")))
+    assert words["thanks"] in chat.text(chat.send(TextIn("the box was wet")))
     assert chat.state == State()
 
 
