@@ -158,3 +158,111 @@ def test_a_missing_sqlite_database_is_not_created(tmp_path: Path) -> None:
     assert "no SQLite database at" in done.stderr
     assert not (tmp_path / "nothing.db").exists()
     assert not (tmp_path / "copy.db").exists()
+
+
+PASSWORD = "Hunter2-pg-secret"
+pg_tools = pytest.mark.skipif(
+    shutil.which("pg_dump") is None or shutil.which("pg_restore") is None,
+    reason="pg_dump and pg_restore (PostgreSQL's client tools) are not installed",
+)
+
+
+def with_password(url: str) -> str:
+    """The test server trusts the connection: the password travels, and is ignored."""
+    scheme, rest = url.split("://", 1)
+    user, host = rest.split("@", 1)
+    return f"{scheme}://{user.split(':')[0]}:{PASSWORD}@{host}"
+
+
+def spying_pg_dump(bin_dir: Path) -> Path:
+    """A ``pg_dump`` first on PATH that notes how it was called, then runs the real one."""
+    real = shutil.which("pg_dump")
+    bin_dir.mkdir()
+    script = bin_dir / "pg_dump"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > "{bin_dir}/argv"\n'
+        f'printf "%s" "$PGPASSWORD" > "{bin_dir}/password"\n'
+        f'exec "{real}" "$@"\n'
+    )
+    script.chmod(0o755)
+    return bin_dir
+
+
+async def _pg(url: str, *sql: str) -> list[object]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"), timeout=3)
+    try:
+        return [await conn.fetchval(statement) for statement in sql]
+    finally:
+        await conn.close()
+
+
+@pg_tools
+@pytest.mark.postgres
+def test_a_postgres_backup_restores_and_never_shows_the_password(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    asyncio.run(_pg(postgres_url, "INSERT INTO kv VALUES ('probe', 'kept') ON CONFLICT DO NOTHING"))
+    spy = spying_pg_dump(tmp_path / "bin")
+    dest = tmp_path / "postsale.dump"
+    done = postsale(
+        "backup",
+        str(dest),
+        cwd=tmp_path,
+        DATABASE_URL=with_password(postgres_url),
+        LOG_LEVEL="DEBUG",
+        PATH=f"{spy}:{os.environ['PATH']}",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "pg_restore --list:" in done.stdout
+    assert PASSWORD not in done.stdout + done.stderr
+    argv = (spy / "argv").read_text().splitlines()
+    assert argv[0] == "-Fc" and PASSWORD not in "".join(argv)
+    assert (spy / "password").read_text() == PASSWORD  # given through the environment
+    assert dest.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    restored = postgres_url.rsplit("/", 1)[0] + "/" + "h_backup_restored"
+    admin = postgres_url.rsplit("/", 1)[0] + "/postgres"
+    asyncio.run(
+        _pg(admin, "DROP DATABASE IF EXISTS h_backup_restored", "CREATE DATABASE h_backup_restored")
+    )
+    try:
+        subprocess.run(
+            ["pg_restore", "--no-owner", "-d", restored.replace("+asyncpg", ""), str(dest)],
+            check=True,
+            capture_output=True,
+        )
+        (value,) = asyncio.run(_pg(restored, "SELECT value FROM kv WHERE key = 'probe'"))
+        assert value == "kept"
+    finally:
+        asyncio.run(_pg(admin, "DROP DATABASE IF EXISTS h_backup_restored WITH (FORCE)"))
+
+
+@pg_tools
+@pytest.mark.postgres
+def test_a_failing_pg_dump_is_reported_without_the_password(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    missing = with_password(postgres_url).rsplit("/", 1)[0] + "/no_such_database_here"
+    dest = tmp_path / "postsale.dump"
+    done = postsale("backup", str(dest), cwd=tmp_path, DATABASE_URL=missing, LOG_LEVEL="DEBUG")
+    assert done.returncode == 1
+    assert "pg_dump failed:" in done.stderr and "no_such_database_here" in done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+    assert not dest.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_without_pg_dump_the_error_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    url = f"postgresql+asyncpg://postsale:{PASSWORD}@127.0.0.1:5432/postsale"
+    done = postsale(
+        "backup",
+        str(tmp_path / "x.dump"),
+        cwd=tmp_path,
+        DATABASE_URL=url,
+        PATH=str(tmp_path / "empty"),
+    )
+    assert done.returncode == 1
+    assert "pg_dump is not installed" in done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
