@@ -5,6 +5,8 @@
     .venv/bin/python -m benchmarks.throughput --bare-library-gc  # bare bot: CPython GC defaults
     .venv/bin/python -m benchmarks.throughput --bare-edits  # bare bot: the full bot's edits too
     .venv/bin/python -m benchmarks.throughput --whatsapp   # WhatsApp's webhook instead
+    BENCH_PROFILE=/tmp/p .venv/bin/python -m benchmarks.throughput --quick
+                        # the full bot under pyinstrument: /tmp/p.full.txt
 
 ``--whatsapp`` measures signed webhook POSTs through the WhatsApp channel beside a bare
 aiohttp webhook instead (benchmarks/whatsapp_throughput.py says how).
@@ -492,7 +494,18 @@ def child(mode: str, concurrency: int) -> None:
         job = child_bare_aiogram(concurrency)
     else:
         job = child_bare_ptb(concurrency)
-    asyncio.run(_debuggable(job))
+    profile_to = os.environ.get("BENCH_PROFILE")
+    if not profile_to or mode != "full":
+        asyncio.run(_debuggable(job))
+    else:  # where the full bot's time goes (pip install pyinstrument): a text report
+        from pyinstrument import Profiler
+
+        # Every 2 ms: finer keeps so many stacks that the bot's memory grows by gigabytes.
+        profiler = Profiler(interval=0.002, async_mode="disabled")
+        profiler.start()
+        asyncio.run(_debuggable(job))
+        profiler.stop()
+        Path(f"{profile_to}.{mode}.txt").write_text(profiler.output_text(unicode=True))
     print(json.dumps({"maxrss_kb": _maxrss_kb()}), flush=True)
 
 

@@ -24,6 +24,7 @@ MASK = "***"
 def secrets_of(settings: Settings) -> list[str]:
     """The values to hide, longest first (so a token goes before its own tail)."""
     values = [settings.bot_token, settings.webhook_secret, settings.ingest_secret]
+    values.append(settings.metrics_token)
     values += [
         settings.whatsapp_token,
         settings.whatsapp_app_secret,

@@ -26,3 +26,5 @@ class OpsSettings(BaseSettings):
     http_server: Literal["auto", "on"] = "auto"
     # A queued message due for this long while no send result was recorded for as long.
     outbox_stuck_after: Duration = Field(default=timedelta(minutes=10), gt=timedelta(0))
+    # Set: GET /metrics wants "Authorization: Bearer <token>" (a scraper outside the host).
+    metrics_token: str = ""

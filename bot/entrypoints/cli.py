@@ -36,6 +36,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("dead-updates", "dead_updates", "list the updates given up on, with their errors"),
     ("themes", "themes", "train a themes model, tag a CSV file's texts, retag the stored ones"),
     ("migrate", "migrate", "bring the database schema up to date"),
+    ("backup", "backup", "write the database to a backup file, safe while the bot runs"),
 ]
 
 

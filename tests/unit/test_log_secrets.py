@@ -82,3 +82,18 @@ def test_without_secrets_a_record_is_left_as_it_is() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%d updates", (3,), None)
     assert RedactSecrets(secrets_of(Settings(database_url="sqlite:///x.db"))).filter(record)
     assert (record.msg, record.args) == ("%d updates", (3,))
+
+
+def test_the_metrics_token_is_masked() -> None:
+    out = io.StringIO()
+    logger = logging.getLogger("test.log_secrets.metrics")
+    logger.propagate = False
+    handler = logging.StreamHandler(out)
+    logger.addHandler(handler)
+    try:
+        hide_secrets(Settings(_env_file=None, metrics_token="scrape-me-7Q"), logger)  # type: ignore[call-arg]
+        logger.warning("Authorization: Bearer %s", "scrape-me-7Q")
+    finally:
+        logger.removeHandler(handler)
+    assert "scrape-me-7Q" not in out.getvalue()
+    assert "Bearer ***" in out.getvalue()

@@ -9,6 +9,7 @@ process's counters and ``postsale_database_up 0``.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -98,6 +99,17 @@ class DatabaseFigures(Collector):
             self.up = False
 
 
+def authorized(request: web.Request, token: str) -> bool:
+    """No token set, or the request's bearer token is it (compared in constant time)."""
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # As bytes: compare_digest refuses str with characters outside ASCII.
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
 def add_metrics_route(
     app: web.Application,
     db: Database,
@@ -112,6 +124,13 @@ def add_metrics_route(
     lock = asyncio.Lock()  # scrapes at once read once each, one after the other
 
     async def page(request: web.Request) -> web.Response:
+        # Before the lock and the read: a stranger's request costs the database nothing.
+        if not authorized(request, settings.metrics_token):
+            return web.Response(
+                status=401,
+                text="401: Authorization: Bearer <METRICS_TOKEN> wanted\n",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         async with lock:
             await figures.read(db, settings)
             body = generate_latest(metrics.registry) + generate_latest(read_now)
