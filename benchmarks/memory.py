@@ -105,7 +105,8 @@ async def seed(db_url: str, customers: int, messages: int) -> float:
     db = await Database.open(db_url)
     tables = Base.metadata.tables
     try:
-        for name, found in [*rows(customers, now).items(), ("outbox", backlog(messages, customers, now))]:  # fmt: skip
+        tables_rows = [*rows(customers, now).items(), ("outbox", backlog(messages, customers, now))]
+        for name, found in tables_rows:
             for start in range(0, len(found), BATCH):
                 async with db.engine.begin() as conn:
                     await conn.execute(tables[name].insert(), found[start : start + BATCH])

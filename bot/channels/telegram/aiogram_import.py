@@ -11,8 +11,8 @@ So during the import those rebuilds are skipped, and the names they would have
 resolved (the ones aiogram's modules import only for type checking) are put in each
 model's module, where pydantic looks when it builds the model on first use
 (``Update.model_validate``, ``Response[Message]``, a keyboard built from aiogram's
-types). ``Update`` is built at once (3 MB). Once aiogram is imported, by anything, this does nothing: its types are
-then built as aiogram builds them.
+types). ``Update`` is built at once (3 MB). Once aiogram is imported, by anything,
+this does nothing: its types are then built as aiogram builds them.
 """
 
 from __future__ import annotations
