@@ -46,6 +46,10 @@ async def _serve_http(settings: Settings, db: Database, app: Any) -> Any:
     """The HTTP server (when a channel's routes, ingestion or the web admin need it, or
     HTTP_SERVER=on), the web admin wired to the app's messenger and outbox sender; a
     taken port is one line."""
+    from bot.entrypoints.http.wanted import http_server_wanted
+
+    if not http_server_wanted(settings, app.channels):
+        return None
     from bot.entrypoints.http.admin import AdminWiring
     from bot.entrypoints.http.app import start_http_server
 

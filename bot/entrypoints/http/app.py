@@ -23,10 +23,10 @@ from bot.entrypoints.http import ingest, metrics, ready
 from bot.entrypoints.http.admin import ROUTES as ADMIN_ROUTES
 from bot.entrypoints.http.admin import AdminWiring, add_admin_routes
 from bot.entrypoints.http.stores import StoreWebhooks, add_store_routes
+from bot.entrypoints.http.wanted import http_server_wanted
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.startup import StartupError
-from bot.stores.registry import enabled_connectors
 
 log = logging.getLogger("postsale.http")
 
@@ -140,8 +140,7 @@ async def start_http_server(
     """Serve on ``HTTP_HOST:HTTP_PORT`` when a channel's routes, ingestion or the web admin
     (``WEB_SECRET``) need it, or ``HTTP_SERVER=on``; else None (no port is opened)."""
     routes = channel_routes(channels)
-    needed = routes or settings.ingest_secret or enabled_connectors(settings)
-    if not needed and not settings.web_secret and settings.http_server != "on":
+    if not http_server_wanted(settings, channels):
         return None
     app = build_app(
         settings, db, routes, on_orders=on_orders, channels=channels, counts=counts, admin=admin
