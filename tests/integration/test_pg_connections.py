@@ -6,10 +6,10 @@ already knows: whether the server closed the connection.
 
 from __future__ import annotations
 
-import pytest
 import asyncio
 
 import asyncpg
+import pytest
 from sqlalchemy import text
 
 from bot.app import Database
