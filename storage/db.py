@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -45,10 +45,35 @@ def create_engine(url: str, *, fast_path: bool = True, **kwargs: Any) -> AsyncEn
         if fast_path:
             _tune_fast_path(engine)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    # ``postsale run`` handles 32 chats at once on PostgreSQL (bot/entrypoints/runner.py),
+    # beside the outbox sender and the scheduler: a connection each, kept. Past
+    # ``pool_size`` a returned connection is closed, and the next one costs a connect.
+    kwargs.setdefault("pool_size", PG_POOL_SIZE)
+    kwargs.setdefault("max_overflow", 16)
+    engine = create_async_engine(url, **kwargs)
+    if "pool_pre_ping" not in kwargs:
+        _check_on_checkout(engine)
+    return engine
+
+
+PG_POOL_SIZE = 40
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """Replace a pooled connection the server closed, without a round trip.
+
+    ``pool_pre_ping`` sends a statement on every checkout, one more round trip per
+    transaction. asyncpg reads its socket on the event loop, so a connection the
+    server ended (a restart, ``pg_terminate_backend``, an idle timeout) is already
+    marked closed when it is checked out; a connection lost without a word (a cut
+    network) fails its first statement, and SQLAlchemy then empties the pool.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_conn, "driver_connection", None)
+        if driver is not None and driver.is_closed():
+            raise exc.DisconnectionError("the server closed this connection")
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -111,6 +111,7 @@ class Prepared:
         else:
             self._default = self._statements["sqlite"]
         self._sqlite: dict[tuple[str, ...], _SQLite] = {}
+        self._other: dict[tuple[str, tuple[str, ...]], _SQLite] = {}
         # The tables it reads or writes; None when they could not all be named.
         self.tables = _tables(self._statements.values())
 
@@ -122,4 +123,12 @@ class Prepared:
         found = self._sqlite.get(keys)
         if found is None:
             found = self._sqlite[keys] = _compile(self._statements["sqlite"], dialect, keys)
+        return found
+
+    def compiled_for(self, dialect: Dialect, params: Params) -> _SQLite:
+        """Compiled for another positional dialect (PostgreSQL's asyncpg: ``$1``)."""
+        key = (dialect.name, tuple(params))
+        found = self._other.get(key)
+        if found is None:
+            found = self._other[key] = _compile(self.statement(dialect), dialect, key[1])
         return found

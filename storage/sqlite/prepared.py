@@ -1,5 +1,8 @@
 """Running prepared statements: straight on SQLite when the fast path allows, else SQLAlchemy.
 
+On PostgreSQL (asyncpg) a statement past the transaction's first runs straight on
+asyncpg (``storage.sqlite.postgres``).
+
 On SQLite, in a unit of work of small statements (inline execution, see
 ``storage.sqlite.driver``) with the transaction open, a ``Prepared`` statement runs
 on the connection's ``sqlite3`` connection directly; anywhere else (PostgreSQL, the
@@ -24,6 +27,8 @@ __all__ = ["Params", "Prepared", "execute", "execute_many", "fetch"]
 async def fetch(session: AsyncSession, prepared: Prepared, params: Params) -> list[tuple[Any, ...]]:
     """The rows of a query."""
     found = await before_statement(session, prepared)
+    if (postgres := found.direct_postgres()) is not None:
+        return await postgres.fetch(prepared, params)
     sqlite = found.direct()
     if sqlite is None:
         conn = await session.connection()
@@ -36,6 +41,8 @@ async def fetch(session: AsyncSession, prepared: Prepared, params: Params) -> li
 async def execute(session: AsyncSession, prepared: Prepared, params: Params) -> int:
     """Run a write with one set of parameters; returns the rows it touched."""
     found = await before_statement(session, prepared)
+    if (postgres := found.direct_postgres()) is not None:
+        return await postgres.execute(prepared, params)
     sqlite = found.direct()
     if sqlite is None:
         conn = await session.connection()
@@ -49,6 +56,9 @@ async def execute_many(session: AsyncSession, prepared: Prepared, rows: Sequence
     if not rows:
         return
     found = await before_statement(session, prepared)
+    if (postgres := found.direct_postgres()) is not None:
+        await postgres.execute_many(prepared, rows)
+        return
     sqlite = found.direct()
     if sqlite is None:
         conn = await session.connection()

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.sqlite.compiled import Params, Prepared
 from storage.sqlite.driver import Connection, inline_enabled
+from storage.sqlite.postgres import Direct
 
 SMALL = "postsale_small"  # session info: this transaction buffers its writes
 _BUFFER = "postsale_write_buffer"  # connection info: the open transaction's buffer
@@ -73,6 +74,12 @@ class FastPath:
     dialect: Dialect
     sqlite: sqlite3.Connection | None  # our driver's connection, else None
     buffer: WriteBuffer | None
+    postgres: Direct | None = None  # asyncpg, for statements past the first
+
+    def direct_postgres(self) -> Direct | None:
+        """asyncpg when a statement may run on it right now (its transaction is open)."""
+        postgres = self.postgres
+        return postgres if postgres is not None and postgres.ready() else None
 
     def direct(self) -> sqlite3.Connection | None:
         """The ``sqlite3`` connection when a statement may run on it right now."""
@@ -101,15 +108,23 @@ async def fast_path(session: AsyncSession) -> FastPath:
     ):
         return found
     conn = await session.connection()
-    sqlite = None
+    sqlite, postgres = None, None
     if conn.dialect.name == "sqlite":
         driver = (await conn.get_raw_connection()).driver_connection
         sqlite = driver.sqlite if isinstance(driver, Connection) else None
+    elif conn.dialect.driver == "asyncpg":
+        raw = await conn.get_raw_connection()
+        postgres = Direct(raw.dbapi_connection, conn.dialect)
     buffer = None
     if sqlite is not None and session.info.get(SMALL):
         buffer = conn.info.setdefault(_BUFFER, WriteBuffer(sqlite, conn.dialect))
     found = FastPath(
-        sync.get_transaction(), sync.get_nested_transaction(), conn.dialect, sqlite, buffer
+        sync.get_transaction(),
+        sync.get_nested_transaction(),
+        conn.dialect,
+        sqlite,
+        buffer,
+        postgres,
     )
     session.info[_STATE] = found
     return found

@@ -1,0 +1,80 @@
+"""PostgreSQL's fast path: statements past a transaction's first run straight on asyncpg.
+
+They must stay inside SQLAlchemy's transaction (rolled back with it, seen by its
+later reads), store what SQLAlchemy would store, and fail as SQLAlchemy fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import event, exc, select
+
+from bot.app import Database
+from storage import conversations as convs
+from storage.models import Conversation
+from storage.sqlite.transaction import fast_path
+from tests.builders import T0
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def pg(postgres_url: str) -> AsyncIterator[Database]:
+    database = await Database.open(postgres_url, migrate=False)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def _through_sqlalchemy(db: Database) -> list[str]:
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    return seen
+
+
+async def test_statements_past_the_first_go_to_asyncpg_inside_the_transaction(
+    pg: Database,
+) -> None:
+    seen = await _through_sqlalchemy(pg)
+    async with pg.uow(small=True) as uow:
+        assert await convs.mark_handled(uow.session, "telegram", "fp-1", T0)
+        assert (await fast_path(uow.session)).direct_postgres() is not None
+        chat = await convs.load_chat(uow.session, "telegram", "fp-chat", T0)
+        await convs.save_state(uow.session, chat.conversation, "survey", "nps", {"k": [1]}, T0)
+        again = await convs.load_chat(uow.session, "telegram", "fp-chat", T0)
+        # Its own writes are seen, JSON as SQLAlchemy stores it.
+        assert (again.conversation.state, again.conversation.data) == ("nps", {"k": [1]})
+        # A duplicate counts as a duplicate (asyncpg's status gives the row count).
+        assert not await convs.mark_handled(uow.session, "telegram", "fp-1", T0)
+        # Rolled back with the transaction: nothing of it stays.
+    assert seen == ["INSERT"]  # only the first statement, which sent the BEGIN
+    async with pg.reader() as uow:
+        found = await uow.session.scalars(
+            select(Conversation.id).where(Conversation.chat_id == "fp-chat")
+        )
+        assert list(found) == []
+        assert await convs.mark_handled(uow.session, "telegram", "fp-1", T0)
+        await uow.rollback()
+
+
+async def test_a_failing_direct_statement_fails_as_sqlalchemy_would(pg: Database) -> None:
+    async with pg.uow(small=True) as uow:
+        chat = await convs.load_chat(uow.session, "telegram", "fp-bad", T0)
+        await uow.commit()
+    with pytest.raises(exc.IntegrityError) as raised:
+        async with pg.uow(small=True) as uow:
+            await convs.mark_handled(uow.session, "telegram", "fp-2", T0)
+            # A conversation of a customer that does not exist: a foreign key violation.
+            await convs.set_conversation_customer(uow.session, chat.conversation, 10**9)
+            await uow.commit()
+    assert getattr(raised.value.orig, "sqlstate", None) == "23503"
+    async with pg.reader() as uow:  # the failed transaction left nothing
+        assert await convs.mark_handled(uow.session, "telegram", "fp-2", T0)
+        await uow.rollback()
