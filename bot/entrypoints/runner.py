@@ -165,7 +165,10 @@ async def run_bot(
     tasks = [
         asyncio.create_task(
             run_with_lease(
-                SenderLease(db.engine), stop, lambda fence: sender.run(stop, fence=fence)
+                SenderLease(db.engine),
+                stop,
+                lambda fence: sender.run(stop, fence=fence),
+                metrics=app.core.metrics,
             ),
             name="outbox",
         ),
