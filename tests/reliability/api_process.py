@@ -73,6 +73,7 @@ class ApiProcess:
         ours, theirs = context.Pipe()
         self._process = context.Process(target=_serve, args=(theirs,), daemon=True)
         self._process.start()
+        theirs.close()  # the child's end: once the child is gone, a read ends at EOF
         self._conn = ours
         return str(await asyncio.to_thread(ours.recv))
 
@@ -92,9 +93,10 @@ class ApiProcess:
             conn, self._conn = self._conn, None
             try:
                 conn.send(None)
-                await asyncio.wait_for(asyncio.to_thread(conn.recv), 10)
-            except (OSError, EOFError, TimeoutError):
+                await asyncio.to_thread(conn.poll, 10)
+            except (OSError, EOFError):
                 pass
+            conn.close()
         if self._process is not None:
             self._process.join(5)
             if self._process.is_alive():
@@ -103,6 +105,8 @@ class ApiProcess:
 
 def _ask(conn: Connection, since: int) -> tuple[int, list[Arrival]]:
     conn.send(since)
+    if not conn.poll(30):
+        raise TimeoutError("the fake Bot API server's process does not answer")
     seen, new = conn.recv()
     return int(seen), list(new)
 

@@ -21,14 +21,21 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bot.app import Database
-from storage.models import ChannelIdentity, Customer, HandledUpdate, Order, OutboxMessage
-from storage.models import SurveyResponse
+from storage.models import (
+    ChannelIdentity,
+    Customer,
+    HandledUpdate,
+    Order,
+    OutboxMessage,
+    SurveyResponse,
+)
 from tests.fakes import bot_api as tg
 from tests.reliability.api_process import ApiProcess
 from tests.reliability.fleet import Fleet
 
 FIRST_CHAT = 30_000
 REASON = "quick delivery, well packed"
+BACKLOG = "queued reply"
 CHUNK = 1000  # rows per bulk insert
 
 
@@ -109,7 +116,19 @@ class Customers:
         gate = asyncio.Semaphore(self.in_flight)
         try:
             async with asyncio.timeout(within):
-                await asyncio.gather(*(self._one(n, chat, gate) for n, chat in enumerate(self.chats)))
+                await asyncio.gather(
+                    *(self._one(n, chat, gate) for n, chat in enumerate(self.chats))
+                )
+        finally:
+            watching.cancel()
+
+    async def until_invited(self, within: float) -> None:
+        """Until every customer's invitation reached the fake server."""
+        watching = asyncio.create_task(self._watch())
+        try:
+            async with asyncio.timeout(within):
+                while len(self.followups) < len(self.chats):  # noqa: ASYNC110
+                    await asyncio.sleep(0.2)
         finally:
             watching.cancel()
 
@@ -147,6 +166,30 @@ def _script(chat: int, fid: int, step: int) -> dict[str, Any]:
     if step == 2:
         return tg.callback(chat, f"csat:{fid}:4")
     return tg.message(chat, "thanks")
+
+
+async def queue_replies(db: Database, chats: list[str], count: int) -> list[str]:
+    """``count`` replies queued at once, spread over ``chats``; their texts."""
+    now = datetime.now(UTC)
+    texts = [f"{BACKLOG} {n}" for n in range(count)]
+    async with db.uow() as uow:
+        await uow.session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "channel": "telegram",
+                    "chat_id": chats[n % len(chats)],
+                    "purpose": "reply",
+                    "body": {"text": text},
+                    "status": "queued",
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for n, text in enumerate(texts)
+            ],
+        )
+        await uow.commit()
+    return texts
 
 
 async def queued(db: Database) -> int:
@@ -207,7 +250,5 @@ async def counts(db: Database) -> tuple[int, int]:
     """Updates handled and outbox messages sent, as the database holds them."""
     async with db.uow() as uow:
         handled = await uow.session.scalar(select(func.count()).select_from(HandledUpdate))
-        sent = await uow.session.scalar(
-            select(func.count()).where(OutboxMessage.status == "sent")
-        )
+        sent = await uow.session.scalar(select(func.count()).where(OutboxMessage.status == "sent"))
         return int(handled or 0), int(sent or 0)

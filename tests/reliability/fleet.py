@@ -60,7 +60,7 @@ class Fleet:
         self._turn = itertools.cycle(range(processes))
         self._client: aiohttp.ClientSession | None = None
 
-    async def start(self, within: float = 60) -> None:
+    async def start(self, within: float = 180) -> None:
         self._client = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=256),
             timeout=aiohttp.ClientTimeout(total=60),
@@ -69,7 +69,7 @@ class Fleet:
             await bot.start()
         async with asyncio.timeout(within):
             for n in range(len(self.bots)):
-                while not await self._healthy(n):
+                while not await self._healthy(n):  # noqa: ASYNC110 - another process
                     await asyncio.sleep(0.2)
 
     async def _healthy(self, n: int) -> bool:
