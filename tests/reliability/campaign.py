@@ -212,7 +212,7 @@ async def answers(db: Database) -> Counter[tuple[int, str]]:
                 SurveyResponse.followup_id, SurveyResponse.kind
             )
         )
-        return Counter({(int(f), str(k)): int(n) for f, k, n in rows.all()})
+        return Counter({(int(f or 0), str(k)): int(n) for f, k, n in rows.all()})
 
 
 async def reasons(db: Database) -> dict[int, str | None]:
@@ -220,7 +220,7 @@ async def reasons(db: Database) -> dict[int, str | None]:
         query = select(SurveyResponse.followup_id, SurveyResponse.reason).where(
             SurveyResponse.kind == "nps"
         )
-        return {int(f): r for f, r in (await uow.session.execute(query)).all()}
+        return {int(f or 0): r for f, r in (await uow.session.execute(query)).all()}
 
 
 async def handled_at(db: Database) -> dict[int, datetime]:

@@ -120,7 +120,7 @@ class Fleet:
     async def sender(self) -> int:
         """The one process whose ``postsale_outbox_sender`` is 1 (asserted alone)."""
         alive = [n for n in range(len(self.bots)) if n not in self.dead]
-        gauges = [(await self.scrape(n)).get("postsale_outbox_sender") for n in alive]
+        gauges = [(await self.scrape(n)).get("postsale_outbox_sender", -1.0) for n in alive]
         assert sorted(gauges) == [0.0] * (len(alive) - 1) + [1.0], gauges
         return alive[gauges.index(1.0)]
 
