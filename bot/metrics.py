@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 log = logging.getLogger("postsale.engine")
 
@@ -81,6 +81,13 @@ class Metrics:
         )
         self.rate_limited = Counter(
             "postsale_rate_limited", "429 answers from a channel's server", ["channel"], registry=r
+        )
+        # With several processes on one database, which one sends: the scrapes of all of
+        # them should sum to 1 (0 for a moment during a takeover).
+        self.outbox_sender = Gauge(
+            "postsale_outbox_sender",
+            "1 while this process holds the outbox sender lease, else 0",
+            registry=r,
         )
 
     @contextlib.contextmanager

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.delivery.sender import Fence, LeaseLost
+from bot.metrics import Metrics
 
 log = logging.getLogger("postsale.outbox")
 
@@ -157,16 +158,20 @@ async def run_with_lease(
     stop: asyncio.Event,
     run: Callable[[Fence], Awaitable[None]],
     retry_every: float = RETRY_EVERY,
+    metrics: Metrics | None = None,
 ) -> None:
     """Run ``run(fence)`` while this process holds the lease; stand by until then (or
     ``stop``). ``run`` gets ``lease.still_held`` to fence its sends, and raises
-    ``LeaseLost`` when it says no: the process stands by again."""
+    ``LeaseLost`` when it says no: the process stands by again. ``metrics``' gauge
+    ``postsale_outbox_sender`` says meanwhile whether this process holds the lease."""
     told = False
+    holding = metrics.outbox_sender.set if metrics is not None else _ignore
     try:
         while not stop.is_set():
             if not await _acquired(lease, stop, retry_every, told):
                 told = True
                 continue
+            holding(1)
             if told:
                 log.info("this process now sends the outbox")
             if lease.grace and await _stopped(stop, lease.grace):
@@ -175,10 +180,16 @@ async def run_with_lease(
                 await run(lease.still_held)
                 return
             except LeaseLost:
+                holding(0)
                 await lease.release()
                 told = False
     finally:
+        holding(0)
         await lease.release()
+
+
+def _ignore(value: float) -> None:
+    """No gauge to set (a caller without metrics)."""
 
 
 async def _acquired(lease: SenderLease, stop: asyncio.Event, wait: float, told: bool) -> bool:

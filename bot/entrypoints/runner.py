@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import Database, open_database
-from bot.bootstrap import build_app
+from bot.bootstrap import App, build_app
 from bot.channels.port import Channel, Opening
 from bot.channels.registry import enabled_factories
 from bot.delivery import exports
@@ -134,6 +134,17 @@ def _warn_without_operators(settings: Settings, channels: Mapping[str, Any]) -> 
         )
 
 
+def _send_outbox(db: Database, app: App, stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """The outbox sender, while this process holds the lease (its gauge says when)."""
+    sender = app.sender
+    return run_with_lease(
+        SenderLease(db.engine),
+        stop,
+        lambda fence: sender.run(stop, fence=fence),
+        metrics=app.core.metrics,
+    )
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -152,7 +163,7 @@ async def run_bot(
 
     db = await open_database(settings)
     app = build_app(db, settings, enabled_factories(settings, _options(settings, channel_options)))
-    channels, sender = list(app.channels.values()), app.sender
+    channels = list(app.channels.values())
     try:
         # Every channel's credentials and the port are checked before anything runs:
         # with a wrong one, nothing is sent (and failed) and nothing is in hand to finish.
@@ -167,12 +178,7 @@ async def run_bot(
     tune_garbage_collector()
     _warn_without_operators(settings, app.channels)
     tasks = [
-        asyncio.create_task(
-            run_with_lease(
-                SenderLease(db.engine), stop, lambda fence: sender.run(stop, fence=fence)
-            ),
-            name="outbox",
-        ),
+        asyncio.create_task(_send_outbox(db, app, stop), name="outbox"),
         asyncio.create_task(app.core.scheduler.run(stop), name="scheduler"),
         asyncio.create_task(_periodic(stop, 60.0, app.watch_sla, "SLA watch"), name="sla"),
     ]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from bot.app import Database
 from bot.delivery.lease import SenderLease, lock_path, run_with_lease
-from bot.delivery.sender import Fence
+from bot.delivery.sender import Fence, LeaseLost
+from bot.metrics import Metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,3 +143,59 @@ def test_the_sqlite_lease_file_sits_beside_the_database(tmp_path: Path) -> None:
     file_db = tmp_path / "shop.db"
     assert asyncio.run(path_of(f"sqlite+aiosqlite:///{file_db}")) == Path(f"{file_db}-sender.lock")
     assert asyncio.run(path_of("sqlite+aiosqlite:///:memory:")) is None
+
+
+async def test_the_sender_gauge_says_which_process_holds_the_lease(
+    db: Database, db_url: str
+) -> None:
+    other = await Database.open(db_url, migrate=False)
+    counts = [Metrics(), Metrics()]
+    sending = [asyncio.Event(), asyncio.Event()]
+    done, lost = asyncio.Event(), asyncio.Event()
+
+    async def first(fence: Fence) -> None:
+        sending[0].set()
+        await done.wait()
+
+    async def second(fence: Fence) -> None:
+        sending[1].set()
+        if not lost.is_set():  # once: the lease lost, then taken again
+            lost.set()
+            raise LeaseLost
+        await stop.wait()  # as the sender does
+
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(run_with_lease(SenderLease(db.engine), stop, first, 0.05, counts[0]))
+    ]
+    try:
+        await asyncio.wait_for(sending[0].wait(), 10)
+        tasks.append(
+            asyncio.create_task(
+                run_with_lease(SenderLease(other.engine), stop, second, 0.05, counts[1])
+            )
+        )
+        await asyncio.sleep(0.3)
+        assert [gauge(m) for m in counts] == [1.0, 0.0]
+        done.set()
+        await asyncio.wait_for(tasks[0], 10)
+        assert gauge(counts[0]) == 0.0
+        await asyncio.wait_for(sending[1].wait(), 10)
+        async with asyncio.timeout(10):
+            while not (lost.is_set() and gauge(counts[1]) == 1.0):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(tasks[1], 10)
+        assert gauge(counts[1]) == 0.0
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await other.close()
+
+
+def gauge(metrics: Metrics) -> float:
+    value = metrics.registry.get_sample_value("postsale_outbox_sender")
+    assert value is not None
+    return value
