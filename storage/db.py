@@ -46,17 +46,20 @@ def create_engine(url: str, *, fast_path: bool = True, **kwargs: Any) -> AsyncEn
             _tune_fast_path(engine)
         return engine
     # ``postsale run`` handles 32 chats at once on PostgreSQL (bot/entrypoints/runner.py),
-    # beside the outbox sender and the scheduler: a connection each, kept. Past
-    # ``pool_size`` a returned connection is closed, and the next one costs a connect.
+    # beside the outbox sender and the scheduler; a transaction holds its connection for
+    # milliseconds. Kept connections (past ``pool_size`` a returned one is closed and the
+    # next costs a connect), but at most 32 per process: three processes stay under
+    # PostgreSQL's default max_connections of 100 (docs/deploy.md).
     kwargs.setdefault("pool_size", PG_POOL_SIZE)
-    kwargs.setdefault("max_overflow", 16)
+    kwargs.setdefault("max_overflow", PG_MAX_CONNECTIONS - PG_POOL_SIZE)
     engine = create_async_engine(url, **kwargs)
     if "pool_pre_ping" not in kwargs:
         _check_on_checkout(engine)
     return engine
 
 
-PG_POOL_SIZE = 40
+PG_POOL_SIZE = 24
+PG_MAX_CONNECTIONS = 32  # per process
 
 
 def _check_on_checkout(engine: AsyncEngine) -> None:
