@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from flows import (
     AskForReview,
     ButtonIn,
     CompleteSurvey,
-    Facts,
     MediaIn,
-    OrderRef,
-    Outcome,
     RecordReason,
     RecordScore,
     State,
     TextIn,
     remind_survey,
     start_survey,
-    step,
 )
 from flows.events import Event
+from tests.unit.test_flow_survey import FID, NOW, ORDER, button_data, run
 
-NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-ORDER = OrderRef(31, "#A31 (08/03)")
-FACTS = Facts(linked=True, customer_name="Ana", orders=(ORDER,))
-FID = 7
 THANKS = "Thank you for your answers! They help us improve."
-
-
-def run(state: State, *events: Event) -> tuple[State, list[Outcome]]:
-    outcomes = []
-    for event in events:
-        outcome = step(state, event, FACTS, NOW)
-        outcomes.append(outcome)
-        state = outcome.state
-    return state, outcomes
 
 
 def at_csat(nps: str = "9") -> State:
@@ -45,10 +27,6 @@ def at_csat(nps: str = "9") -> State:
     state, _ = run(state, TextIn(nps), ButtonIn(f"skip:{FID}"))
     assert state.state == "csat"
     return state
-
-
-def button_data(outcome: Outcome) -> list[str]:
-    return [b.data for say in outcome.replies for row in say.buttons for b in row]
 
 
 @pytest.mark.parametrize("low", [ButtonIn(f"csat:{FID}:1"), ButtonIn(f"csat:{FID}:2"), TextIn("2")])
