@@ -13,7 +13,9 @@ model's ratio to the TF-IDF baseline:
    every row;
 2. ``themes train``'s code trained on the Olist rows, 5-fold stratified CV, alone and
    ``--with-examples`` (the shipped examples mixed into each training fold only);
-3. a plain TF-IDF (words) + logistic regression baseline, the same folds;
+3. a fair TF-IDF + logistic regression baseline, the same folds: balanced class
+   weights, sublinear TF-IDF of word 1-2-grams and in-word letter 2-5-grams with accents
+   folded, C chosen by an inner 3-fold CV of each training fold (``tfidf_baseline``);
 4. a keyword baseline (first theme whose keyword appears; else ``satisfied``).
 
 Speed: texts per second of ``postsale themes tag`` on a generated CSV, the time of one
@@ -31,6 +33,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from benchmarks.olist import find_olist_dir
 from bot.themes import default_model
@@ -97,16 +100,36 @@ def postsale_with_examples(
     return [t or "" for t in _fit(train_x, train_y, example_rows()).tag_many(test)]
 
 
+BASELINE_C = (1.0, 3.0, 10.0, 30.0, 100.0)
+
+
 def tfidf_baseline(
     train_x: Sequence[str], train_y: Sequence[str], test: Sequence[str]
 ) -> list[str]:
+    """A fair off-the-shelf baseline, not a straw man: balanced class weights, TF-IDF
+    (sublinear, accents folded) of word 1-2-grams plus in-word letter 2-5-grams, and
+    logistic regression with C chosen by a 3-fold CV of the training rows alone."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import make_pipeline, make_union
 
-    vectorizer = TfidfVectorizer()
-    classifier = LogisticRegression(max_iter=2000)
-    classifier.fit(vectorizer.fit_transform(train_x), train_y)
-    return [str(p) for p in classifier.predict(vectorizer.transform(test))]
+    common: dict[str, Any] = {"sublinear_tf": True, "strip_accents": "unicode"}
+    pipeline = make_pipeline(
+        make_union(
+            TfidfVectorizer(ngram_range=(1, 2), **common),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), **common),
+        ),
+        LogisticRegression(class_weight="balanced", max_iter=5000),
+    )
+    search = GridSearchCV(
+        pipeline,
+        {"logisticregression__C": BASELINE_C},
+        scoring="f1_macro",
+        cv=StratifiedKFold(3, shuffle=True, random_state=1),
+    )
+    search.fit(list(train_x), list(train_y))
+    return [str(p) for p in search.predict(list(test))]
 
 
 def cross_validated(texts: list[str], themes: list[str], predict: Predict) -> list[str]:
@@ -147,7 +170,7 @@ def quality() -> None:
     for name, (macro, acc, _) in figures.items():
         print(
             f"{name:28} macro-F1 {macro:.3f} ({macro / base_f1:.2f}x)"
-            f"  accuracy {acc:.3f} ({acc / base_acc:.2f}x)"
+            f" {macro - base_f1:+.3f}  accuracy {acc:.3f} ({acc / base_acc:.2f}x)"
         )
     print("per-theme F1 (ratio to TF-IDF):")
     print(f"{'theme':18} {'rows':>5} " + " ".join(f"{n.split(',')[0][:15]:>18}" for n in figures))
