@@ -18,6 +18,16 @@ differed fold to fold). Nothing beat round 1's C=0.5 balanced SVM reliably: kept
 Round 3 (features, 2,374-2,408 examples; ad-hoc runs over the same outer folds): word
 triples and negation-scoped words 0.730 trained, shipped +0.003-0.010 (kept); letter
 groups 4-5 shipped +0.010 but trained -0.006, 2-6 or 4-6 lower on both (not kept).
+
+Round 4 (ad-hoc, the same outer folds, 2,408 examples), after the fair baseline (0.720):
+SVM C=0.2/0.35/0.5/1 0.732/0.732/0.730/0.730; class weights balanced^p, p=0.5/0.75/1.25/
+1.5: 0.711/0.723/0.732/0.729; logistic regression C=10/30/100 0.730/0.713/0.717; SVM +
+logistic regression, standardised decision functions averaged (weights 0.3-0.7; still one
+linear model) 0.727-0.736; letter 2-grams added 0.733, no word triples 0.734, cross-word
+letter 6-7-grams 0.726; an LSA projection (200 dims, from 6,293 unlabelled Olist reviews
+not in the dev file) beside the TF-IDF 0.718-0.744 (best of 8 settings picked on the
+outer folds; other_order's 19 rows carry most of it). All within the fold noise (one
+other_order row moves macro-F1 about 0.006): nothing kept.
 """
 
 from __future__ import annotations
