@@ -28,7 +28,7 @@ from bot.channels.port import (
     Unconfirmed,
 )
 from bot.delivery.exports import discard_sent
-from bot.delivery.limits import Pacer, SendLimits
+from bot.delivery.limits import Pacer, SendLimits, Stamp
 from bot.delivery.marks import Marks
 from bot.delivery.outgoing import body_of_row, fit, to_outgoing
 from bot.delivery.retry import UNKNOWN_AFTER, Answers, deadline_of
@@ -67,7 +67,7 @@ class Entry:
     attempts: int
     unknowns: int = 0
     in_flight: bool = False
-    stamp: list[float] | None = None  # this send's place in the channel pacer's window
+    stamp: Stamp | None = None  # this send's place in the channel pacer's window
     moved: bool = False  # the whole message went to a new row behind its chat's others
 
 

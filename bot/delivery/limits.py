@@ -79,6 +79,18 @@ class SendLimits:
         return ceiling * jitter
 
 
+class Stamp:
+    """One send's place in a pacer's window: when it left (or was planned to)."""
+
+    __slots__ = ("at", "settled")
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+        # It will not move any more: it left (``Pacer.started``), or its attempt ended
+        # without sending. Only a settled stamp may be dropped from the window.
+        self.settled = False
+
+
 class Pacer:
     """Paces sends to ``rate`` a second: evenly spaced ``1 / (rate * safety)`` apart,
     and never more than ``rate`` in any window of one second (plus ``margin``).
@@ -96,25 +108,37 @@ class Pacer:
         self.interval = 1.0 / (rate * safety)
         self.tolerance = tolerance
         self.window = 1.0 + margin
-        self._starts: deque[list[float]] = deque(maxlen=max(1, math.floor(rate)))
+        # The latest sends, at most ``rate``: a full window whose oldest is under a
+        # second old means wait. Stamps past the window are dropped as sends go (only
+        # the ones that can no longer move), or a high rate (benchmarks set a million)
+        # would keep that many stamps for good.
+        self._starts: deque[Stamp] = deque(maxlen=max(1, math.floor(rate)))
         self._tat = 0.0  # theoretical time of the next send (GCRA)
         self._paused_until = 0.0
+
+    def __len__(self) -> int:
+        """How many sends' stamps are held (at most ``rate``, and about a second's)."""
+        return len(self._starts)
 
     def delay(self, now: float) -> float:
         wait = max(self._tat - self.tolerance - now, self._paused_until - now)
         if len(self._starts) == self._starts.maxlen:
-            wait = max(wait, self._starts[0][0] + self.window - now)
+            wait = max(wait, self._starts[0].at + self.window - now)
         return max(0.0, wait)
 
-    def take(self, now: float) -> list[float]:
+    def take(self, now: float) -> Stamp:
         """Reserve a send at ``now``; the returned stamp is moved by ``started``."""
         self._tat = max(now, self._tat) + self.interval
-        stamp = [now]
-        self._starts.append(stamp)
+        starts = self._starts
+        # Out of the window and settled: it can never make a later send wait.
+        while starts and starts[0].settled and starts[0].at + self.window <= now:
+            starts.popleft()
+        stamp = Stamp(now)
+        starts.append(stamp)
         return stamp
 
     @staticmethod
-    def started(stamp: list[float], now: float) -> None:
+    def started(stamp: Stamp, now: float) -> None:
         """The send really left at ``now``: count it there in the one-second window.
 
         A send held up in our event loop reaches the server later than planned, next
@@ -122,7 +146,8 @@ class Pacer:
         only move later, so the oldest one checked is never earlier than the real
         oldest: the check stays on the safe side.
         """
-        stamp[0] = max(stamp[0], now)
+        stamp.at = max(stamp.at, now)
+        stamp.settled = True
 
     def pause(self, until: float) -> None:
         self._paused_until = max(self._paused_until, until)

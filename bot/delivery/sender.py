@@ -109,6 +109,11 @@ class OutboxSender:
     def chats_in_memory(self) -> int:
         return len(self._heads) + len(self._chats)
 
+    @property
+    def sends_in_memory(self) -> int:
+        """Sends the channels' pacers remember (their one-second windows)."""
+        return sum(len(pacer) for pacer in self._pacing.overall.values())
+
     # -- the loop ---------------------------------------------------------------------
 
     async def run(
@@ -276,6 +281,8 @@ class OutboxSender:
             log.exception("outbox message %s: could not record the result", head.id)
             self._heads.drop(head)
         finally:
+            if entry.stamp is not None:  # ended without leaving: the window may drop it
+                entry.stamp.settled = True
             self._slots.release()
             self._dirty = True
             self._signal.set()

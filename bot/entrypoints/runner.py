@@ -20,7 +20,7 @@ from bot.channels.port import Channel, Opening
 from bot.channels.registry import enabled_factories
 from bot.delivery import exports
 from bot.delivery.lease import SenderLease, run_with_lease
-from bot.heap import tune_garbage_collector
+from bot.heap import TRIM_EVERY, release_free_memory, tune_garbage_collector
 from bot.settings import Settings
 from bot.startup import StartupError
 from storage.webhook_deliveries import forget_older
@@ -65,6 +65,15 @@ async def _serve_http(settings: Settings, db: Database, app: Any) -> Any:
             f"HTTP_HOST:HTTP_PORT {where}: cannot listen ({exc.strerror or exc}):"
             " set HTTP_PORT to a free port, or stop what listens there"
         ) from exc
+
+
+def _trim_heap(stop: asyncio.Event) -> Coroutine[Any, Any, None]:
+    """Free C heap pages back to the system now and then (``bot.heap``)."""
+
+    async def trim() -> None:
+        release_free_memory()
+
+    return _periodic(stop, TRIM_EVERY, trim, "heap trim")
 
 
 async def _periodic(
@@ -184,6 +193,7 @@ async def run_bot(
     ]
     tasks.append(asyncio.create_task(_export_sweep(settings, stop), name="export sweep"))
     tasks.append(asyncio.create_task(_webhook_notes_sweep(db, stop), name="webhook notes"))
+    tasks.append(asyncio.create_task(_trim_heap(stop), name="heap trim"))
     try:
         for channel in channels:
             await channel.start()

@@ -235,3 +235,21 @@ async def test_memory_holds_no_state_for_chats_once_they_are_idle(
     sender.forget_idle()
 
     assert sender.chats_in_memory == 0
+
+
+async def test_the_pacer_remembers_only_the_last_seconds_sends_however_high_the_rate(
+    db: Database, channel: HttpChannel, api: ScriptedBotApi
+) -> None:
+    # A rate of a million a second (the benchmarks' setting) once kept a million stamps.
+    limits = SendLimits(global_rate=1_000_000, per_chat_rate=1_000_000, poll_interval=0.05)
+    sender = OutboxSender(db, {"telegram": channel}, limits, clock=lambda: NOW)
+    await queue(db, *[(str(1000 + n), "hi") for n in range(300)])
+    await asyncio.wait_for(sender.run(until_idle=True), 20)
+    assert 0 < sender.sends_in_memory <= 300
+
+    await asyncio.sleep(1.2)  # past the window (1 s + margin)
+    await queue(db, ("2000", "later"))
+    await asyncio.wait_for(sender.run(until_idle=True), 20)
+
+    assert len(api.delivered) == 301
+    assert sender.sends_in_memory == 1

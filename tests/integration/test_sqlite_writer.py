@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.app import Database
+from storage.db import SQLITE_CACHE_KIB
 from storage.models import HandledUpdate
 from storage.uow import UnitOfWork
 from tests.builders import Clock
@@ -103,3 +104,10 @@ async def test_units_of_work_on_postgresql_overlap(postgres_url: str) -> None:
             assert isinstance(first, UnitOfWork) and first.session is not second.session
     finally:
         await db.close()
+
+
+async def test_every_pooled_sqlite_connection_caches_at_most_1_mib(sqlite_db: Database) -> None:
+    # A reader beside an open writer: two connections of the pool at once.
+    async with sqlite_db.uow() as writer, sqlite_db.reader() as reader:
+        sizes = [await uow.session.scalar(text("PRAGMA cache_size")) for uow in (writer, reader)]
+    assert sizes == [-SQLITE_CACHE_KIB, -SQLITE_CACHE_KIB]  # negative: KiB, not pages

@@ -53,3 +53,17 @@ def test_a_pause_holds_every_send_back() -> None:
     pacer.pause(5.0)
     assert pacer.delay(1.0) == 4.0
     assert pacer.delay(5.0) == 0.0
+
+
+def test_the_window_drops_only_sends_that_left_more_than_a_second_ago() -> None:
+    pacer = Pacer(100, margin=0.02)
+    late = pacer.take(0.0)  # its send has not left yet: it may still count later
+    Pacer.started(pacer.take(0.0), 0.0)
+    pacer.take(5.0)
+    assert len(pacer) == 3  # the one not yet left holds the window's oldest in place
+
+    Pacer.started(late, 5.0)  # it left at 5 s: it counts there
+    pacer.take(5.5)
+    assert len(pacer) == 4
+    pacer.take(7.0)  # both that left by 5 s are out of the window; 5.0 has not left
+    assert len(pacer) == 3
