@@ -25,6 +25,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # its own (storage.imports.upsert).
 SQLITE_CACHE_KIB = 1024
 READ_ONLY = "postsale_read_only"  # execution option: this transaction only reads
+# A pooled connection's info key: a bulk write raised its page cache, and it goes back
+# to SQLITE_CACHE_KIB at its next checkout (storage.imports.upsert.shrink_caches).
+SHRINK_CACHE = "postsale_shrink_cache"
 
 
 def is_sqlite(url: str) -> bool:
@@ -101,6 +104,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cur.close()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.pop(SHRINK_CACHE, False):
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # frees the pages above it
+            cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -41,7 +41,7 @@ from storage.imports.rows import (
     stripped,
     zone,
 )
-from storage.imports.upsert import roomy_cache
+from storage.imports.upsert import roomy_cache, shrink_caches
 from storage.imports.write_behind import Pipeline
 
 ORDER_COLUMNS = (
@@ -243,9 +243,11 @@ async def import_checked(
     batch = OrderBatch()
     pipeline = Pipeline()
 
+    roomy: list[dict[Any, Any] | None] = []
+
     async def write(pending: OrderBatch) -> None:
         async with sessions.begin() as session:
-            await roomy_cache(session)
+            roomy.append(await roomy_cache(session))
             written = await write_batch(session, pending, now)
         report.added += written.added
         report.updated += written.updated
@@ -274,4 +276,5 @@ async def import_checked(
         await flush()
     finally:
         await pipeline.drain()
+        shrink_caches(roomy)
     return report

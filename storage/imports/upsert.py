@@ -41,6 +41,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import SHRINK_CACHE
 from storage.models import Base
 
 
@@ -193,18 +194,29 @@ def _insert_sql(name: str, columns: tuple[str, ...]) -> str:
 
 
 BULK_CACHE_KIB = 131_072
-"""SQLite page cache of a connection that has done a bulk write (the default is 2 MiB)."""
+"""SQLite page cache of a connection while it does a bulk write (the default is 1 MiB)."""
 
 
-async def roomy_cache(session: AsyncSession) -> None:
+async def roomy_cache(session: AsyncSession) -> dict[Any, Any] | None:
     """On SQLite, let this connection cache ``BULK_CACHE_KIB`` of pages (a no-op elsewhere).
 
-    Bulk writes touch index pages all over the file; with the default 2 MiB most of them
+    Bulk writes touch index pages all over the file; with the default 1 MiB most of them
     are read again for every batch. The cache grows only as pages are used, and stays
-    with the pooled connection.
+    with the pooled connection until ``shrink_caches`` is given what this returns (the
+    connection's info), so that a long-running bot does not keep 128 MiB per connection
+    after an import.
     """
-    if not _is_pg(session):
-        await session.execute(text(f"PRAGMA cache_size = -{BULK_CACHE_KIB}"))
+    if _is_pg(session):
+        return None
+    await session.execute(text(f"PRAGMA cache_size = -{BULK_CACHE_KIB}"))
+    return (await session.connection()).info
+
+
+def shrink_caches(infos: Iterable[dict[Any, Any] | None]) -> None:
+    """The connections behind ``infos`` go back to the normal cache at their next checkout."""
+    for info in infos:
+        if info is not None:
+            info[SHRINK_CACHE] = True
 
 
 async def ids_by_key(
