@@ -28,6 +28,29 @@ letter 6-7-grams 0.726; an LSA projection (200 dims, from 6,293 unlabelled Olist
 not in the dev file) beside the TF-IDF 0.718-0.744 (best of 8 settings picked on the
 outer folds; other_order's 19 rows carry most of it). All within the fold noise (one
 other_order row moves macro-F1 about 0.006): nothing kept.
+
+Round 5 (ad-hoc, the same outer folds and inner 3-fold choice): the 256-dim token
+embeddings that wordllama 0.4.0.post1 ships in its wheel, averaged over a text's tokens
+(its own tokenizer, also in the wheel) and L2-normed. Alone (standardised), balanced
+logistic regression C=0.1-10 0.585-0.611, linear SVM 0.538-0.587; nested 0.602 (weakest
+on other_delivery 0.41, other_order 0.40, return_exchange 0.44). Beside the TF-IDF
+(standardised, weight 0-2 against the TF-IDF's unit rows, SVM C=0.25-1; 0 = today's
+model): weights 0.25-0.5 0.716-0.738, 1-2 0.679-0.696; nested 0.733 against 0.730 for
+the TF-IDF alone in the same run (inner CV chose weight 0 in 3 of 5 folds). Pooling
+weighted by token idf (from the training rows): nested 0.733 again. Shipped setting
+(examples only, every Olist row): 0.649 today, 0.651 at the weight and C a 3-fold CV of
+the examples chose (0.5, C=1); the best of the grid, picked on Olist, 0.662. Cost over
+the loaded themes model: +82 MB RSS through wordllama (it imports requests and
+pydantic, turns the root logger to INFO, and its ``load()`` misses the tokenizer in its
+own wheel and goes online for it), +41 MB with tokenizers and the float16 matrix alone;
+to embed, 0.1-0.5 ms a text in a batch, 0.8-1.1 ms one text alone (shared machine at
+load 9: one ``tag()`` took 2.0 ms in the same run).
+Licence: the wheel says MIT, but the weights are trained from LLaMA 2 70B's and phi-3
+medium's token embeddings, and no licence for them ships; the Llama 2 Community
+Licence is not an open-source one. Not integrated: the lift is noise, the memory 3-7x
+today's model's (12 MB over numpy), and the licence of the weights is not clear.
+No other wheel found with a model inside: arara-rag, model2vec and fasttextembed ship
+none (22-90 KB; the latter two fetch theirs at run time).
 """
 
 from __future__ import annotations
