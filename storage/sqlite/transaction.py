@@ -76,10 +76,10 @@ class FastPath:
     buffer: WriteBuffer | None
     postgres: Direct | None = None  # asyncpg, for statements past the first
 
-    def direct_postgres(self) -> Direct | None:
-        """asyncpg when a statement may run on it right now (its transaction is open)."""
+    async def direct_postgres(self) -> Direct | None:
+        """asyncpg when a statement may run on it (its transaction open, or opened now)."""
         postgres = self.postgres
-        return postgres if postgres is not None and postgres.ready() else None
+        return postgres if postgres is not None and await postgres.ready() else None
 
     def direct(self) -> sqlite3.Connection | None:
         """The ``sqlite3`` connection when a statement may run on it right now."""
