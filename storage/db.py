@@ -81,7 +81,7 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 
 
 def _buffer_writes(engine: AsyncEngine) -> None:
-    """PostgreSQL: small units of work buffer their writes (``storage.sqlite.transaction``)."""
+    """Small units of work buffer their writes (``storage.sqlite.transaction``)."""
     sqlite_transaction.watch(engine)
 
     @event.listens_for(engine.sync_engine, "reset")
@@ -112,12 +112,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def _tune_fast_path(engine: AsyncEngine) -> None:
-    sqlite_transaction.watch(engine)
+    _buffer_writes(engine)
 
     @event.listens_for(engine.sync_engine, "reset")
-    def _on_reset(dbapi_conn: Any, record: Any, _state: Any) -> None:
-        if record is not None:
-            sqlite_transaction.forget(record.info)
+    def _on_reset(dbapi_conn: Any, _record: Any, _state: Any) -> None:
         # A unit of work ends in COMMIT or ROLLBACK; a returned connection then has no
         # transaction, and the pool's usual ROLLBACK would be one more trip to SQLite's
         # thread per transaction. Roll back only what is really open.
