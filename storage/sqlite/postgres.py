@@ -66,6 +66,13 @@ class Direct:
         except Exception as error:
             raise self._translated(error, compiled.sql, rows[0]) from error
 
+    async def execute_sql(self, sql: str, args: Sequence[Any]) -> None:
+        """Run SQL already in asyncpg's form (``storage.sqlite.buffers.combined``)."""
+        try:
+            await self.driver.execute(sql, *args)
+        except Exception as error:
+            raise self._translated(error, sql, {}) from error
+
     def _translated(self, error: Exception, sql: str, params: Params) -> Exception:
         """``error`` as SQLAlchemy would have raised it for this statement."""
         try:

@@ -13,7 +13,10 @@ from sqlalchemy import event, exc, select
 
 from bot.app import Database
 from storage import conversations as convs
-from storage.models import Conversation
+from storage.models import Conversation, Message, OutboxMessage
+from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
+from storage.sqlite.buffers import PostgresBuffer, combined
 from storage.sqlite.transaction import fast_path
 from tests.builders import T0
 
@@ -77,4 +80,46 @@ async def test_a_failing_direct_statement_fails_as_sqlalchemy_would(pg: Database
     assert getattr(raised.value.orig, "sqlstate", None) == "23503"
     async with pg.reader() as uow:  # the failed transaction left nothing
         assert await convs.mark_handled(uow.session, "telegram", "fp-2", T0)
+        await uow.rollback()
+
+
+async def test_an_updates_writes_go_out_together_in_order(pg: Database) -> None:
+    async with pg.uow(small=True) as uow:
+        session = uow.session
+        chat = await convs.load_chat(session, "telegram", "fp-many", T0)
+        conv = chat.conversation
+        for text in ("first", "second", "third"):
+            await convs.record_incoming(session, conv, None, text, {"n": text}, T0)
+        for text in ("reply one", "reply two"):
+            await enqueue(
+                session,
+                channel="telegram",
+                chat_id="fp-many",
+                body=OutboxBody(text),
+                purpose="reply",
+                now=T0,
+            )
+        await convs.save_state(session, conv, "survey", "nps", {"asked": True}, T0)
+        buffer = (await fast_path(session)).buffer
+        assert isinstance(buffer, PostgresBuffer)
+        # The three statements' rows in one statement: one round trip before the COMMIT.
+        assert combined(buffer.pending, session.get_bind().dialect) is not None
+        await uow.commit()
+    async with pg.reader() as uow:
+        lines = await uow.session.execute(
+            select(Message.text, Message.payload).order_by(Message.id)
+        )
+        assert [tuple(r) for r in lines if r.text in ("first", "second", "third")] == [
+            ("first", {"n": "first"}),
+            ("second", {"n": "second"}),
+            ("third", {"n": "third"}),
+        ]
+        sent = await uow.session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.chat_id == "fp-many")
+            .order_by(OutboxMessage.id)
+        )
+        assert [OutboxBody.from_json(b).text for b in sent] == ["reply one", "reply two"]
+        again = await convs.load_chat(uow.session, "telegram", "fp-many", T0)
+        assert (again.conversation.state, again.conversation.data) == ("nps", {"asked": True})
         await uow.rollback()
