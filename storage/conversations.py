@@ -87,7 +87,8 @@ _CONVERSATION_COLUMNS = (
 _CUSTOMER_COLUMNS = (Customer.id, Customer.name, Customer.locale, Customer.opted_out_at)
 
 
-def _chat_query_built() -> Any:
+def chat_query() -> Any:
+    """A chat's conversation (locked), linked customer and active ticket, by channel and chat."""
     ticket = (
         select(Ticket.id)
         # Equalities, not IN: an IN list is expanded per execution (storage.sqlite.prepared).
@@ -113,7 +114,7 @@ def _chat_query_built() -> Any:
     )
 
 
-_CHAT = Prepared(_chat_query_built())
+_CHAT = Prepared(chat_query())
 _NEW_CONVERSATION = Prepared(per_dialect=insert_ignoring_duplicates(Conversation))
 _CUSTOMER = Prepared(select(*_CUSTOMER_COLUMNS).where(Customer.id == bindparam("customer_id")))
 
@@ -142,7 +143,12 @@ async def load_chat(session: AsyncSession, channel: str, chat_id: str, now: date
             },
         )
         rows = await fetch(session, _CHAT, params)
-    (cid, _, _, owner, flow, state, data, locale, *linked, ticket) = rows[0]
+    return chat_of(rows[0])
+
+
+def chat_of(row: Any) -> Chat:
+    """A ``Chat`` from a row of the chat query's columns (``chat_query``)."""
+    (cid, channel, chat_id, owner, flow, state, data, locale, *linked, ticket) = row
     conv = ConversationRow(cid, channel, chat_id, owner, flow, state, dict(data or {}), locale)
     customer = CustomerRow(*linked) if linked[0] is not None else None
     return Chat(conv, customer, ticket)

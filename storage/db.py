@@ -66,6 +66,7 @@ def create_engine(url: str, *, fast_path: bool = True, **kwargs: Any) -> AsyncEn
     engine = create_async_engine(url, **kwargs)
     if "pool_pre_ping" not in kwargs:
         _check_on_checkout(engine)
+    _buffer_writes(engine)
     return engine
 
 
@@ -88,6 +89,16 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
         driver = getattr(dbapi_conn, "driver_connection", None)
         if driver is not None and driver.is_closed():
             raise exc.DisconnectionError("the server closed this connection")
+
+
+def _buffer_writes(engine: AsyncEngine) -> None:
+    """Small units of work buffer their writes (``storage.sqlite.transaction``)."""
+    sqlite_transaction.watch(engine)
+
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(_dbapi_conn: Any, record: Any, _state: Any) -> None:
+        if record is not None:
+            sqlite_transaction.forget(record.info)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -120,12 +131,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 def _tune_fast_path(engine: AsyncEngine) -> None:
-    sqlite_transaction.watch(engine)
+    _buffer_writes(engine)
 
     @event.listens_for(engine.sync_engine, "reset")
-    def _on_reset(dbapi_conn: Any, record: Any, _state: Any) -> None:
-        if record is not None:
-            sqlite_transaction.forget(record.info)
+    def _on_reset(dbapi_conn: Any, _record: Any, _state: Any) -> None:
         # A unit of work ends in COMMIT or ROLLBACK; a returned connection then has no
         # transaction, and the pool's usual ROLLBACK would be one more trip to SQLite's
         # thread per transaction. Roll back only what is really open.

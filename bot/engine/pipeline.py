@@ -13,7 +13,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +25,7 @@ from bot.engine.expansions import expand
 from bot.engine.group_commit import GroupCommit
 from bot.engine.keyboards import chosen_keyboard
 from bot.engine.outcome import apply_outcome, state_of
+from bot.engine.transcript import describe, payload_of
 from bot.engine.update_order import UpdateOrder
 from bot.handling import (
     Address,
@@ -37,8 +37,9 @@ from bot.handling import (
 )
 from bot.metrics import Metrics, about
 from bot.settings import Settings
-from flows.events import ButtonIn, CommandIn, ContactIn, Event, MediaIn, TextIn
+from flows.events import ButtonIn, CommandIn, Event
 from storage import conversations as convs
+from storage.marked_chat import load_marked_chat
 from storage.outbox import enqueue
 from storage.uow import UnitOfWork, reads_many
 
@@ -53,19 +54,6 @@ UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def describe(event: Event, label: str | None = None) -> str:
-    """The transcript line of an incoming event (a button by the ``label`` it showed)."""
-    if isinstance(event, TextIn):
-        return event.text
-    if isinstance(event, CommandIn):
-        return f"/{event.name} {event.args}".rstrip()
-    if isinstance(event, ButtonIn):
-        return f"[button] {label or event.data}"
-    if isinstance(event, ContactIn):
-        return f"[contact] {event.phone}"
-    return f"[{event.kind}]"
 
 
 class Pipeline:
@@ -159,24 +147,31 @@ class Pipeline:
         self, session: AsyncSession, incoming: Incoming, handled: list[str]
     ) -> bool:
         """Record the update as handled and handle it; True when it queued messages."""
-        now = self.clock()
+        now, channel, update_id = self.clock(), incoming.channel, incoming.update_id
         if self.order is not None:
             await self.order.check(session, incoming, now)
-        if not await convs.mark_handled(session, incoming.channel, incoming.update_id, now):
-            log.info("duplicate update %s:%s ignored", incoming.channel, incoming.update_id)
-            self.metrics.updates_duplicate.labels(incoming.channel).inc()
+        chat: convs.Chat | None = None
+        if self._ignored(incoming):
+            fresh = await convs.mark_handled(session, channel, update_id, now)
+        else:  # marked in the statement that loads (and locks) the chat
+            chat = await load_marked_chat(session, channel, incoming.chat_id, update_id, now)
+            fresh = chat is not None
+        if not fresh:
+            log.info("duplicate update %s:%s ignored", channel, update_id)
+            self.metrics.updates_duplicate.labels(channel).inc()
             return False
-        handled.append(incoming.channel)
-        ctx = await self._handle(session, incoming, now)
-        return ctx is not None and bool(ctx.sent)
+        handled.append(channel)
+        return chat is not None and bool((await self._handle(session, incoming, now, chat)).sent)
+
+    def _ignored(self, incoming: Incoming) -> bool:
+        """Groups are not customers; only the operators' group is served."""
+        is_group = incoming.chat_type != "private"
+        return is_group and incoming.chat_id != self.settings.operator_chat_id
 
     async def _handle(
-        self, session: AsyncSession, incoming: Incoming, now: datetime
-    ) -> UpdateContext | None:
+        self, session: AsyncSession, incoming: Incoming, now: datetime, chat: convs.Chat
+    ) -> UpdateContext:
         is_group = incoming.chat_type != "private"
-        if is_group and incoming.chat_id != self.settings.operator_chat_id:
-            return None  # groups are not customers; only the operators' group is served
-        chat = await convs.load_chat(session, incoming.channel, incoming.chat_id, now)
         unlinked_number = incoming.phone is not None and chat.customer is None and not is_group
         if unlinked_number and await linking.follow_number(session, incoming):
             chat = await convs.load_chat(session, incoming.channel, incoming.chat_id, now)
@@ -213,7 +208,7 @@ class Pipeline:
         incoming, session = ctx.incoming, ctx.session
         line = describe(incoming.event, incoming.button_label)
         await convs.record_incoming(
-            session, chat.conversation, chat.customer, line, _payload(incoming), ctx.now
+            session, chat.conversation, chat.customer, line, payload_of(incoming), ctx.now
         )
         editable = self.edits_buttons is None or incoming.channel in self.edits_buttons
         closed = chosen_keyboard(incoming) if editable else None
@@ -280,15 +275,3 @@ def _maybe_operator(event: Event) -> bool:
     if isinstance(event, CommandIn):
         return True
     return isinstance(event, ButtonIn) and event.data.startswith("op:")
-
-
-def _payload(incoming: Incoming) -> dict[str, Any] | None:
-    event = incoming.event
-    if isinstance(event, ButtonIn):
-        label = incoming.button_label
-        return {"button": event.data, "label": label} if label else {"button": event.data}
-    if isinstance(event, MediaIn):
-        return {"media": event.kind}
-    if isinstance(event, ContactIn):
-        return {"contact": event.phone, "own": event.own}
-    return None

@@ -1,6 +1,6 @@
 """Running prepared statements: straight on SQLite when the fast path allows, else SQLAlchemy.
 
-On PostgreSQL (asyncpg) a statement past the transaction's first runs straight on
+On PostgreSQL (asyncpg) every prepared statement runs straight on
 asyncpg (``storage.sqlite.postgres``).
 
 On SQLite, in a unit of work of small statements (inline execution, see
@@ -27,7 +27,7 @@ __all__ = ["Params", "Prepared", "execute", "execute_many", "fetch"]
 async def fetch(session: AsyncSession, prepared: Prepared, params: Params) -> list[tuple[Any, ...]]:
     """The rows of a query."""
     found = await before_statement(session, prepared)
-    if (postgres := found.direct_postgres()) is not None:
+    if (postgres := await found.direct_postgres()) is not None:
         return await postgres.fetch(prepared, params)
     sqlite = found.direct()
     if sqlite is None:
@@ -41,7 +41,7 @@ async def fetch(session: AsyncSession, prepared: Prepared, params: Params) -> li
 async def execute(session: AsyncSession, prepared: Prepared, params: Params) -> int:
     """Run a write with one set of parameters; returns the rows it touched."""
     found = await before_statement(session, prepared)
-    if (postgres := found.direct_postgres()) is not None:
+    if (postgres := await found.direct_postgres()) is not None:
         return await postgres.execute(prepared, params)
     sqlite = found.direct()
     if sqlite is None:
@@ -56,7 +56,7 @@ async def execute_many(session: AsyncSession, prepared: Prepared, rows: Sequence
     if not rows:
         return
     found = await before_statement(session, prepared)
-    if (postgres := found.direct_postgres()) is not None:
+    if (postgres := await found.direct_postgres()) is not None:
         await postgres.execute_many(prepared, rows)
         return
     sqlite = found.direct()

@@ -1,8 +1,9 @@
-"""The fast path's state in one transaction: the ``sqlite3`` connection and the write buffer.
+"""The fast path's state in one transaction: the connection underneath and the write buffer.
 
 A unit of work of small statements (``UnitOfWork(small=True)``) buffers the rows it
 writes and does not read back (transcript lines, outbox rows, conversation states),
-so that a group commit writes each kind in one executemany. Reads still see them:
+so that each kind is written in one executemany (on SQLite, for a whole group
+commit; on PostgreSQL, one round trip instead of one per row). Reads still see them:
 
 - a prepared statement first writes the buffered rows of the tables it touches
   (so an update's outbox rows wait while the next update reads its conversation);
@@ -10,14 +11,14 @@ so that a group commit writes each kind in one executemany. Reads still see them
   first writes all of them, as does the COMMIT (engine events, ``watch``);
 - a ROLLBACK forgets them.
 
-The buffer exists only on our SQLite driver (``storage.sqlite.driver``); elsewhere
-every write runs at once.
+The buffer exists only on our SQLite driver (``storage.sqlite.driver``) and on
+PostgreSQL's asyncpg (``storage.sqlite.postgres``); elsewhere every write runs at once.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -25,44 +26,14 @@ from sqlalchemy.engine import Connection as SyncConnection
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.sqlite.compiled import Params, Prepared
+from storage.sqlite.buffers import PostgresBuffer, WriteBuffer
+from storage.sqlite.compiled import Prepared
 from storage.sqlite.driver import Connection, inline_enabled
 from storage.sqlite.postgres import Direct
 
 SMALL = "postsale_small"  # session info: this transaction buffers its writes
 _BUFFER = "postsale_write_buffer"  # connection info: the open transaction's buffer
 _STATE = "postsale_fast_path"  # session info: the transaction's FastPath
-
-
-def _touches(statement: Prepared, tables: frozenset[str]) -> bool:
-    return statement.tables is None or not statement.tables.isdisjoint(tables)
-
-
-@dataclass
-class WriteBuffer:
-    """Pending rows, grouped by statement, in the order each statement was first used."""
-
-    sqlite: sqlite3.Connection
-    dialect: Dialect
-    pending: dict[Prepared, list[Params]] = field(default_factory=dict)
-
-    def add(self, statement: Prepared, row: Params) -> None:
-        self.pending.setdefault(statement, []).append(row)
-
-    def flush(self, tables: frozenset[str] | None = None) -> None:
-        """Write the rows of statements touching ``tables`` (all of them when None)."""
-        if not self.pending:
-            return
-        if tables is None:
-            due, self.pending = self.pending, {}
-        else:
-            due = {s: rows for s, rows in self.pending.items() if _touches(s, tables)}
-            for statement in due:
-                del self.pending[statement]
-        for statement, rows in due.items():
-            compiled = statement.for_sqlite(self.dialect, rows[0])
-            # Straight on sqlite3: the transaction is open, and these are small rows.
-            self.sqlite.executemany(compiled.sql, [compiled.row(r) for r in rows])
 
 
 @dataclass
@@ -73,13 +44,13 @@ class FastPath:
     savepoint: object  # the innermost savepoint it was looked up in, or None
     dialect: Dialect
     sqlite: sqlite3.Connection | None  # our driver's connection, else None
-    buffer: WriteBuffer | None
-    postgres: Direct | None = None  # asyncpg, for statements past the first
+    buffer: WriteBuffer | PostgresBuffer | None
+    postgres: Direct | None = None  # asyncpg, for prepared statements
 
-    def direct_postgres(self) -> Direct | None:
-        """asyncpg when a statement may run on it right now (its transaction is open)."""
+    async def direct_postgres(self) -> Direct | None:
+        """asyncpg when a statement may run on it (its transaction open, or opened now)."""
         postgres = self.postgres
-        return postgres if postgres is not None and postgres.ready() else None
+        return postgres if postgres is not None and await postgres.ready() else None
 
     def direct(self) -> sqlite3.Connection | None:
         """The ``sqlite3`` connection when a statement may run on it right now."""
@@ -115,9 +86,11 @@ async def fast_path(session: AsyncSession) -> FastPath:
     elif conn.dialect.driver == "asyncpg":
         raw = await conn.get_raw_connection()
         postgres = Direct(raw.dbapi_connection, conn.dialect)
-    buffer = None
+    buffer: WriteBuffer | PostgresBuffer | None = None
     if sqlite is not None and session.info.get(SMALL):
         buffer = conn.info.setdefault(_BUFFER, WriteBuffer(sqlite, conn.dialect))
+    elif postgres is not None and session.info.get(SMALL):
+        buffer = conn.info.setdefault(_BUFFER, PostgresBuffer(postgres))
     found = FastPath(
         sync.get_transaction(),
         sync.get_nested_transaction(),
@@ -136,32 +109,35 @@ async def before_statement(session: AsyncSession, statement: Prepared) -> FastPa
     if sync.new or sync.dirty or sync.deleted:
         await session.flush()  # ORM changes (the buffer goes first: engine events)
     found = await fast_path(session)
-    if found.buffer is not None:
-        found.buffer.flush(statement.tables)
+    buffer = found.buffer
+    if isinstance(buffer, PostgresBuffer):
+        await buffer.write_out(statement.tables)
+    elif buffer is not None:
+        buffer.flush(statement.tables)
     return found
 
 
 def _flush_all(conn: SyncConnection, *_: Any) -> None:
-    buffer: WriteBuffer | None = conn.info.get(_BUFFER)
+    buffer: WriteBuffer | PostgresBuffer | None = conn.info.get(_BUFFER)
     if buffer is not None:
         buffer.flush()
 
 
 def _commit(conn: SyncConnection) -> None:
-    buffer: WriteBuffer | None = conn.info.pop(_BUFFER, None)
+    buffer: WriteBuffer | PostgresBuffer | None = conn.info.pop(_BUFFER, None)
     if buffer is not None:
         buffer.flush()
 
 
 def _rollback(conn: SyncConnection) -> None:
-    buffer: WriteBuffer | None = conn.info.pop(_BUFFER, None)
+    buffer: WriteBuffer | PostgresBuffer | None = conn.info.pop(_BUFFER, None)
     if buffer is not None:
         buffer.pending.clear()
 
 
 def forget(info: dict[Any, Any]) -> None:
     """A connection goes back to the pool: whatever was buffered is gone with its transaction."""
-    buffer: WriteBuffer | None = info.pop(_BUFFER, None)
+    buffer: WriteBuffer | PostgresBuffer | None = info.pop(_BUFFER, None)
     if buffer is not None:
         buffer.pending.clear()
 

@@ -1,4 +1,4 @@
-"""PostgreSQL's fast path: statements past a transaction's first run straight on asyncpg.
+"""PostgreSQL's fast path: a transaction's prepared statements run straight on asyncpg.
 
 They must stay inside SQLAlchemy's transaction (rolled back with it, seen by its
 later reads), store what SQLAlchemy would store, and fail as SQLAlchemy fails.
@@ -13,7 +13,10 @@ from sqlalchemy import event, exc, select
 
 from bot.app import Database
 from storage import conversations as convs
-from storage.models import Conversation
+from storage.models import Conversation, Message, OutboxMessage
+from storage.outbox import enqueue
+from storage.outbox_body import OutboxBody
+from storage.sqlite.buffers import PostgresBuffer, combined
 from storage.sqlite.transaction import fast_path
 from tests.builders import T0
 
@@ -39,13 +42,13 @@ async def _through_sqlalchemy(db: Database) -> list[str]:
     return seen
 
 
-async def test_statements_past_the_first_go_to_asyncpg_inside_the_transaction(
+async def test_prepared_statements_go_to_asyncpg_inside_the_transaction(
     pg: Database,
 ) -> None:
     seen = await _through_sqlalchemy(pg)
     async with pg.uow(small=True) as uow:
+        assert await (await fast_path(uow.session)).direct_postgres() is not None
         assert await convs.mark_handled(uow.session, "telegram", "fp-1", T0)
-        assert (await fast_path(uow.session)).direct_postgres() is not None
         chat = await convs.load_chat(uow.session, "telegram", "fp-chat", T0)
         await convs.save_state(uow.session, chat.conversation, "survey", "nps", {"k": [1]}, T0)
         again = await convs.load_chat(uow.session, "telegram", "fp-chat", T0)
@@ -54,7 +57,7 @@ async def test_statements_past_the_first_go_to_asyncpg_inside_the_transaction(
         # A duplicate counts as a duplicate (asyncpg's status gives the row count).
         assert not await convs.mark_handled(uow.session, "telegram", "fp-1", T0)
         # Rolled back with the transaction: nothing of it stays.
-    assert seen == ["INSERT"]  # only the first statement, which sent the BEGIN
+    assert seen == []  # none through SQLAlchemy: its adapter sent the BEGIN, asyncpg the rest
     async with pg.reader() as uow:
         found = await uow.session.scalars(
             select(Conversation.id).where(Conversation.chat_id == "fp-chat")
@@ -77,4 +80,46 @@ async def test_a_failing_direct_statement_fails_as_sqlalchemy_would(pg: Database
     assert getattr(raised.value.orig, "sqlstate", None) == "23503"
     async with pg.reader() as uow:  # the failed transaction left nothing
         assert await convs.mark_handled(uow.session, "telegram", "fp-2", T0)
+        await uow.rollback()
+
+
+async def test_an_updates_writes_go_out_together_in_order(pg: Database) -> None:
+    async with pg.uow(small=True) as uow:
+        session = uow.session
+        chat = await convs.load_chat(session, "telegram", "fp-many", T0)
+        conv = chat.conversation
+        for text in ("first", "second", "third"):
+            await convs.record_incoming(session, conv, None, text, {"n": text}, T0)
+        for text in ("reply one", "reply two"):
+            await enqueue(
+                session,
+                channel="telegram",
+                chat_id="fp-many",
+                body=OutboxBody(text),
+                purpose="reply",
+                now=T0,
+            )
+        await convs.save_state(session, conv, "survey", "nps", {"asked": True}, T0)
+        buffer = (await fast_path(session)).buffer
+        assert isinstance(buffer, PostgresBuffer)
+        # The three statements' rows in one statement: one round trip before the COMMIT.
+        assert combined(buffer.pending, session.get_bind().dialect) is not None
+        await uow.commit()
+    async with pg.reader() as uow:
+        lines = await uow.session.execute(
+            select(Message.text, Message.payload).order_by(Message.id)
+        )
+        assert [tuple(r) for r in lines if r.text in ("first", "second", "third")] == [
+            ("first", {"n": "first"}),
+            ("second", {"n": "second"}),
+            ("third", {"n": "third"}),
+        ]
+        sent = await uow.session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.chat_id == "fp-many")
+            .order_by(OutboxMessage.id)
+        )
+        assert [OutboxBody.from_json(b).text for b in sent] == ["reply one", "reply two"]
+        again = await convs.load_chat(uow.session, "telegram", "fp-many", T0)
+        assert (again.conversation.state, again.conversation.data) == ("nps", {"asked": True})
         await uow.rollback()
