@@ -77,7 +77,8 @@ async def one_run(args: argparse.Namespace, processes: int, name: str) -> Run:
     try:
         chats = await cp.seed(db, args.customers)
         with tempfile.TemporaryDirectory() as tmp:
-            fleet = Fleet(processes, url, await api.start(), Path(tmp), **SETTINGS)
+            await api.start()
+            fleet = Fleet(processes, url, api, Path(tmp), **SETTINGS)
             try:
                 await fleet.start()
                 return await _measure(args, db, api, fleet, chats)
