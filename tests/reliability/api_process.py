@@ -116,8 +116,8 @@ def _favour(pid: int) -> bool:
 
     Its arrival stamps are the measure of the send rate: starved of CPU, it stamps
     queued arrivals in a burst. Raising it leaves the bots at the machine's own
-    priority; lowering them instead (``Fleet``'s fallback) makes them lose to every
-    other process on a shared machine, which slowed the test by half there.
+    priority; lowering them instead (``Fleet``'s fallback) has them yield to every
+    other process on a shared machine, not only to the server.
     """
     try:
         os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) - FAVOUR)

@@ -14,8 +14,15 @@ every process's ``/metrics`` add up to the database's. Then the process holding 
 sender lease is SIGKILLed with replies queued: the others go on taking updates, and
 sending resumes within 10 seconds.
 
-The sizes here (``CUSTOMERS``, ``UPDATES``) keep the test within a few minutes on CI;
-``benchmarks/scale.py`` runs the full 3,000 customers and 10,000 updates.
+Sizes: issue 20 asks for 3,000 customers and 10,000 updates; this test runs half of
+that, 1,500 and 5,000, which took about 4 to 5 minutes on the shared 2-core machine.
+The full sizes passed there too, but took 8 min 18 s and 10 min 40 s (load average 8 to
+10): what bounds the test is the sender, not the updates. Customers answer once their
+invitation arrived, and the one process holding the sender lease also takes a third of
+the updates, so on starved cores it sent about 35 messages a second (the limit is
+``RATE``); 19,000 sends and edits at full size queue behind that. The
+``benchmarks/scale.py`` defaults are the full sizes. ``RATE`` is above Telegram's 30 a
+second so that the sending is not what is measured; the check against it is the point.
 """
 
 from __future__ import annotations
@@ -43,9 +50,9 @@ pytestmark = [
 ]
 
 PROCESSES = 3
-CUSTOMERS = 300
-UPDATES = 1_000
-RATE = 60  # SEND_RATE_GLOBAL: twice Telegram's, so that the test drains in seconds
+CUSTOMERS = 1_500
+UPDATES = 5_000
+RATE = 200  # SEND_RATE_GLOBAL: well above Telegram's, so that the test drains in seconds
 TAKEOVER_WITHIN = 10.0
 BACKLOG = RATE * 10  # replies queued when the sender is killed: 10 s of sending
 SETTINGS = {
@@ -58,18 +65,28 @@ SETTINGS = {
 async def test_three_processes_share_the_work_and_the_sender_fails_over(
     db_url: str, db: Database, tmp_path: Path
 ) -> None:
+    began = time.monotonic()
     chats = await cp.seed(db, CUSTOMERS)
     api = ApiProcess()
-    fleet = Fleet(PROCESSES, db_url, await api.start(), tmp_path, **SETTINGS)
+    await api.start()
+    fleet = Fleet(PROCESSES, db_url, api, tmp_path, **SETTINGS)
     try:
         await fleet.start()
+        started = time.monotonic()
         customers = cp.Customers(fleet, api, chats, UPDATES)
-        await customers.play(within=300)
-        await cp.until_drained(db, within=120)
+        # Generous bounds: on loaded cores the campaign took three times CI's minutes.
+        await customers.play(within=1200)
+        played = time.monotonic()
+        await cp.until_drained(db, within=600)
+        drained = time.monotonic()
         await api.refresh()
         await check_campaign(db, api, customers)
         await check_metrics(db, fleet)
         took = await kill_the_sender(db, api, fleet, chats)
+        print(
+            f"start-up {started - began:.0f} s, updates {played - started:.0f} s, "
+            f"draining {drained - played:.0f} s, the SIGKILL {time.monotonic() - drained:.0f} s"
+        )
         print(f"{PROCESSES} processes: sending resumed {took:.1f} s after the SIGKILL", flush=True)
         assert took <= TAKEOVER_WITHIN
         assert all(code == 0 for code in await fleet.stop())
@@ -86,7 +103,8 @@ async def check_campaign(db: Database, api: ApiProcess, customers: cp.Customers)
     )
     assert customers.total == UPDATES
     assert set(invited) == set(customers.chats)
-    assert set(invited.values()) == {1}, "an invitation arrived twice"
+    twice = sorted(chat for chat, n in invited.items() if n > 1)
+    assert not twice, f"an invitation arrived twice: {_what_arrived(api, twice[:3])}"
 
     recorded = await cp.answers(db)
     expected = {(fid, kind) for fid in customers.followups.values() for kind in ("nps", "csat")}
@@ -107,6 +125,14 @@ async def check_campaign(db: Database, api: ApiProcess, customers: cp.Customers)
     print(flush=True)
     print(f"{len(api.arrivals)} sends and edits, at most {most} in one second (limit {RATE})")
     assert most <= RATE
+
+
+def _what_arrived(api: ApiProcess, chats: list[str]) -> dict[str, list[str]]:
+    """What each of ``chats`` received, in order (to tell a repeat from a reprompt)."""
+    return {
+        chat: [f"{a.method} {a.text[:40]!r} {a.buttons[:1]}" for a in api.by_chat[chat]]
+        for chat in chats
+    }
 
 
 async def check_metrics(db: Database, fleet: Fleet) -> None:
