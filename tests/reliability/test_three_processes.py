@@ -15,14 +15,18 @@ sender lease is SIGKILLed with replies queued: the others go on taking updates, 
 sending resumes within 10 seconds.
 
 Sizes: issue 20 asks for 3,000 customers and 10,000 updates; this test runs half of
-that, 1,500 and 5,000, which took about 4 to 5 minutes on the shared 2-core machine.
-The full sizes passed there too, but took 8 min 18 s and 10 min 40 s (load average 8 to
-10): what bounds the test is the sender, not the updates. Customers answer once their
-invitation arrived, and the one process holding the sender lease also takes a third of
-the updates, so on starved cores it sent about 35 messages a second (the limit is
-``RATE``); 19,000 sends and edits at full size queue behind that. The
-``benchmarks/scale.py`` defaults are the full sizes. ``RATE`` is above Telegram's 30 a
-second so that the sending is not what is measured; the check against it is the point.
+that, 1,500 and 5,000 (2 min 18 s and 1 min 53 s on the shared 2-core machine at load
+average 5 and 3). The
+full sizes were run there too: they passed in 8 min 18 s and 10 min 40 s at load
+average 8 to 10 (a third run failed when the shared server ran out of connections), and
+with the settings here, at load 5, failed the rate check after 4 min 39 s: 205 arrivals
+in one second at a limit of 200 (the checks before it passed). What bounds
+the time is the sender: each customer answers once its invitation arrived, and the
+process holding the lease also takes a third of the updates, so on starved cores it
+sent about 35 a second. What fails at full size is the pacer's 0.1 s margin, which the
+longer run tests more often (``SendLimits.margin``; not widened here, as that costs
+every deployment rate). ``benchmarks/scale.py`` defaults to the full sizes. ``RATE`` is
+above Telegram's 30 a second so that the test drains in seconds; the check is the point.
 """
 
 from __future__ import annotations
@@ -53,6 +57,11 @@ PROCESSES = 3
 CUSTOMERS = 1_500
 UPDATES = 5_000
 RATE = 200  # SEND_RATE_GLOBAL: well above Telegram's, so that the test drains in seconds
+# Posts in flight: about ten updates in hand per process keep each pool far under its
+# 32 connections. At 64, three pools came near PostgreSQL's 100 with the test's own, and
+# on a server shared with other work the connections ran out ("too many clients"): an
+# invitation sent but not recorded was sent again, and the checks failed.
+IN_FLIGHT = 30
 TAKEOVER_WITHIN = 10.0
 BACKLOG = RATE * 10  # replies queued when the sender is killed: 10 s of sending
 SETTINGS = {
@@ -73,7 +82,7 @@ async def test_three_processes_share_the_work_and_the_sender_fails_over(
     try:
         await fleet.start()
         started = time.monotonic()
-        customers = cp.Customers(fleet, api, chats, UPDATES)
+        customers = cp.Customers(fleet, api, chats, UPDATES, in_flight=IN_FLIGHT)
         # Generous bounds: on loaded cores the campaign took three times CI's minutes.
         await customers.play(within=1200)
         played = time.monotonic()
