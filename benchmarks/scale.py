@@ -22,6 +22,11 @@ update (user + system of all bot processes while the clock ran; the machine has
 ``postsale_outbox_sender``) against the database's counts once the outbox drained. The
 figure is the ratio of the median rate with N processes to that with one; runs
 alternate 1, 2, 3 within each round, so that a machine slowing for a while slows all.
+
+Memory is not measured here: issue 20's "RSS over time at 100,000 customers" on
+PostgreSQL is ``benchmarks.memory --postgres URL`` (one process, 100,000 customers
+mid-survey and a 100,000-message backlog, RSS per minute), since an RSS curve wants
+one steady process for minutes rather than three for one campaign.
 """
 
 from __future__ import annotations
@@ -77,7 +82,8 @@ async def one_run(args: argparse.Namespace, processes: int, name: str) -> Run:
     try:
         chats = await cp.seed(db, args.customers)
         with tempfile.TemporaryDirectory() as tmp:
-            fleet = Fleet(processes, url, await api.start(), Path(tmp), **SETTINGS)
+            await api.start()
+            fleet = Fleet(processes, url, api, Path(tmp), **SETTINGS)
             try:
                 await fleet.start()
                 return await _measure(args, db, api, fleet, chats)
