@@ -1,10 +1,11 @@
 """An update's first statement: record it as handled and lock its chat, in one round trip.
 
 On PostgreSQL the insert into ``handled_updates`` rides in the chat query (a
-data-modifying CTE), so an update starts with one round trip instead of two. The
-conversation is locked first, then the update is marked: two deliveries of one
-update wait for each other on the conversation row, and the second's insert then
-finds the first's committed row and counts as a duplicate. SQLite has no
+data-modifying CTE), so an update starts with one round trip instead of two. Which
+of the insert and the row lock the server runs first is its plan's choice, but the
+same in every transaction, so two deliveries of one update cannot deadlock: the second
+waits for the first (on the conversation row, or on the update's unique key), and its
+insert then finds the first's committed row and counts as a duplicate. SQLite has no
 data-modifying CTE; there the two statements run one after the other.
 """
 
