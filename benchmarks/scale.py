@@ -17,7 +17,10 @@ last message for some), each chat's next update after the previous one was accep
 not Telegram's 30 a second, is what the processes share with the updates (as
 benchmarks/throughput.py does). Reported per run: updates a second, CPU seconds per
 update (user + system of all bot processes while the clock ran; the machine has
-``os.cpu_count()`` cores, which bounds what more processes can add), and each process's
+``os.cpu_count()`` cores, which bounds what more processes can add), the PostgreSQL
+server's CPU per update and how many of the machine's cores were busy (PostgreSQL, the
+fake server, the balancer and the customers share them: at all cores busy, more processes
+cannot add anything, and the ratio says so), and each process's
 ``/metrics`` (``postsale_updates_handled_total``, ``postsale_outbox_sent_total``,
 ``postsale_outbox_sender``) against the database's counts once the outbox drained. The
 figure is the ratio of the median rate with N processes to that with one; runs
@@ -58,6 +61,8 @@ class Run:
     processes: int
     rate: float  # updates a second
     cpu_per_update: float  # seconds
+    busy_cores: float  # the whole machine's CPU while the clock ran, in cores
+    postgres_per_update: float  # seconds of PostgreSQL's processes' CPU
     handled: tuple[list[int], int]  # per process from /metrics; the database's count
     sent: tuple[list[int], int]
     senders: list[int]  # postsale_outbox_sender of each process
@@ -100,9 +105,10 @@ async def _measure(
 ) -> Run:
     customers = cp.Customers(fleet, api, chats, args.updates, in_flight=args.in_flight)
     await customers.until_invited(within=600)  # every invitation out before the clock
-    cpu = fleet.cpu_seconds()
+    cpu, machine = fleet.cpu_seconds(), machine_cpu()
     await customers.play(within=1800)
     cpu = fleet.cpu_seconds() - cpu
+    busy, postgres = (after - before for after, before in zip(machine_cpu(), machine, strict=True))
     took = customers.last_accept - (customers.first_post or time.monotonic())
     await cp.until_drained(db, within=600)
     pages = await fleet.scrape_all()
@@ -112,10 +118,32 @@ async def _measure(
         processes=len(fleet.bots),
         rate=customers.total / took,
         cpu_per_update=cpu / customers.total,
+        busy_cores=busy / took,
+        postgres_per_update=postgres / customers.total,
         handled=([int(p.get("postsale_updates_handled_total", 0)) for p in pages], handled),
         sent=([int(p.get("postsale_outbox_sent_total", 0)) for p in pages], sent),
         senders=[int(p.get("postsale_outbox_sender", 0)) for p in pages],
     )
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds so far: the whole machine's busy time (``/proc/stat``), and that of
+    the PostgreSQL server's processes (its backends live as long as the bots' pools)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    postgres = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as found:
+                name, fields = found.read().rsplit(")", 1)
+        except OSError:
+            continue  # gone meanwhile
+        if name.endswith("(postgres"):
+            parts = fields.split()
+            postgres += int(parts[11]) + int(parts[12])
+    return busy / tick, postgres / tick
 
 
 def _line(run: Run) -> str:
@@ -123,7 +151,9 @@ def _line(run: Run) -> str:
     same = sum(handled) == db_handled and sum(sent) == db_sent
     return (
         f"  {run.processes} process(es): {run.rate:7.1f} updates/s, "
-        f"{run.cpu_per_update * 1000:5.2f} ms CPU/update; /metrics handled {handled} "
+        f"{run.cpu_per_update * 1000:5.2f} ms CPU/update (PostgreSQL "
+        f"{run.postgres_per_update * 1000:.2f}), machine {run.busy_cores:.2f} cores busy; "
+        f"/metrics handled {handled} "
         f"(db {db_handled}), sent {sent} (db {db_sent}), sender {run.senders}"
         f"{'' if same else '  MISMATCH'}"
     )
@@ -146,10 +176,12 @@ async def main(args: argparse.Namespace) -> int:
     for n, done in runs.items():
         rate = statistics.median(r.rate for r in done)
         cpu = statistics.median(r.cpu_per_update for r in done)
+        busy = statistics.median(r.busy_cores for r in done)
         bad += sum(sum(r.handled[0]) != r.handled[1] or sum(r.sent[0]) != r.sent[1] for r in done)
         print(
             f"  {n} process(es): {rate:7.1f} updates/s, x{rate / base:.2f} of "
-            f"{args.processes[0]}, {cpu * 1000:.2f} ms CPU/update"
+            f"{args.processes[0]}, {cpu * 1000:.2f} ms CPU/update, machine {busy:.2f} of "
+            f"{os.cpu_count()} cores busy"
         )
     return 1 if bad else 0
 

@@ -28,7 +28,7 @@ from bot.channels.port import (
     Unconfirmed,
 )
 from bot.delivery.exports import discard_sent
-from bot.delivery.limits import Pacer, SendLimits, Stamp
+from bot.delivery.limits import SendLimits, Stamp
 from bot.delivery.marks import Marks
 from bot.delivery.outgoing import body_of_row, fit, to_outgoing
 from bot.delivery.retry import UNKNOWN_AFTER, Answers, deadline_of
@@ -124,9 +124,7 @@ class Delivery:
             if message is None:
                 await self.marks.sent(head.id, "")  # nothing the channel can do: done
                 return DONE
-            if entry.stamp is not None:
-                Pacer.started(entry.stamp, asyncio.get_running_loop().time())
-            remote_id = await channel.send(message)
+            remote_id = await self._send_paced(entry, channel, message)
         except RetryAfter as exc:
             return self._rate_limited(head, exc)
         except Halted as exc:
@@ -137,6 +135,18 @@ class Delivery:
             return await self._transient(entry, exc)
         await self._record_sent(head, str(remote_id))
         return DONE
+
+    @staticmethod
+    async def _send_paced(entry: Entry, channel: Channel, message: Outgoing) -> str:
+        """``channel.send``, its place in the pacer's window held until it is answered."""
+        stamp = entry.stamp
+        if stamp is None:
+            return await channel.send(message)
+        stamp.left = True
+        try:
+            return await channel.send(message)
+        finally:
+            stamp.close(asyncio.get_running_loop().time())
 
     async def finish(self, entry: Entry) -> None:
         """The message is recorded for good: it will not be sent again, so a document

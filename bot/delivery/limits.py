@@ -25,13 +25,11 @@ class SendLimits:
     group_per_minute: float | None = 20.0  # messages a minute to one group
     # Pace a little under the limits: arrival times jitter, and a 429 costs seconds.
     safety: float = 0.97  # intervals are 1 / (rate * safety), per chat and overall
-    # Overall: at most ``global_rate`` sends in any 1 s + margin of departures. The server
-    # counts arrivals, and a busy sender bunches them by up to ~100 ms: three processes on
-    # two loaded cores put 66 sends (margin 0.02) and 65 (0.05) in one second of the fake
-    # server's arrivals at a limit of 60; 0.1 kept to it in three runs
-    # (tests/reliability/test_three_processes.py). It costs rate: 27.3 msg/s at 30/s
-    # (benchmarks/outbox.py, loaded machine; 0.02 gave 26.5 with two 429s there).
-    margin: float = 0.1
+    # Overall: a send holds its place in the window until 1 s + margin after its answer
+    # (``Pacer``), which bounds the server's arrivals whatever the jitter. Counting from
+    # departures instead, three processes on two loaded cores once put 66 arrivals in one
+    # second at a limit of 60 (margin 0.02), and 205 at 200 with 0.1.
+    margin: float = 0.0
     catch_up: float = 0.02  # overall: seconds of lateness sent at once to keep the rate
     concurrency: int = 16  # sends in flight at once (the crash-duplicate bound)
     # Network / 5xx errors are retried for this long after a message was queued (unless
@@ -80,77 +78,86 @@ class SendLimits:
 
 
 class Stamp:
-    """One send's place in a pacer's window: when it left (or was planned to)."""
+    """One send's hold on its pacer's window, from ``Pacer.take`` until ``close``."""
 
-    __slots__ = ("at", "settled")
+    __slots__ = ("_pacer", "_open", "left")
 
-    def __init__(self, at: float) -> None:
-        self.at = at
-        # It will not move any more: it left (``Pacer.started``), or its attempt ended
-        # without sending. Only a settled stamp may be dropped from the window.
-        self.settled = False
+    def __init__(self, pacer: Pacer) -> None:
+        self._pacer = pacer
+        self._open = True
+        self.left = False  # the request was handed to the channel: it may arrive
+
+    def close(self, now: float) -> None:
+        """The send is over at ``now``: answered, failed, or never left. Once only."""
+        if self._open:
+            self._open = False
+            self._pacer._closed(self.left, now)
 
 
 class Pacer:
     """Paces sends to ``rate`` a second: evenly spaced ``1 / (rate * safety)`` apart,
-    and never more than ``rate`` in any window of one second (plus ``margin``).
-    Lateness up to ``tolerance`` seconds is caught up, so the average rate holds even
-    when the event loop wakes late; ``pause`` holds everything back.
+    and never more than ``rate`` arrivals at the server in any one second. Lateness up
+    to ``tolerance`` seconds is caught up, so the average rate holds even when the
+    event loop wakes late; ``pause`` holds everything back.
 
-    The server counts arrivals, not our departures: a message that spends longer in
-    transit than the one sent a second after it shifts the server's window. Spacing
-    under the limit (``safety``) absorbs that jitter; the window check stops bursts.
+    The server counts arrivals, which we do not see: a request arrives somewhere
+    between its ``take`` and its answer. So a send holds a place in the window from
+    its ``take`` until one second (plus ``margin``) after its answer, and a send may
+    start only while fewer than ``rate`` places are held. That bounds arrivals
+    whatever the jitter: of ``rate + 1`` arrivals within one second, the last to
+    start would have found the ``rate`` others all holding their places (each had
+    started, and was answered after the window's first arrival, so less than a
+    second before that start). The cost is the round trip: at most ``rate`` sends
+    per second plus one round trip.
     """
 
     def __init__(
-        self, rate: float, *, margin: float = 0.02, tolerance: float = 0.1, safety: float = 1.0
+        self, rate: float, *, margin: float = 0.0, tolerance: float = 0.1, safety: float = 1.0
     ) -> None:
         self.interval = 1.0 / (rate * safety)
         self.tolerance = tolerance
         self.window = 1.0 + margin
-        # The latest sends, at most ``rate``: a full window whose oldest is under a
-        # second old means wait. Stamps past the window are dropped as sends go (only
-        # the ones that can no longer move), or a high rate (benchmarks set a million)
-        # would keep that many stamps for good.
-        self._starts: deque[Stamp] = deque(maxlen=max(1, math.floor(rate)))
+        self.limit = max(1, math.floor(rate))
+        self._in_flight = 0
+        # When the last second's sends were answered, oldest first (the loop's clock
+        # only moves on); past the window they are dropped, so at most ``limit`` stay.
+        self._answered: deque[float] = deque(maxlen=self.limit)
         self._tat = 0.0  # theoretical time of the next send (GCRA)
         self._paused_until = 0.0
 
     def __len__(self) -> int:
-        """How many sends' stamps are held (at most ``rate``, and about a second's)."""
-        return len(self._starts)
+        """How many places in the window are held (at most ``rate``)."""
+        return self._in_flight + len(self._answered)
 
     def delay(self, now: float) -> float:
         wait = max(self._tat - self.tolerance - now, self._paused_until - now)
-        if len(self._starts) == self._starts.maxlen:
-            wait = max(wait, self._starts[0].at + self.window - now)
+        self._expire(now)
+        if len(self) >= self.limit:
+            # Every place held: the oldest answer leaves the window first; with none
+            # answered yet, look again after one interval.
+            free_at = self._answered[0] + self.window if self._answered else now + self.interval
+            wait = max(wait, free_at - now)
         return max(0.0, wait)
 
     def take(self, now: float) -> Stamp:
-        """Reserve a send at ``now``; the returned stamp is moved by ``started``."""
+        """Reserve a send at ``now``; the stamp holds its place until closed."""
         self._tat = max(now, self._tat) + self.interval
-        starts = self._starts
-        # Out of the window and settled: it can never make a later send wait.
-        while starts and starts[0].settled and starts[0].at + self.window <= now:
-            starts.popleft()
-        stamp = Stamp(now)
-        starts.append(stamp)
-        return stamp
-
-    @staticmethod
-    def started(stamp: Stamp, now: float) -> None:
-        """The send really left at ``now``: count it there in the one-second window.
-
-        A send held up in our event loop reaches the server later than planned, next
-        to later ones; counting it where it really left keeps the window true. Stamps
-        only move later, so the oldest one checked is never earlier than the real
-        oldest: the check stays on the safe side.
-        """
-        stamp.at = max(stamp.at, now)
-        stamp.settled = True
+        self._expire(now)
+        self._in_flight += 1
+        return Stamp(self)
 
     def pause(self, until: float) -> None:
         self._paused_until = max(self._paused_until, until)
+
+    def _closed(self, left: bool, now: float) -> None:
+        self._in_flight -= 1
+        if left:
+            self._answered.append(now)
+
+    def _expire(self, now: float) -> None:
+        answered = self._answered
+        while answered and answered[0] + self.window <= now:
+            answered.popleft()
 
 
 class ChatPacers:

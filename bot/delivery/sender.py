@@ -265,7 +265,7 @@ class OutboxSender:
     # -- one message ------------------------------------------------------------------
 
     async def _send(self, entry: Entry) -> None:
-        head = entry.head
+        head, stamp = entry.head, entry.stamp
         try:
             outcome = await self.delivery.attempt(entry)
             if outcome.pause_until is not None:
@@ -281,8 +281,8 @@ class OutboxSender:
             log.exception("outbox message %s: could not record the result", head.id)
             self._heads.drop(head)
         finally:
-            if entry.stamp is not None:  # ended without leaving: the window may drop it
-                entry.stamp.settled = True
+            if stamp is not None:  # ended without leaving: its place is free
+                stamp.close(asyncio.get_running_loop().time())
             self._slots.release()
             self._dirty = True
             self._signal.set()
