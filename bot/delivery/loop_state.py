@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from dataclasses import dataclass
+
+log = logging.getLogger("postsale.outbox")
 
 
 @dataclass
@@ -19,6 +22,15 @@ class LoopState:
     reader: asyncio.Task[int] | None = None
     read_when_idle: bool = False
     fenced: float = -math.inf
+
+    def take_read(self) -> int | None:
+        """The finished read's count of messages found (None when it failed)."""
+        reader, self.reader = self.reader, None
+        try:
+            return reader.result() if reader is not None else None
+        except Exception:
+            log.exception("could not read the outbox; trying again")
+            return None
 
 
 DIRTY_GAP = 0.05  # seconds: after a chat's message is done, its next is read this soon

@@ -83,6 +83,9 @@ class OutboxSender:
         self._heads = Heads(self._chats, self.limits.heads)
         self._tasks: set[asyncio.Task[None]] = set()
         self._signal = asyncio.Event()
+        self._running = False
+        # How a wake-up reaches the process that sends (storage.outbox_wakeups).
+        self.tell_others: Callable[[], None] | None = None
         self._wake_requested = True
         self._dirty = False
         self._marks = Marks(db, clock)
@@ -93,7 +96,14 @@ class OutboxSender:
         self.stats = self.delivery.stats
 
     def wake(self) -> None:
-        """New messages were queued (e.g. by the engine): read the outbox now."""
+        """New messages were queued (e.g. by the engine): read the outbox now. While this
+        process does not send (another holds the lease), ``tell_others`` passes it on."""
+        self.woken()
+        if not self._running and self.tell_others is not None:
+            self.tell_others()
+
+    def woken(self) -> None:
+        """Another process queued messages: read the outbox now (if this one sends)."""
         self._wake_requested = True
         self._signal.set()
 
@@ -130,6 +140,7 @@ class OutboxSender:
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         self._forget()  # a run after a lost lease starts from the database, not memory
+        self._running = True
         marks = asyncio.create_task(self._marks.run())
         watcher = asyncio.create_task(self._relay(stop))
         state = LoopState(next_log=loop.time() + self.log_every, logged=(0, 0, loop.time()))
@@ -150,6 +161,7 @@ class OutboxSender:
                     break
                 self._start(entry, loop.time())
         finally:
+            self._running = False
             watcher.cancel()
             if state.reader is not None:
                 # Let a read in progress finish (milliseconds) rather than cancel it: a
@@ -178,8 +190,7 @@ class OutboxSender:
             state.last_read = now
         if state.reader is None or not state.reader.done():
             return False
-        found = self._read_result(state.reader)
-        state.reader = None
+        found = state.take_read()
         state.next_read = asyncio.get_running_loop().time() + self.limits.poll_interval
         return state.read_when_idle and found == 0 and not self._heads
 
@@ -236,13 +247,6 @@ class OutboxSender:
 
     def _starving(self) -> bool:
         return len(self._heads) < self.limits.heads // 2
-
-    def _read_result(self, reader: asyncio.Task[int]) -> int | None:
-        try:
-            return reader.result()
-        except Exception:
-            log.exception("could not read the outbox; trying again")
-            return None
 
     async def _relay(self, stop: asyncio.Event) -> None:
         await stop.wait()

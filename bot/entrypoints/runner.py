@@ -12,7 +12,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import Database, open_database
 from bot.bootstrap import App, build_app
@@ -24,6 +24,9 @@ from bot.heap import TRIM_EVERY, release_free_memory, tune_garbage_collector
 from bot.settings import Settings
 from bot.startup import StartupError
 from storage.webhook_deliveries import forget_older
+
+if TYPE_CHECKING:
+    from storage.outbox_wakeups import OutboxWakeups
 
 log = logging.getLogger("postsale.run")
 
@@ -154,6 +157,19 @@ def _send_outbox(db: Database, app: App, stop: asyncio.Event) -> Coroutine[Any, 
     )
 
 
+async def _wakeups(db: Database, app: App) -> OutboxWakeups | None:
+    """On PostgreSQL, the other processes' queued messages wake this one's sender, and
+    this one's wake the sender elsewhere (not a second's poll later)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    from storage.outbox_wakeups import OutboxWakeups  # asyncpg: PostgreSQL only
+
+    wakeups = OutboxWakeups(db.engine, app.sender.woken)
+    app.sender.tell_others = wakeups.notify
+    await wakeups.start()
+    return wakeups
+
+
 async def run_bot(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -180,6 +196,7 @@ async def run_bot(
             if isinstance(channel, Opening):
                 await channel.open()
         http = await _serve_http(settings, db, app)
+        wakeups = await _wakeups(db, app)
     except BaseException:
         await _close(channels)
         await db.close()
@@ -206,6 +223,8 @@ async def run_bot(
         await asyncio.gather(*tasks, return_exceptions=True)
         if http is not None:
             await http.cleanup()
+        if wakeups is not None:
+            await wakeups.close()
         await _close(channels)
         await db.close()
     log.info("stopped cleanly")
