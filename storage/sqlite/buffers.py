@@ -9,6 +9,7 @@ state) usually go out together in one statement instead (``combined``).
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -104,28 +105,48 @@ def combined(due: Due, dialect: Dialect) -> tuple[str, Sequence[Any]] | None:
     An INSERT's rows become one multi-row VALUES (ids still given in row order); an
     UPDATE takes part only with one row, and a table only once: the CTEs of one
     statement run in no set order, and one row may not be changed twice in it.
-    None when ``due`` does not fit, to be written statement by statement.
+    None when ``due`` does not fit, to be written statement by statement. The SQL is
+    built once per shape (the statements, their keys and row counts): an update's
+    writes come in few shapes, and building them costs regexes over every statement.
     """
-    parts: list[str] = []
+    shape = tuple((s, tuple(rows[0]), len(rows)) for s, rows in due.items())
+    sql = _combined_sql(shape, dialect)
+    if sql is None:
+        return None
     args: list[Any] = []
-    tables: set[str] = set()
     for statement, rows in due.items():
+        compiled = statement.compiled_for(dialect, rows[0])
+        for row in rows:
+            args.extend(compiled.row(row))
+    return sql, args
+
+
+Shape = tuple[tuple[Prepared, tuple[str, ...], int], ...]
+
+
+@functools.lru_cache(maxsize=256)
+def _combined_sql(shape: Shape, dialect: Dialect) -> str | None:
+    """``combined``'s SQL for ``shape`` (its parameters in the order of the rows)."""
+    parts: list[str] = []
+    placed = 0  # parameters so far
+    tables: set[str] = set()
+    for statement, keys, count in shape:
         if statement.tables is None or not tables.isdisjoint(statement.tables):
             return None
         tables |= statement.tables
-        compiled = statement.compiled_for(dialect, rows[0])
+        compiled = statement.compiled_for(dialect, dict.fromkeys(keys))
         found = _INSERT.fullmatch(compiled.sql)
-        if found is None and (len(rows) > 1 or not compiled.sql.startswith("UPDATE ")):
+        if found is None and (count > 1 or not compiled.sql.startswith("UPDATE ")):
             return None
         if found is None:
-            parts.append(_renumbered(compiled.sql, len(args)))
-            args.extend(compiled.row(rows[0]))
+            parts.append(_renumbered(compiled.sql, placed))
+            placed += len(compiled.slots)
             continue
         head, group, tail = found.groups()
         groups = []
-        for row in rows:
-            groups.append(_renumbered(group, len(args)))
-            args.extend(compiled.row(row))
+        for _ in range(count):
+            groups.append(_renumbered(group, placed))
+            placed += len(compiled.slots)
         parts.append(head + ", ".join(groups) + tail)
     ctes = ", ".join(f"w{n} AS ({part})" for n, part in enumerate(parts))
-    return f"WITH {ctes} SELECT 1", args
+    return f"WITH {ctes} SELECT 1"

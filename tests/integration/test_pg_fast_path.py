@@ -123,3 +123,60 @@ async def test_an_updates_writes_go_out_together_in_order(pg: Database) -> None:
         again = await convs.load_chat(uow.session, "telegram", "fp-many", T0)
         assert (again.conversation.state, again.conversation.data) == ("nps", {"asked": True})
         await uow.rollback()
+
+
+async def _write_update(db: Database, chat_id: str, lines: list[str], state: str) -> None:
+    """One update's buffered writes: transcript lines, a reply, the new state."""
+    async with db.uow(small=True) as uow:
+        session = uow.session
+        conv = (await convs.load_chat(session, "telegram", chat_id, T0)).conversation
+        for text in lines:
+            await convs.record_incoming(session, conv, None, text, {"n": text}, T0)
+        await enqueue(
+            session,
+            channel="telegram",
+            chat_id=chat_id,
+            body=OutboxBody(f"reply to {lines[-1]}"),
+            purpose="reply",
+            now=T0,
+        )
+        await convs.save_state(session, conv, "survey", state, {"last": lines[-1]}, T0)
+        buffer = (await fast_path(session)).buffer
+        assert isinstance(buffer, PostgresBuffer)
+        assert combined(buffer.pending, session.get_bind().dialect) is not None
+        await uow.commit()
+
+
+async def test_updates_of_one_shape_share_its_sql_but_write_their_own_rows(
+    pg: Database,
+) -> None:
+    # The same shape twice (its SQL built once), then another shape, then the first again.
+    updates = [
+        ("fp-a", ["a1", "a2"], "nps"),
+        ("fp-b", ["b1", "b2"], "reason"),
+        ("fp-c", ["c1", "c2", "c3"], "csat"),
+        ("fp-a", ["a3", "a4"], "done"),
+    ]
+    for chat_id, lines, state in updates:
+        await _write_update(pg, chat_id, lines, state)
+    async with pg.reader() as uow:
+        rows = await uow.session.execute(
+            select(Message.chat_id, Message.text, Message.payload)
+            .where(Message.chat_id.in_(["fp-a", "fp-b", "fp-c"]))
+            .order_by(Message.id)
+        )
+        assert [tuple(r) for r in rows] == [
+            (chat_id, text, {"n": text}) for chat_id, lines, _ in updates for text in lines
+        ]
+        sent = await uow.session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.body)
+            .where(OutboxMessage.chat_id.in_(["fp-a", "fp-b", "fp-c"]))
+            .order_by(OutboxMessage.id)
+        )
+        assert [(c, OutboxBody.from_json(b).text) for c, b in sent] == [
+            (chat_id, f"reply to {lines[-1]}") for chat_id, lines, _ in updates
+        ]
+        for chat_id, state, last in (("fp-a", "done", "a4"), ("fp-b", "reason", "b2")):
+            chat = await convs.load_chat(uow.session, "telegram", chat_id, T0)
+            assert (chat.conversation.state, chat.conversation.data) == (state, {"last": last})
+        await uow.rollback()
