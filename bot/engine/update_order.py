@@ -56,11 +56,9 @@ class UpdateOrder:
         if seq is None:
             await handle(incoming)
             return
-        async with self.db.uow() as uow:
-            await received.note_received(
-                uow.session, incoming.channel, incoming.chat_id, seq, self.clock()
-            )
-            await uow.commit()
+        await received.note_received(
+            self.db.engine, incoming.channel, incoming.chat_id, seq, self.clock()
+        )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait.total_seconds()
         key = (incoming.channel, seq)
@@ -88,9 +86,7 @@ class UpdateOrder:
             self._overdue.discard(key)
 
     async def _forget(self, incoming: Incoming, seq: int) -> None:
-        async with self.db.uow() as uow:
-            await received.forget_received(uow.session, incoming.channel, seq)
-            await uow.commit()
+        await received.forget_received(self.db.engine, incoming.channel, seq)
 
     async def check(self, session: AsyncSession, incoming: Incoming, now: datetime) -> None:
         """In the handling transaction: raise ``OutOfTurn`` while an older update waits."""

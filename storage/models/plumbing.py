@@ -86,7 +86,7 @@ class DeadUpdate(Base):
 class ReceivedUpdate(Base):
     """An update some process has received and not yet handled (per-chat id order).
 
-    Written in its own short transaction on arrival, deleted in the transaction that
+    Written on arrival by a statement committed on its own, deleted in the transaction that
     handles it: a newer update of the same chat that finds one here waits for it.
     """
 

@@ -137,9 +137,8 @@ async def test_an_older_update_lost_with_its_process_holds_a_newer_one_only_brie
     engine = build_core(db, settings, clock, operator_commands=False).pipeline
     assert engine.order is not None
     engine.order.wait = timedelta(seconds=0.3)
-    async with db.uow() as uow:  # noted by a process that died before handling it
-        await note_received(uow.session, "telegram", "9100", 90_000, clock())
-        await uow.commit()
+    # Noted by a process that died before handling it.
+    await note_received(db.engine, "telegram", "9100", 90_000, clock())
 
     await asyncio.wait_for(engine.handle(incoming(TextIn("newer"), "9100", update_id="90001")), 5)
     # Telegram sends the unanswered one again: late, but handled, not dropped.
