@@ -45,6 +45,10 @@ class EffectRunner:
         self.results: dict[str, Any] = {}
         # Work that must come after the flow's replies (e.g. the data export file).
         self.after_replies: list[Callable[[], Awaitable[None]]] = []
+        # Follow-ups a recorded score has marked answered: a CSAT press also completes
+        # the survey, and marking it again would be a second UPDATE of the row in the
+        # buffered writes, which then cannot go out as one statement (storage.sqlite.buffers).
+        self.answered: set[int] = set()
 
     async def run(self, effects: Sequence[object]) -> dict[str, Any]:
         for effect in effects:
@@ -92,6 +96,8 @@ async def _record_score(run: EffectRunner, effect: fx.RecordScore) -> None:
     )
     if not recorded:
         log.warning("score for another customer's follow-up %s ignored", effect.followup_id)
+    elif effect.followup_id is not None:
+        run.answered.add(effect.followup_id)
 
 
 async def _record_reason(run: EffectRunner, effect: fx.RecordReason) -> None:
@@ -102,7 +108,7 @@ async def _record_reason(run: EffectRunner, effect: fx.RecordReason) -> None:
 
 
 async def _complete_survey(run: EffectRunner, effect: fx.CompleteSurvey) -> None:
-    if effect.followup_id is not None:
+    if effect.followup_id is not None and effect.followup_id not in run.answered:
         await answers.mark_answered(
             run.ctx.session, effect.followup_id, run.customer_id, run.ctx.now
         )

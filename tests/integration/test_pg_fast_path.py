@@ -12,13 +12,16 @@ import pytest
 from sqlalchemy import event, exc, select
 
 from bot.app import Database
+from bot.bootstrap import build_core
+from bot.settings import Settings
+from flows.events import ButtonIn, TextIn
 from storage import conversations as convs
-from storage.models import Conversation, Message, OutboxMessage
+from storage.models import Conversation, FollowUp, Message, OutboxMessage, SurveyResponse
 from storage.outbox import enqueue
 from storage.outbox_body import OutboxBody
 from storage.sqlite.buffers import PostgresBuffer, combined
 from storage.sqlite.transaction import fast_path
-from tests.builders import T0
+from tests.builders import T0, Clock, customer_with_delivered_order, incoming
 
 pytestmark = pytest.mark.postgres
 
@@ -180,3 +183,36 @@ async def test_updates_of_one_shape_share_its_sql_but_write_their_own_rows(
             chat = await convs.load_chat(uow.session, "telegram", chat_id, T0)
             assert (chat.conversation.state, chat.conversation.data) == (state, {"last": last})
         await uow.rollback()
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_a_csat_press_writes_its_follow_up_once_with_the_rest(db: Database) -> None:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    engine = build_core(db, settings, Clock(), operator_commands=False).pipeline
+    _, _, fid = await customer_with_delivered_order(db)
+    assert fid is not None
+    async with db.uow() as uow:
+        followup = await uow.session.get(FollowUp, fid)
+        assert followup is not None
+        assert await engine.messenger.start_survey(uow.session, followup, engine.clock())
+        await uow.commit()
+    await engine.handle(incoming(ButtonIn(f"nps:{fid}:9")))
+    await engine.handle(incoming(TextIn("fast delivery")))
+
+    sent: list[str] = []  # every statement asyncpg sends from here on, as it sends it
+    event.listen(
+        db.engine.sync_engine,
+        "checkout",
+        lambda conn, *_: conn.driver_connection.add_query_logger(lambda q: sent.append(q.query)),
+    )
+    await engine.handle(incoming(ButtonIn(f"csat:{fid}:4")))
+
+    # Scored and completed in one press: the follow-up is marked answered once, in the
+    # one statement that writes the update's rows before the COMMIT.
+    touching = [q for q in sent if "UPDATE followups" in q]
+    assert len(touching) == 1 and touching[0].startswith("WITH w0 AS")
+    async with db.reader() as uow:
+        followup = await uow.session.get(FollowUp, fid)
+        assert followup is not None and followup.status == "answered"
+        kinds = await uow.session.scalars(select(SurveyResponse.kind).order_by(SurveyResponse.id))
+        assert list(kinds) == ["nps", "csat"]
