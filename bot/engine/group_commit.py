@@ -1,14 +1,18 @@
-"""Group commit: updates of different chats share SQLite's next write transaction.
+"""Group commit: updates of different chats that queue together share one transaction.
 
 SQLite has one writer, so updates of different chats wait for each other anyway.
 Rather than each waiting for its own ``BEGIN``/``COMMIT``, the updates that queued
-while a transaction ran go into the next one together. Each update is still
-all-or-nothing (DESIGN.md invariant 1): its writes are never split across commits,
-and when one update of a batch fails, the batch is rolled back and every update in
-it is handled again alone, so only the failing one is lost to its error.
+while a transaction ran go into the next one together (one worker). PostgreSQL runs
+transactions side by side, so there a few workers each take what has queued: chats
+still run in parallel, and a ``BEGIN``/``COMMIT`` (and a WAL flush) serves several.
+
+Each update is still all-or-nothing (DESIGN.md invariant 1): its writes are never
+split across commits, and when one update of a batch fails (a deadlock too), the
+batch is rolled back and every update in it is handled again alone, so only the
+failing one is lost to its error.
 
 Per-chat order is kept by the caller: ``Pipeline.handle`` holds the chat's lock while
-its update waits here, so a batch never holds two updates of one chat.
+its update waits here, so no batch, nor two at once, holds two updates of one chat.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ Take = Callable[[], list[T]]
 
 
 class GroupCommit(Generic[T]):
-    """Runs submitted items in batches of at most ``limit``, one batch at a time.
+    """Runs submitted items in batches of at most ``limit``, ``workers`` batches at a time.
 
     ``run_batch(take)`` opens its transaction, calls ``take()`` once for the items to
     handle (whatever queued until then), and commits. ``run_alone(item)`` handles
     one item in a transaction of its own: the fallback after a failed batch.
+    A new worker starts only while every running one has taken its batch already, so
+    items that queue meanwhile wait for the next free worker and go in together.
     """
 
     def __init__(
@@ -38,12 +44,16 @@ class GroupCommit(Generic[T]):
         limit: int,
         run_batch: Callable[[Take[T]], Awaitable[None]],
         run_alone: Callable[[T], Awaitable[None]],
+        *,
+        workers: int = 1,
     ) -> None:
         self.limit = max(1, limit)
+        self.workers = max(1, workers)
         self._run_batch = run_batch
         self._run_alone = run_alone
         self._queue: deque[tuple[T, asyncio.Future[None]]] = deque()
-        self._worker: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._untaken = 0  # batches begun whose take() has not run yet
         self.batches = 0  # committed batches, for tests and benchmarks
         self.largest = 0
 
@@ -54,24 +64,40 @@ class GroupCommit(Generic[T]):
         """
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
-        if self._worker is None:
-            self._worker = asyncio.create_task(self._work(), name="group-commit")
+        if len(self._running) < self.workers and self._untaken == 0:
+            self._untaken += 1  # now: what is submitted before it runs waits for it
+            worker = asyncio.create_task(self._work(), name="group-commit")
+            self._running.add(worker)
         await future
 
     async def _work(self) -> None:
+        counted = True  # submit() counted this worker's first batch
         try:
             while self._queue:
-                await self._one_batch()
+                first, counted = counted, False
+                await self._one_batch(first)
         finally:
-            self._worker = None
-            # Cancelled at shutdown: nothing left here was handled.
-            while self._queue:
-                self._queue.popleft()[1].cancel()
+            if counted:  # no batch began: the queue was emptied meanwhile
+                self._untaken -= 1
+            # At once, not in a done callback: an item submitted in between would find
+            # no free worker and wait for ever.
+            self._running.discard(asyncio.current_task())
+            if not self._running:
+                # Cancelled at shutdown: nothing left here was handled.
+                while self._queue:
+                    self._queue.popleft()[1].cancel()
 
-    async def _one_batch(self) -> None:
+    async def _one_batch(self, counted: bool) -> None:
         taken: list[tuple[T, asyncio.Future[None]]] = []
+        if not counted:
+            self._untaken += 1
+        untaken = True
 
         def take() -> list[T]:
+            nonlocal untaken
+            if untaken:
+                untaken = False
+                self._untaken -= 1
             while self._queue and len(taken) < self.limit:
                 item, future = self._queue.popleft()
                 if not future.cancelled():
@@ -87,6 +113,9 @@ class GroupCommit(Generic[T]):
             else:
                 await self._failed(taken, exc)
             return
+        finally:
+            if untaken:  # cancelled before it took
+                self._untaken -= 1
         self.batches += 1
         self.largest = max(self.largest, len(taken))
         for _, future in taken:

@@ -20,6 +20,7 @@ import flows
 from bot.app import Database
 from bot.channels.port import Incoming
 from bot.engine import linking
+from bot.engine.batching import Batching, maybe_operator
 from bot.engine.chat_locks import KeyedLocks
 from bot.engine.expansions import expand
 from bot.engine.group_commit import GroupCommit
@@ -37,7 +38,7 @@ from bot.handling import (
 )
 from bot.metrics import Metrics, about
 from bot.settings import Settings
-from flows.events import ButtonIn, CommandIn, Event
+from flows.events import CommandIn
 from storage import conversations as convs
 from storage.marked_chat import load_marked_chat
 from storage.outbox import enqueue
@@ -45,9 +46,12 @@ from storage.uow import UnitOfWork, reads_many
 
 log = logging.getLogger("postsale.engine")
 
-# Updates in one group commit at most (SQLite). ``postsale run`` handles 16 chats at
-# once there (bot/entrypoints/runner.py), so its batches stay under this.
+# Updates in one group commit at most. ``postsale run`` handles 16 chats at once on
+# SQLite, 32 on PostgreSQL (bot/entrypoints/runner.py), so its batches stay under this.
 GROUP_LIMIT = 32
+# Batches in flight at once on PostgreSQL (SQLite: one, its one writer); measured with
+# benchmarks/throughput.py --postgres (README).
+PG_GROUP_WORKERS = 2
 
 UnitOfWorkFactory = Callable[[], AbstractAsyncContextManager[UnitOfWork]]
 
@@ -74,6 +78,7 @@ class Pipeline:
         operator_handler: OperatorHandler | None = None,
         unit_of_work: UnitOfWorkFactory | None = None,
         group_limit: int = GROUP_LIMIT,
+        group_workers: int = PG_GROUP_WORKERS,
         tagger: Tagger | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -95,16 +100,23 @@ class Pipeline:
         # sets it, so a press on WhatsApp queues no keyboard edit that would be dropped.
         self.edits_buttons: frozenset[str] | None = None
         self.chat_locks = KeyedLocks()
-        # SQLite (one writer): updates that wait for the writer share its next commit.
-        self.group: GroupCommit[Incoming] | None = None
-        if db.writer_lock is not None and group_limit > 1:
-            self.group = GroupCommit(group_limit, self._handle_batch, self._handle_in_order)
         # Webhooks on PostgreSQL: other processes may handle this chat's updates (behind a
         # balancer); the update ids, not the arrival order, decide (bot/engine/update_order.py).
         # A long-polling bot reads its updates in order, alone (Telegram allows one).
         self.order: UpdateOrder | None = None
         if settings.webhook_url and db.engine.dialect.name == "postgresql":
             self.order = UpdateOrder(db, clock)
+        # SQLite (one writer): updates that wait for the writer share its next commit.
+        # PostgreSQL: a few batches at once, in lock order (bot/engine/batching.py).
+        self.group: GroupCommit[Incoming] | None = None
+        self.batching: Batching | None = None
+        if db.writer_lock is not None and group_limit > 1:
+            self.group = GroupCommit(group_limit, self._handle_batch, self._handle_in_order)
+        elif db.engine.dialect.name == "postgresql" and group_limit > 1:
+            self.batching = Batching(settings, ordered=self.order is not None)
+            self.group = GroupCommit(
+                group_limit, self._handle_sorted, self._handle_in_order, workers=group_workers
+            )
 
     async def handle(self, incoming: Incoming) -> None:
         """Handle one update in one transaction; a duplicate update is ignored.
@@ -121,14 +133,18 @@ class Pipeline:
 
     async def _handle_held(self, incoming: Incoming) -> None:
         async with self.chat_locks.hold(incoming.key):
-            if self.group is not None:
-                await self.group.submit(incoming)
-            else:
+            if self.group is None or (self.batching is not None and self.batching.alone(incoming)):
                 await self._handle_in_order(incoming)
+            else:
+                await self.group.submit(incoming)
 
     async def _handle_in_order(self, incoming: Incoming) -> None:
         """One update in a transaction of its own."""
         await self._handle_batch(lambda: [incoming])
+
+    async def _handle_sorted(self, take: Callable[[], list[Incoming]]) -> None:
+        """PostgreSQL: a batch locks its chats in one global order (bot/engine/batching.py)."""
+        await self._handle_batch(Batching.in_lock_order(take))
 
     async def _handle_batch(self, take: Callable[[], list[Incoming]]) -> None:
         """The updates ``take`` gives, one after the other, in one transaction."""
@@ -195,7 +211,7 @@ class Pipeline:
         handler = self.operator_handler
         # Staff ids are ids on OPERATOR_CHANNEL: the same digits elsewhere are nobody's.
         on_staff_channel = incoming.channel == self.settings.operator_channel
-        if handler is not None and on_staff_channel and _maybe_operator(incoming.event):
+        if handler is not None and on_staff_channel and maybe_operator(incoming.event):
             with reads_many():  # operator commands may read many rows (/kpi)
                 if await handler(ctx):
                     return ctx
@@ -269,9 +285,3 @@ class Pipeline:
             return
         if await self.on_linked(session, customer_id, now):
             log.info("survey started on linking customer %s", customer_id)
-
-
-def _maybe_operator(event: Event) -> bool:
-    if isinstance(event, CommandIn):
-        return True
-    return isinstance(event, ButtonIn) and event.data.startswith("op:")
