@@ -22,17 +22,15 @@ from storage.outbox_body import OutboxBody
 from storage.sqlite.buffers import PostgresBuffer, combined
 from storage.sqlite.transaction import fast_path
 from tests.builders import T0, Clock, customer_with_delivered_order, incoming
+from tests.integration.conftest import pool_of
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 async def pg(postgres_url: str) -> AsyncIterator[Database]:
-    database = await Database.open(postgres_url, migrate=False)
-    try:
+    async with pool_of(postgres_url) as database:
         yield database
-    finally:
-        await database.close()
 
 
 async def _through_sqlalchemy(db: Database) -> list[str]:

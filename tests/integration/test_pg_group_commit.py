@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select, text
@@ -14,8 +12,9 @@ from bot.app import Database
 from bot.bootstrap import build_core
 from bot.settings import Settings
 from flows.events import TextIn
-from storage.models import Conversation, HandledUpdate, Message
+from storage.models import Conversation, HandledUpdate
 from tests.builders import T0, Clock, customer_with_delivered_order, incoming
+from tests.integration.pg_helpers import transcripts, until_waiting
 
 CHATS = 12
 ROUNDS = 5
@@ -23,16 +22,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.parametrize("db_url", ["postgres"], indirect=True),
 ]
-
-
-@pytest.fixture
-async def other(db_url: str) -> AsyncIterator[Database]:
-    """A second connection pool on the same database: the other process."""
-    database = await Database.open(db_url, migrate=False)
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 def settings() -> Settings:
@@ -50,32 +39,6 @@ async def deadlocks(db: Database) -> int:
     return await scalar(
         db, "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
     )
-
-
-async def until_waiting(db: Database) -> None:
-    """Until a backend waits for a lock."""
-    query = (
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    async with asyncio.timeout(20):
-        while True:  # polled: PostgreSQL tells nobody when a backend starts to wait
-            if await scalar(db, query):
-                return
-            await asyncio.sleep(0.02)
-
-
-async def transcripts(db: Database) -> dict[str, list[str]]:
-    async with db.uow() as uow:
-        rows = await uow.session.execute(
-            select(Message.chat_id, Message.text)
-            .where(Message.direction == "in")
-            .order_by(Message.id)
-        )
-        lines: dict[str, list[str]] = defaultdict(list)
-        for chat_id, line in rows:
-            lines[chat_id].append(line)
-        return lines
 
 
 async def test_two_processes_batching_the_same_chats_in_opposite_orders_lose_nothing(
@@ -140,7 +103,7 @@ async def test_a_deadlock_that_aborts_a_batch_loses_none_of_its_updates(
             engine.handle(incoming(TextIn("one"), first)),
             engine.handle(incoming(TextIn("two"), second)),
         )
-        await until_waiting(db)  # the batch holds the first chat, waits for the second
+        await until_waiting(db, 1)  # the batch holds the first chat, waits for the second
         await asyncio.wait_for(holder.execute(lock(first)), 20)  # returns once the batch lost
         await holder.rollback()
     await asyncio.wait_for(batch, 20)

@@ -3,68 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bot.app import Database
 from bot.bootstrap import build_core
 from bot.handling import UpdateContext
 from bot.settings import Settings
 from flows.events import CommandIn, TextIn
-from storage.models import Conversation, Message, ReceivedUpdate
+from storage.models import Conversation, ReceivedUpdate
 from storage.received import note_received
 from tests.builders import Clock, incoming
+from tests.integration.pg_helpers import transcripts, until_waiting
 
 CHATS = 8  # each engine's waiting updates hold a pooled connection: under the pool's size
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.parametrize("db_url", ["postgres"], indirect=True),
 ]
-
-
-@pytest.fixture
-async def other(db_url: str) -> AsyncIterator[Database]:
-    """A second connection pool on the same database: the other webhook process."""
-    database = await Database.open(db_url, migrate=False)
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-async def lock_waiters(db: Database) -> int:
-    async with db.engine.connect() as conn:
-        query = text(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return int((await conn.execute(query)).scalar_one())
-
-
-async def until_waiting(db: Database, waiting: int) -> None:
-    """Until ``waiting`` backends wait for a lock (the updates queued on the rows)."""
-    async with asyncio.timeout(20):
-        while True:  # polled: PostgreSQL tells nobody when a backend starts to wait
-            if await lock_waiters(db) >= waiting:
-                return
-            await asyncio.sleep(0.02)
-
-
-async def transcripts(db: Database) -> dict[str, list[str]]:
-    async with db.uow() as uow:
-        rows = await uow.session.execute(
-            select(Message.chat_id, Message.text)
-            .where(Message.direction == "in")
-            .order_by(Message.id)
-        )
-        lines: dict[str, list[str]] = defaultdict(list)
-        for chat_id, line in rows:
-            lines[chat_id].append(line)
-        return lines
 
 
 def webhook_settings() -> Settings:
