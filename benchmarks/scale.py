@@ -167,7 +167,9 @@ async def main(args: argparse.Namespace) -> int:
     runs: dict[int, list[Run]] = {n: [] for n in args.processes}
     for round_ in range(args.rounds):
         for n in args.processes:
-            run = await one_run(args, n, f"h_scale_bench_{n}")
+            # Names of this run's own: a process left from another run (killed) would
+            # otherwise find a database of its name again, and hold its sender lease.
+            run = await one_run(args, n, f"postsale_scale_{os.getpid()}_{round_}_{n}")
             runs[n].append(run)
             print(f"round {round_ + 1}:", _line(run), flush=True)
     base = statistics.median(r.rate for r in runs[args.processes[0]])
