@@ -6,14 +6,17 @@ the full fake Bot API server lives in ``tests/fakes``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections import defaultdict, deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from bot.channels.port import ChannelLimits, Forbidden, Outgoing, Rejected, RetryAfter, Transient
 from bot.channels.telegram import profile
@@ -141,3 +144,16 @@ class HttpChannel:
     async def close(self) -> None:
         if self.http is not None:
             await self.http.close()
+
+
+@contextlib.asynccontextmanager
+async def serving(api: ScriptedBotApi) -> AsyncIterator[HttpChannel]:
+    """``api`` on a loopback port, and a channel that sends to it (both closed after)."""
+    server = TestServer(api.app(), host="127.0.0.1")
+    await server.start_server()
+    channel = HttpChannel(str(server.make_url("")).rstrip("/"))
+    try:
+        yield channel
+    finally:
+        await channel.close()
+        await server.close()

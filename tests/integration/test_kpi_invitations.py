@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import Database
@@ -18,7 +17,7 @@ from bot.settings import Settings
 from storage.models import FollowUp, OutboxMessage
 from storage.read.kpi import compute_kpis
 from tests.builders import T0, customer_with_delivered_order
-from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
+from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi, serving
 
 QUICK = SendLimits(global_rate=500, per_chat_rate=100, poll_interval=0.05)
 SETTINGS = Settings(_env_file=None, default_locale="en")  # type: ignore[call-arg]
@@ -27,14 +26,8 @@ SETTINGS = Settings(_env_file=None, default_locale="en")  # type: ignore[call-ar
 @pytest.fixture
 async def bot_api() -> AsyncIterator[tuple[ScriptedBotApi, HttpChannel]]:
     api = ScriptedBotApi(blocked={"200"})
-    server = TestServer(api.app(), host="127.0.0.1")
-    await server.start_server()
-    channel = HttpChannel(str(server.make_url("")).rstrip("/"))
-    try:
+    async with serving(api) as channel:
         yield api, channel
-    finally:
-        await channel.close()
-        await server.close()
 
 
 async def sent_followups(db: Database) -> int:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.app import Database
@@ -16,7 +15,7 @@ from bot.delivery.sender import OutboxSender
 from storage.models import Customer, OutboxMessage
 from storage.outbox import enqueue
 from storage.outbox_body import OutboxBody
-from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
+from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi, serving
 
 NOW = datetime(2024, 3, 5, 15, 0, tzinfo=UTC)
 FAST = SendLimits(global_rate=500, per_chat_rate=100, backoff_base=0.05, poll_interval=0.05)
@@ -29,14 +28,8 @@ def api() -> ScriptedBotApi:
 
 @pytest.fixture
 async def channel(api: ScriptedBotApi) -> AsyncIterator[HttpChannel]:
-    server = TestServer(api.app(), host="127.0.0.1")
-    await server.start_server()
-    channel = HttpChannel(str(server.make_url("")).rstrip("/"))
-    try:
+    async with serving(api) as channel:
         yield channel
-    finally:
-        await channel.close()
-        await server.close()
 
 
 async def queue(db: Database, *messages: tuple[str, str], customer_id: int | None = None) -> None:

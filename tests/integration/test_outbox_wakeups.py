@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestServer
 
 from bot.app import Database
 from bot.delivery.limits import SendLimits
@@ -18,7 +17,7 @@ from bot.delivery.sender import OutboxSender
 from storage.outbox import enqueue
 from storage.outbox_body import OutboxBody
 from storage.outbox_wakeups import OutboxWakeups
-from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi
+from tests.integration.outbox_fakes import HttpChannel, ScriptedBotApi, serving
 
 pytestmark = [
     pytest.mark.postgres,
@@ -101,14 +100,8 @@ async def test_the_listener_comes_back_after_the_server_ended_its_connection(
 @pytest.fixture
 async def channel() -> AsyncIterator[tuple[ScriptedBotApi, HttpChannel]]:
     api = ScriptedBotApi()
-    server = TestServer(api.app(), host="127.0.0.1")
-    await server.start_server()
-    channel = HttpChannel(str(server.make_url("")).rstrip("/"))
-    try:
-        yield api, channel
-    finally:
-        await channel.close()
-        await server.close()
+    async with serving(api) as http:
+        yield api, http
 
 
 async def _queue_elsewhere(db: Database, sender: OutboxSender, chat_id: str) -> None:
