@@ -208,7 +208,7 @@ def speed(rows: int = 20_000) -> None:
     )
     print(
         f"loading the default model adds {float(rss.stdout):.1f} MB to a process's RSS"
-        " (numpy included)"
+        " (numpy is not imported)"
     )
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "reviews.csv"

@@ -1,6 +1,7 @@
 """Feedback themes: a classifier of short customer texts into ``flows.themes.THEMES``.
 
-Tagging runs in-process on numpy; scikit-learn is imported only to train.
+Tagging runs in-process on the standard library; numpy and scikit-learn are imported only
+to train and save.
 """
 
 from __future__ import annotations

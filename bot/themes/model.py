@@ -1,64 +1,85 @@
-"""A trained themes model, tagging with numpy alone.
+"""A trained themes model, tagging with the standard library alone.
 
 The weights come from scikit-learn (``bot.themes.training``), but tagging needs only the
 vocabulary, the idf weights and the linear model's coefficients: scikit-learn costs about
-100 MB of a process's memory once imported, numpy a tenth of that, and ``postsale run``
-tags each reason as it arrives.
+100 MB of a process's memory once imported, and numpy 17 MB, most of a running bot's
+margin under its memory target (``benchmarks.memory``). A reason has a few dozen known
+features, so its scores are a few hundred multiplications: plain floats do them as fast
+as numpy's per-call overhead (``benchmarks.themes``' speed section).
 """
 
 from __future__ import annotations
 
 import math
+import operator
+from array import array
 from collections import Counter
-from collections.abc import Sequence
-
-import numpy as np
+from collections.abc import Callable, Iterable, Sequence
 
 from bot.themes.features import features
 
 
 class ThemeModel:
-    """Tags a text with one theme name (``None`` for an empty text)."""
+    """Tags a text with one theme name (``None`` for an empty text).
+
+    ``coef`` is the linear model's weights flat, feature by feature (as numpy stores a
+    ``(features, classes)`` array): feature ``f``'s weight for class ``c`` at
+    ``f * len(classes) + c``. They are kept a column per class, so that a text's score
+    for a class is one gather and one sum, both in C (twice as fast as a loop per
+    feature).
+    """
 
     def __init__(
         self,
         vocabulary: dict[str, int],
-        idf: np.ndarray,
-        coef: np.ndarray,
-        intercept: np.ndarray,
+        idf: Iterable[float],
+        coef: Iterable[float],
+        intercept: Iterable[float],
         classes: Sequence[str],
     ) -> None:
-        n_features, n_classes = coef.shape
-        if idf.shape != (n_features,) or intercept.shape != (n_classes,):
+        self.idf = array("d", idf)
+        flat = coef if isinstance(coef, array) else array("d", coef)  # a file's: float32
+        self.intercept = array("d", intercept)
+        self.classes: tuple[str, ...] = tuple(classes)
+        n_features, n_classes = len(self.idf), len(self.classes)
+        if len(self.intercept) != n_classes or len(flat) != n_features * n_classes:
             raise ValueError("themes model: the weights' shapes do not agree")
-        if len(classes) != n_classes or len(vocabulary) != n_features:
+        if len(vocabulary) != n_features:
             raise ValueError("themes model: the classes or the vocabulary do not match")
         self.vocabulary = vocabulary
-        self.idf = idf.astype(np.float64)
-        self.coef = coef.astype(np.float64)
-        self.intercept = intercept.astype(np.float64)
-        self.classes: tuple[str, ...] = tuple(classes)
+        self.columns = [array("d", flat[c::n_classes]) for c in range(n_classes)]
 
-    def scores(self, text: str) -> np.ndarray | None:
+    def scores(self, text: str) -> list[float] | None:
         """One score per class (higher is likelier), ``None`` for an empty text."""
         if not text or not text.strip():
             return None
         counts = Counter(f for f in features(text) if f in self.vocabulary)
+        scores = list(self.intercept)
         if not counts:
-            return self.intercept.copy()
-        index = np.fromiter((self.vocabulary[f] for f in counts), dtype=np.intp)
+            return scores
         # TF-IDF as scikit-learn's vectorizer makes it: 1 + ln(count), times idf, L2 norm.
-        tf = np.fromiter((1.0 + math.log(n) for n in counts.values()), dtype=np.float64)
-        weights = tf * self.idf[index]
-        weights /= np.sqrt(weights @ weights)
-        result: np.ndarray = weights @ self.coef[index] + self.intercept
-        return result
+        gather = _gatherer([self.vocabulary[f] for f in counts])
+        tfs = [1.0 + math.log(n) for n in counts.values()]
+        weights = list(map(operator.mul, tfs, gather(self.idf)))
+        norm = math.sqrt(math.fsum(w * w for w in weights))
+        return [
+            s + sum(map(operator.mul, weights, gather(column))) / norm
+            for s, column in zip(scores, self.columns, strict=True)
+        ]
 
     def tag(self, text: str) -> str | None:
         scores = self.scores(text)
         if scores is None:
             return None
-        return self.classes[int(np.argmax(scores))]
+        return self.classes[max(range(len(scores)), key=scores.__getitem__)]
 
     def tag_many(self, texts: Sequence[str]) -> list[str | None]:
         return [self.tag(text) for text in texts]
+
+
+def _gatherer(index: list[int]) -> Callable[[array[float]], tuple[float, ...]]:
+    """What picks ``index``'s items of an array, as a tuple (in C, for many)."""
+    if len(index) == 1:  # itemgetter of one item gives the item, not a tuple of it
+        (only,) = index
+        return lambda values: (values[only],)
+    return operator.itemgetter(*index)

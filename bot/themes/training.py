@@ -15,8 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from bot.themes.features import features
 from bot.themes.model import ThemeModel
 from flows.themes import THEMES, is_theme
@@ -47,6 +45,7 @@ def checked_rows(rows: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]
 
 
 def _pipeline() -> tuple[Any, Any]:
+    import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
@@ -56,6 +55,8 @@ def _pipeline() -> tuple[Any, Any]:
 
 
 def _fit(texts: Sequence[str], themes: Sequence[str], extra: Rows = ()) -> ThemeModel:
+    import numpy as np
+
     vectorizer, classifier = _pipeline()
     matrix = vectorizer.fit_transform([*texts, *(t for t, _ in extra)])
     weights = np.concatenate([np.ones(len(texts)), np.full(len(extra), EXTRA_WEIGHT)])
@@ -67,7 +68,7 @@ def _fit(texts: Sequence[str], themes: Sequence[str], extra: Rows = ()) -> Theme
         coef = np.vstack([-coef[0], coef[0]])
         intercept = np.array([-intercept[0], intercept[0]])
     vocabulary = {str(f): int(i) for f, i in vectorizer.vocabulary_.items()}
-    return ThemeModel(vocabulary, vectorizer.idf_, coef.T.copy(), intercept, classes)
+    return ThemeModel(vocabulary, vectorizer.idf_, coef.T.ravel(), intercept, classes)
 
 
 def train(rows: Iterable[tuple[str, str]], extra: Rows = ()) -> ThemeModel:

@@ -29,7 +29,7 @@ def run_python(code: str) -> dict[str, object]:
     return found
 
 
-LATER = ("matplotlib", "alembic", "mako", "jinja2", "aiogram", "telegram", "sklearn")
+LATER = ("matplotlib", "alembic", "mako", "jinja2", "aiogram", "telegram", "sklearn", "numpy")
 
 
 def test_importing_the_runner_leaves_charts_migrations_and_both_libraries_for_later() -> None:
@@ -38,6 +38,16 @@ def test_importing_the_runner_leaves_charts_migrations_and_both_libraries_for_la
         f"print(json.dumps({{m: m in sys.modules for m in {LATER!r}}}))"
     )
     assert loaded == dict.fromkeys(LATER, False)
+
+
+def test_tagging_a_reason_with_the_shipped_model_needs_no_numpy() -> None:
+    # numpy is 17 MB of a running bot (bot.themes.model); only training and saving use it.
+    found = run_python(
+        "import json, sys\nfrom bot.themes import default_model\n"
+        "tag = default_model().tag('o pedido chegou atrasado demais')\n"
+        "print(json.dumps({'tag': tag, 'numpy': 'numpy' in sys.modules}))"
+    )
+    assert found == {"tag": "late_delivery", "numpy": False}
 
 
 def test_head_is_alembics_newest_revision() -> None:
@@ -133,7 +143,7 @@ async def test_a_polling_bot_runs_without_charts_migrations_the_web_admin_or_ptb
     db = await Database.open(url)  # migrated here: the bot starts on a database at the head
     await db.close()
     where = f"DATA = {str(tmp_path)!r}\nDB = {url!r}\n"
-    later = ("matplotlib", "alembic", "jinja2", "telegram", "sklearn")
+    later = ("matplotlib", "alembic", "jinja2", "telegram", "sklearn", "numpy")
     loaded = run_python(where + f"LATER = {later!r}\n" + RUNNING_CHECK)
     assert loaded == dict.fromkeys(later, False)
     assert run_python(where + "LATER = ('aiogram',)\n" + RUNNING_CHECK) == {"aiogram": True}

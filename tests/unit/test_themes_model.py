@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def test_a_trained_model_tags_what_it_learned_and_none_for_empty_text() -> None:
     ]
 
 
-def test_tagging_with_numpy_scores_as_scikit_learn_does() -> None:
+def test_tagging_scores_as_scikit_learn_does() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
@@ -58,6 +59,24 @@ def test_tagging_with_numpy_scores_as_scikit_learn_does() -> None:
     ours = np.vstack([model.scores(t) for t in probe])
     assert model.classes == tuple(svm.classes_)
     np.testing.assert_allclose(ours, expected, atol=1e-9)
+
+
+def test_scores_are_the_intercept_plus_the_normalised_tf_idf_weights() -> None:
+    # Two classes, three features, the weights chosen by hand: "ok" has one known feature
+    # ("w ok"), "ok ok bad" two ("w ok" twice, "w bad" once).
+    vocabulary = {"w ok": 0, "w bad": 1, "w other": 2}
+    idf = [2.0, 3.0, 1.0]
+    coef = [1.0, -1.0, -2.0, 2.0, 5.0, 5.0]  # feature by feature: (ok), (bad), (other)
+    model = ThemeModel(vocabulary, idf, coef, [0.5, -0.5], ["satisfied", "low_quality"])
+    assert model.scores("ok") == pytest.approx([0.5 + 1.0, -0.5 - 1.0])
+    ok, bad = (1 + math.log(2)) * 2.0, 3.0
+    norm = math.hypot(ok, bad)
+    expected = [0.5 + (ok * 1.0 + bad * -2.0) / norm, -0.5 + (ok * -1.0 + bad * 2.0) / norm]
+    assert model.scores("ok ok bad") == pytest.approx(expected)
+    assert model.tag("ok ok bad") == "low_quality"
+    assert model.scores("nothing known") == [0.5, -0.5]
+    with pytest.raises(ValueError, match="shapes"):
+        ThemeModel(vocabulary, idf, coef[:5], [0.5, -0.5], ["satisfied", "low_quality"])
 
 
 def test_unknown_theme_and_too_few_rows_are_refused() -> None:
@@ -112,7 +131,7 @@ def test_the_shipped_model_is_what_the_build_makes_from_the_examples(tmp_path: P
     fresh, shipped = load(built), load(DEFAULT_MODEL_FILE)
     assert fresh.vocabulary == shipped.vocabulary
     assert fresh.classes == shipped.classes == tuple(sorted(THEMES))
-    np.testing.assert_allclose(fresh.coef, shipped.coef, atol=1e-6)
+    np.testing.assert_allclose(fresh.columns, shipped.columns, atol=1e-6)
     np.testing.assert_allclose(fresh.intercept, shipped.intercept, atol=1e-6)
 
 
