@@ -28,9 +28,8 @@ def save(model: ThemeModel, path: Path) -> None:
 
     words = sorted(model.vocabulary, key=model.vocabulary.__getitem__)
     meta = {"format": FORMAT, "version": VERSION, "classes": list(model.classes)}
-    coef = np.ascontiguousarray(
-        np.asarray(model.columns, dtype=np.float32).T
-    )  # (features, classes)
+    by_class = np.asarray(model.columns, dtype=np.float32)
+    coef = np.ascontiguousarray(by_class.T)  # (features, classes), C order: as it is read
     with open(path, "wb") as out:  # an open file: numpy would add ".npz" to a bare name
         np.savez_compressed(
             out,

@@ -3,9 +3,10 @@
 The weights come from scikit-learn (``bot.themes.training``), but tagging needs only the
 vocabulary, the idf weights and the linear model's coefficients: scikit-learn costs about
 100 MB of a process's memory once imported, and numpy 17 MB, most of a running bot's
-margin under its memory target (``benchmarks.memory``). A reason has a few dozen known
-features, so its scores are a few hundred multiplications: plain floats do them as fast
-as numpy's per-call overhead (``benchmarks.themes``' speed section).
+margin under its memory target (``benchmarks.memory``). A text has some dozens of known
+features, so its scores are a few hundred multiplications: in plain floats a text takes
+about a third longer than with numpy (87 against 65 µs over the shipped examples), and a
+running bot tags each reason or complaint once.
 """
 
 from __future__ import annotations
